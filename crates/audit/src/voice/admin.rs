@@ -1,0 +1,73 @@
+//! Sentences for admin changes.
+
+use super::{ending, subject};
+use crate::{AuditRecord, Kind};
+
+pub(super) fn sentence(record: &AuditRecord) -> String {
+    let who = subject(record);
+    let change = record.change.as_ref();
+    let agent = change
+        .map(|change| change.subject.as_str())
+        .or(record.agent_name.as_deref())
+        .unwrap_or("an agent");
+    let key = change
+        .and_then(|change| change.key_id.as_deref())
+        .or(record.key_id.as_deref());
+    let from = change.and_then(|change| change.from.as_deref());
+    let to = change.and_then(|change| change.to.as_deref());
+
+    let action = match &record.kind {
+        Kind::PolicyTableLevel => {
+            let table = change
+                .and_then(|change| change.set.as_deref().or(change.table.as_deref()))
+                .unwrap_or("a table");
+            match (from, to) {
+                (Some(from), Some(to)) => format!(
+                    "set {agent}'s access to {table} from {} to {}",
+                    level(from),
+                    level(to)
+                ),
+                (None, Some(to)) => format!("set {agent}'s access to {table} to {}", level(to)),
+                (_, None) => format!("changed {agent}'s access to {table}"),
+            }
+        }
+        Kind::AgentCreated => match key {
+            Some(key) => format!("created agent {agent} (key {key})"),
+            None => format!("created agent {agent}"),
+        },
+        Kind::AgentKeyAdded => match key {
+            Some(key) => format!("added key {key} to {agent}"),
+            None => format!("added a key to {agent}"),
+        },
+        Kind::AgentKeyRevoked => match key {
+            Some(key) => format!("revoked key {key} of {agent}"),
+            None => format!("revoked a key of {agent}"),
+        },
+        Kind::PolicyDeleteRecords => match to.map(switch) {
+            Some(Some(state)) => format!("turned deleting records {state} for {agent}"),
+            _ => format!("changed whether {agent} may delete records"),
+        },
+        other => format!("made a change ({other}) for {agent}"),
+    };
+    // Admin records carry no decision, so this is empty unless one is set.
+    format!("{who} {action}{}.", ending(record))
+}
+
+/// An access level for a sentence: `off` → `Off`, `read_write` → `Read write`.
+fn level(value: &str) -> String {
+    let spaced = value.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+/// `on` or `off` for a switch value (`on`/`off`, `true`/`false`).
+fn switch(value: &str) -> Option<&'static str> {
+    match value {
+        "on" | "true" => Some("on"),
+        "off" | "false" => Some("off"),
+        _ => None,
+    }
+}

@@ -1,0 +1,188 @@
+//! Classification: what a request touches (tables with privileges, columns, record ids), or why
+//! it cannot be classified. Never returns an empty set of touches for a request that reaches
+//! data (design §3.1).
+
+use crate::metadata::Schema;
+use crate::query::Query;
+use crate::request::{Operation, Request, RequestKind};
+use uuid::Uuid;
+
+/// Dataverse table privileges (spec §13.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Privilege {
+    /// prvRead
+    Read,
+    /// prvCreate
+    Create,
+    /// prvWrite
+    Write,
+    /// prvDelete
+    Delete,
+    /// prvAppend
+    Append,
+    /// prvAppendTo
+    AppendTo,
+    /// prvAssign
+    Assign,
+    /// prvShare
+    Share,
+}
+
+impl Privilege {
+    /// snake_case name used in audit records and `policy explain`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Privilege::Read => "read",
+            Privilege::Create => "create",
+            Privilege::Write => "write",
+            Privilege::Delete => "delete",
+            Privilege::Append => "append",
+            Privilege::AppendTo => "append_to",
+            Privilege::Assign => "assign",
+            Privilege::Share => "share",
+        }
+    }
+}
+
+/// One table a request touches, with the privilege it needs there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableAccess {
+    /// Logical name.
+    pub table: String,
+    /// Privilege needed.
+    pub privilege: Privilege,
+}
+
+/// Everything a classified request touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touches {
+    /// The request kind.
+    pub kind: RequestKind,
+    /// Tables and privileges, in order of first mention.
+    pub tables: Vec<TableAccess>,
+    /// Columns named by the request, as `(table, column)` logical names.
+    pub columns: Vec<(String, String)>,
+    /// Ids of the rows addressed.
+    pub record_ids: Vec<Uuid>,
+    /// Allowed for every agent whatever its policy (WhoAmI).
+    pub open_to_all: bool,
+    /// A list read answered filtered to what the agent can see (service document).
+    pub filtered_listing: bool,
+}
+
+/// The result of classification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Classification {
+    /// Fully understood.
+    Classified(Touches),
+    /// Not understood or not supported: refused, with the reason.
+    Unclassified {
+        /// Kind, when the request was recognised.
+        kind: Option<RequestKind>,
+        /// Why.
+        reason: String,
+        /// Whether it is a metadata write (its own reason code).
+        metadata_write: bool,
+    },
+}
+
+/// Classifies a parsed request.
+pub fn classify(schema: &Schema, request: &Request) -> Classification {
+    let kind = request.kind();
+    let mut t = Touches {
+        kind,
+        tables: Vec::new(),
+        columns: Vec::new(),
+        record_ids: Vec::new(),
+        open_to_all: false,
+        filtered_listing: false,
+    };
+    match &request.operation {
+        Operation::Unsupported { kind, reason } => {
+            return Classification::Unclassified {
+                kind: Some(*kind),
+                metadata_write: *kind == RequestKind::MetadataDefinitions && reason.starts_with("metadata writes"),
+                reason: reason.clone(),
+            };
+        }
+        Operation::ServiceDocument => t.filtered_listing = true,
+        Operation::WhoAmI => t.open_to_all = true,
+        Operation::Query(q) | Operation::Count(q) => read_query(&mut t, q),
+        Operation::Retrieve { table, id, select } => {
+            t.add(table, crate::classify::Privilege::Read);
+            t.record_ids.push(*id);
+            t.add_columns(table, select);
+        }
+        Operation::Create { table, record, select } => {
+            t.add(table, Privilege::Create);
+            let id = schema
+                .table(table)
+                .and_then(|tb| record.get(&tb.primary_id))
+                .and_then(|v| v.as_str())
+                .and_then(|s| Uuid::try_parse(s).ok());
+            t.record_ids.extend(id);
+            t.add_columns(table, record.keys());
+            representation(&mut t, request, table, select);
+        }
+        Operation::Update { table, id, record, select, upsert } => {
+            if *upsert {
+                t.add(table, Privilege::Create);
+            }
+            t.add(table, Privilege::Write);
+            t.record_ids.push(*id);
+            t.add_columns(table, record.keys());
+            representation(&mut t, request, table, select);
+        }
+        Operation::Delete { table, id } => {
+            t.add(table, Privilege::Delete);
+            t.record_ids.push(*id);
+        }
+    }
+    if t.tables.is_empty() && !t.open_to_all && !t.filtered_listing {
+        return Classification::Unclassified { kind: Some(kind), reason: "the request touches no table Stanchion can name".into(), metadata_write: false };
+    }
+    Classification::Classified(t)
+}
+
+fn read_query(t: &mut Touches, q: &Query) {
+    t.add(&q.table, Privilege::Read);
+    t.add_columns(&q.table, &q.select);
+    if let Some(f) = &q.filter {
+        t.add_columns(&q.table, f.columns());
+    }
+    t.add_columns(&q.table, q.orderby.iter().map(|o| &o.column));
+}
+
+/// `Prefer: return=representation` on a write is a read too (design §4).
+fn representation(t: &mut Touches, request: &Request, table: &str, select: &[String]) {
+    if request.headers.prefer.return_representation == Some(true) {
+        t.add(table, Privilege::Read);
+        t.add_columns(table, select);
+    }
+}
+
+impl Touches {
+    fn add(&mut self, table: &str, privilege: Privilege) {
+        if !self.tables.iter().any(|a| a.table == table && a.privilege == privilege) {
+            self.tables.push(TableAccess { table: table.to_owned(), privilege });
+        }
+    }
+
+    fn add_columns<I, S>(&mut self, table: &str, columns: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for c in columns {
+            let pair = (table.to_owned(), c.as_ref().to_owned());
+            if !self.columns.contains(&pair) {
+                self.columns.push(pair);
+            }
+        }
+    }
+
+    /// The columns of one table, in order.
+    pub fn columns_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.columns.iter().filter(move |(t, _)| t == table).map(|(_, c)| c.as_str())
+    }
+}

@@ -1,0 +1,250 @@
+//! Table metadata: tables, typed columns, lookups, relationships and navigation properties.
+//!
+//! A [`Schema`] is what both the emulator (to build its SQL tables) and the gateway (to parse and
+//! classify requests) know about an org. The built-in standard tables ([`Schema::standard`]) seed
+//! the emulator; later a real org's schema is read from its `$metadata`.
+
+mod standard;
+
+use std::collections::HashMap;
+
+/// How a table is owned (spec §8.2 `OwnershipType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// User- or team-owned: carries `ownerid`, `owninguser`, `owningteam`, `owningbusinessunit`.
+    UserOwned,
+    /// Owned by the organization (e.g. `transactioncurrency`).
+    OrganizationOwned,
+    /// Owned by a business unit (e.g. `systemuser`, `businessunit`, `team`).
+    BusinessOwned,
+}
+
+/// The type of a column, as far as the wire format and SQL storage need it (spec §2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `Edm.String` with a maximum length.
+    String { max_length: u32 },
+    /// Multi-line text (`Edm.String`).
+    Memo { max_length: u32 },
+    /// `Edm.Int32`.
+    Integer,
+    /// `Edm.Int64`.
+    BigInt,
+    /// `Edm.Decimal`.
+    Decimal,
+    /// `Edm.Double`.
+    Double,
+    /// Money (`Edm.Decimal`, four decimals in responses).
+    Money,
+    /// `Edm.Boolean` with its two labels.
+    Boolean { true_label: String, false_label: String },
+    /// A choice column (`Edm.Int32`) with its options.
+    Picklist { options: Vec<(i32, String)> },
+    /// `statecode`.
+    State { options: Vec<(i32, String)> },
+    /// `statuscode`: (value, label, state it belongs to).
+    Status { options: Vec<(i32, String, i32)> },
+    /// `Edm.DateTimeOffset`.
+    DateTime,
+    /// A date-only column (`Edm.Date`).
+    DateOnly,
+    /// `Edm.Guid` that is not a lookup (primary keys, object ids).
+    Uniqueidentifier,
+    /// A lookup to one or more tables (customer, owner and regarding lookups have several targets).
+    Lookup { targets: Vec<String> },
+}
+
+impl ColumnType {
+    /// The EDM type name used in `$metadata` and in error messages.
+    pub fn edm_name(&self) -> &'static str {
+        match self {
+            ColumnType::String { .. } | ColumnType::Memo { .. } => "Edm.String",
+            ColumnType::Integer
+            | ColumnType::Picklist { .. }
+            | ColumnType::State { .. }
+            | ColumnType::Status { .. } => "Edm.Int32",
+            ColumnType::BigInt => "Edm.Int64",
+            ColumnType::Decimal | ColumnType::Money => "Edm.Decimal",
+            ColumnType::Double => "Edm.Double",
+            ColumnType::Boolean { .. } => "Edm.Boolean",
+            ColumnType::DateTime => "Edm.DateTimeOffset",
+            ColumnType::DateOnly => "Edm.Date",
+            ColumnType::Uniqueidentifier | ColumnType::Lookup { .. } => "Edm.Guid",
+        }
+    }
+
+    /// The option values a choice, state or status column accepts, if it is one.
+    pub fn option_values(&self) -> Option<Vec<i32>> {
+        match self {
+            ColumnType::Picklist { options } | ColumnType::State { options } => {
+                Some(options.iter().map(|(v, _)| *v).collect())
+            }
+            ColumnType::Status { options } => Some(options.iter().map(|(v, _, _)| *v).collect()),
+            _ => None,
+        }
+    }
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Lower-case logical name (`name`, `parentcustomerid`).
+    pub logical_name: String,
+    /// Its type.
+    pub kind: ColumnType,
+    /// Whether a create must set it (`ApplicationRequired`/`SystemRequired`).
+    pub required: bool,
+    /// Whether clients may set it on create.
+    pub valid_for_create: bool,
+    /// Whether clients may set it on update.
+    pub valid_for_update: bool,
+}
+
+impl Column {
+    /// The name this column has in OData payloads and query options: `_x_value` for lookups.
+    pub fn odata_name(&self) -> String {
+        match self.kind {
+            ColumnType::Lookup { .. } => format!("_{}_value", self.logical_name),
+            _ => self.logical_name.clone(),
+        }
+    }
+
+    /// Whether this column is a lookup.
+    pub fn is_lookup(&self) -> bool {
+        matches!(self.kind, ColumnType::Lookup { .. })
+    }
+}
+
+/// A one-to-many relationship: rows of `referencing_table` point at `referenced_table` through
+/// the lookup column `referencing_column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    /// Schema name, also the collection-valued navigation property on the referenced table.
+    pub schema_name: String,
+    /// The table holding the lookup column (the "many" side).
+    pub referencing_table: String,
+    /// The lookup column on the referencing table.
+    pub referencing_column: String,
+    /// The table pointed at (the "one" side).
+    pub referenced_table: String,
+    /// The single-valued navigation property on the referencing table.
+    pub referencing_nav: String,
+}
+
+/// A table (entity) definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Logical name (`account`).
+    pub logical_name: String,
+    /// Entity set name used in URLs (`accounts`).
+    pub set_name: String,
+    /// Schema name (`Account`).
+    pub schema_name: String,
+    /// Display name (`Account`).
+    pub display_name: String,
+    /// Display collection name (`Accounts`).
+    pub display_collection_name: String,
+    /// Primary id column (`accountid`).
+    pub primary_id: String,
+    /// Primary name column (`name`).
+    pub primary_name: String,
+    /// Object type code (`1` for account).
+    pub object_type_code: i32,
+    /// Ownership type.
+    pub ownership: Ownership,
+    /// Columns, primary id first.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// The column with this logical name.
+    pub fn column(&self, logical_name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.logical_name == logical_name)
+    }
+
+    /// The column addressed by an OData property name (`name` or `_parentcustomerid_value`).
+    pub fn column_by_odata_name(&self, name: &str) -> Option<&Column> {
+        if let Some(inner) = name.strip_prefix('_').and_then(|n| n.strip_suffix("_value")) {
+            return self.column(inner).filter(|c| c.is_lookup());
+        }
+        self.column(name).filter(|c| !c.is_lookup())
+    }
+}
+
+/// Errors building a schema.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// Two tables share a logical or entity set name.
+    #[error("table name {0} is defined twice")]
+    DuplicateTable(String),
+    /// A relationship names a table or column the schema does not have.
+    #[error("relationship {0} refers to an unknown table or column")]
+    DanglingRelationship(String),
+}
+
+/// All tables of an org, with look-ups by logical and entity set name.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    tables: Vec<Table>,
+    relationships: Vec<Relationship>,
+    by_logical: HashMap<String, usize>,
+    by_set: HashMap<String, usize>,
+}
+
+impl Schema {
+    /// Builds a schema, checking names are unique and relationships resolve.
+    pub fn new(tables: Vec<Table>, relationships: Vec<Relationship>) -> Result<Self, SchemaError> {
+        let mut by_logical = HashMap::new();
+        let mut by_set = HashMap::new();
+        for (i, t) in tables.iter().enumerate() {
+            if by_logical.insert(t.logical_name.clone(), i).is_some() {
+                return Err(SchemaError::DuplicateTable(t.logical_name.clone()));
+            }
+            if by_set.insert(t.set_name.clone(), i).is_some() {
+                return Err(SchemaError::DuplicateTable(t.set_name.clone()));
+            }
+        }
+        let schema = Schema { tables, relationships, by_logical, by_set };
+        for r in &schema.relationships {
+            let ok = schema.table(&r.referenced_table).is_some()
+                && schema
+                    .table(&r.referencing_table)
+                    .and_then(|t| t.column(&r.referencing_column))
+                    .is_some_and(Column::is_lookup);
+            if !ok {
+                return Err(SchemaError::DanglingRelationship(r.schema_name.clone()));
+            }
+        }
+        Ok(schema)
+    }
+
+    /// The built-in standard tables (spec §15) the emulator ships with.
+    pub fn standard() -> Self {
+        standard::schema()
+    }
+
+    /// All tables, in definition order.
+    pub fn tables(&self) -> &[Table] {
+        &self.tables
+    }
+
+    /// All one-to-many relationships.
+    pub fn relationships(&self) -> &[Relationship] {
+        &self.relationships
+    }
+
+    /// The table with this logical name.
+    pub fn table(&self, logical_name: &str) -> Option<&Table> {
+        self.by_logical.get(logical_name).map(|&i| &self.tables[i])
+    }
+
+    /// The table with this entity set name (case-sensitive, as Dataverse).
+    pub fn table_by_set(&self, set_name: &str) -> Option<&Table> {
+        self.by_set.get(set_name).map(|&i| &self.tables[i])
+    }
+
+    /// The table for a logical or entity set name (CLI convenience).
+    pub fn table_by_any_name(&self, name: &str) -> Option<&Table> {
+        self.table(name).or_else(|| self.table_by_set(name))
+    }
+}

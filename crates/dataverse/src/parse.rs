@@ -1,0 +1,416 @@
+//! The request parser: method, path, query options, headers and body → [`Request`].
+//!
+//! Every one of the 22 request kinds of spec §0 and every system query option is recognised by
+//! name. What lies outside the supported slice becomes [`Operation::Unsupported`] without its
+//! value being parsed; malformed syntax inside the slice is a [`ParseError::Syntax`] (400).
+
+mod body;
+mod filter;
+mod headers;
+mod options;
+mod url;
+
+use crate::error::{DataverseError, codes};
+use crate::metadata::{Schema, Table};
+use crate::request::{ApiVersion, Method, Operation, Request, RequestKind};
+use options::Options;
+use uuid::Uuid;
+
+/// Limits on what the parser accepts (spec §12).
+#[derive(Debug, Clone)]
+pub struct ParseLimits {
+    /// Longest accepted URL (path + query), in bytes.
+    pub max_url: usize,
+    /// Longest accepted path segment, in characters.
+    pub max_segment: usize,
+    /// Largest accepted body, in bytes.
+    pub max_body: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_url: 32 * 1024, max_segment: 260, max_body: 4 * 1024 * 1024 }
+    }
+}
+
+/// An HTTP request as received, before parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRequest<'a> {
+    /// Method name.
+    pub method: &'a str,
+    /// Path, still percent-encoded, without the query string.
+    pub path: &'a str,
+    /// Query string without `?`, still encoded.
+    pub query: Option<&'a str>,
+    /// Headers as `(name, value)`.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Body bytes.
+    pub body: &'a [u8],
+}
+
+/// Why a request could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Malformed syntax (400).
+    #[error("{0}")]
+    Syntax(String),
+    /// A body that is not a valid payload (400) with its Dataverse code.
+    #[error("{message}")]
+    Payload {
+        /// Hex code.
+        code: &'static str,
+        /// Message.
+        message: String,
+    },
+    /// No such resource (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The method is not allowed on the resource (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The URL or body is larger than Dataverse accepts (413/414).
+    #[error("{message}")]
+    TooLarge {
+        /// 413 or 414.
+        status: u16,
+        /// Message.
+        message: String,
+    },
+    /// Recognised but not supported yet; becomes [`Operation::Unsupported`] at the top level.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ParseError {
+    /// The Dataverse error an emulator answers with.
+    pub fn to_dataverse(&self) -> DataverseError {
+        match self {
+            ParseError::Syntax(m) => DataverseError::bad_request(m.clone()),
+            ParseError::Payload { code, message } => DataverseError::new(400, code, message.clone()),
+            ParseError::NotFound(m) => DataverseError::new(404, codes::ODATA_PARSE, m.clone()),
+            ParseError::MethodNotAllowed(m) => DataverseError::new(405, codes::ODATA_PARSE, m.clone()),
+            ParseError::TooLarge { status, message } => DataverseError::new(*status, codes::ODATA_PARSE, message.clone()),
+            ParseError::Unsupported(m) => DataverseError::new(501, codes::ODATA_PARSE, m.clone()),
+        }
+    }
+}
+
+/// Names of headers refused for every agent (impersonation, bypass, unknown `MSCRM.*`, method
+/// overrides), as sent; checked by the gateway before anything else is parsed.
+pub fn refused_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    pairs.into_iter().filter(|(n, _)| headers::is_refused(&n.to_ascii_lowercase())).map(|(n, _)| n.to_owned()).collect()
+}
+
+/// Parses a raw request against a schema. The path must start with `/api/data/v9.x/`.
+pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits) -> Result<Request, ParseError> {
+    let url_len = raw.path.len() + raw.query.map_or(0, |q| q.len() + 1);
+    if url_len > limits.max_url {
+        return Err(ParseError::TooLarge { status: 414, message: format!("The URL is longer than {} bytes", limits.max_url) });
+    }
+    if raw.body.len() > limits.max_body {
+        return Err(ParseError::TooLarge { status: 413, message: format!("The request body is larger than {} bytes", limits.max_body) });
+    }
+    let method = Method::parse(raw.method)
+        .ok_or_else(|| ParseError::MethodNotAllowed(format!("The HTTP method '{}' is not supported", raw.method)))?;
+    let segments = url::path_segments(raw.path)?;
+    if segments.iter().any(|s| s.chars().count() > limits.max_segment) {
+        return Err(ParseError::TooLarge { status: 414, message: format!("A path segment is longer than {} characters", limits.max_segment) });
+    }
+    let version = match segments.as_slice() {
+        [api, data, v, ..] if api == "api" && data == "data" => ApiVersion::parse(v)
+            .ok_or_else(|| ParseError::NotFound(format!("The API version '{v}' is not supported")))?,
+        _ => return Err(ParseError::NotFound("The path does not start with /api/data/v9.x/".into())),
+    };
+    let headers = headers::parse_headers(raw.headers.iter().copied())?;
+    let options = Options::parse(raw.query.unwrap_or(""))?;
+    let route = Route { schema, method, segments: &segments[3..], options: &options, body: raw.body, headers: &headers };
+    let operation = match route.operation() {
+        Ok(op) => op,
+        Err(Routed::Unsupported(kind, reason)) => Operation::Unsupported { kind, reason },
+        Err(Routed::Error(e)) => return Err(e),
+    };
+    let takes_body = matches!(operation, Operation::Create { .. } | Operation::Update { .. } | Operation::Unsupported { .. });
+    if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Syntax(format!("A {} request to this resource takes no body", method.as_str())));
+    }
+    Ok(Request { method, version, operation, headers })
+}
+
+/// Why routing stopped.
+enum Routed {
+    Unsupported(RequestKind, String),
+    Error(ParseError),
+}
+
+impl From<ParseError> for Routed {
+    fn from(e: ParseError) -> Self {
+        Routed::Error(e)
+    }
+}
+
+struct Route<'a> {
+    schema: &'a Schema,
+    method: Method,
+    segments: &'a [String],
+    options: &'a Options,
+    body: &'a [u8],
+    headers: &'a crate::request::Headers,
+}
+
+const METADATA_SETS: &[&str] = &[
+    "EntityDefinitions",
+    "RelationshipDefinitions",
+    "GlobalOptionSetDefinitions",
+    "ManagedPropertyDefinitions",
+];
+
+const NS: &str = "Microsoft.Dynamics.CRM.";
+
+impl Route<'_> {
+    fn unsupported<T>(&self, kind: RequestKind, reason: impl Into<String>) -> Result<T, Routed> {
+        Err(Routed::Unsupported(kind, reason.into()))
+    }
+
+    fn not_allowed<T>(&self, what: &str) -> Result<T, Routed> {
+        Err(Routed::Error(ParseError::MethodNotAllowed(format!(
+            "The HTTP method {} is not allowed on {what}",
+            self.method.as_str()
+        ))))
+    }
+
+    fn operation(&self) -> Result<Operation, Routed> {
+        let Some(first) = self.segments.first() else {
+            return match self.method {
+                Method::Get => {
+                    self.options.only(&[], "the service document")?;
+                    Ok(Operation::ServiceDocument)
+                }
+                _ => self.not_allowed("the service document"),
+            };
+        };
+        let (name, key) = split_key(first)?;
+        match name {
+            "$metadata" => match self.method {
+                Method::Get => self.unsupported(RequestKind::MetadataCsdl, "$metadata is not supported yet"),
+                _ => self.not_allowed("$metadata"),
+            },
+            "$batch" => match self.method {
+                Method::Post => self.unsupported(RequestKind::Batch, "$batch is not supported yet"),
+                _ => self.not_allowed("$batch"),
+            },
+            n if METADATA_SETS.contains(&n) => {
+                let reason = if self.method == Method::Get {
+                    format!("{n} is not supported yet")
+                } else {
+                    "metadata writes are refused for every agent".to_owned()
+                };
+                self.unsupported(RequestKind::MetadataDefinitions, reason)
+            }
+            _ => match self.schema.table_by_set(name) {
+                Some(table) => self.table_route(table, key),
+                None => self.operation_route(name, key),
+            },
+        }
+    }
+
+    /// An unbound function or action, or an unknown segment.
+    fn operation_route(&self, name: &str, key: Option<&str>) -> Result<Operation, Routed> {
+        let op = name.strip_prefix(NS).unwrap_or(name);
+        let looks_like_operation = op.chars().next().is_some_and(|c| c.is_ascii_uppercase()) || key.is_some();
+        if !looks_like_operation || self.segments.len() > 1 || op.is_empty() {
+            return Err(ParseError::NotFound(format!("Resource not found for the segment '{name}'.")).into());
+        }
+        match (self.method, op) {
+            (Method::Get, "WhoAmI") if key.is_none_or(str::is_empty) => {
+                self.options.only(&[], "WhoAmI")?;
+                Ok(Operation::WhoAmI)
+            }
+            (Method::Get, _) => self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet")),
+            (Method::Post, _) if key.is_none() => {
+                self.unsupported(RequestKind::UnboundAction, format!("the action {op} is not supported yet"))
+            }
+            _ => self.not_allowed(&format!("the operation {op}")),
+        }
+    }
+
+    fn table_route(&self, table: &Table, key: Option<&str>) -> Result<Operation, Routed> {
+        let rest = &self.segments[1..];
+        let Some(key) = key else {
+            return match rest {
+                [] => self.collection(table),
+                [c] if c == "$count" => match self.method {
+                    Method::Get => self.count(table),
+                    _ => self.not_allowed("$count"),
+                },
+                [op] if op.starts_with(NS) => self.bound_operation(op),
+                _ => Err(ParseError::NotFound(format!("Resource not found for the segment '{}'.", rest[0])).into()),
+            };
+        };
+        let id = self.row_key(table, key)?;
+        match rest {
+            [] => self.row(table, id),
+            [op, ..] if op.starts_with(NS) => self.bound_operation(op),
+            [.., last] if last == "$ref" => match self.method {
+                Method::Post | Method::Put => self.unsupported(RequestKind::Associate, "associating rows ($ref) is not supported yet"),
+                Method::Delete => self.unsupported(RequestKind::Disassociate, "disassociating rows ($ref) is not supported yet"),
+                Method::Get => self.unsupported(RequestKind::RetrieveProperty, "reading references ($ref) is not supported yet"),
+                Method::Patch => self.not_allowed("$ref"),
+            },
+            [prop, ..] => {
+                let (prop_name, _) = split_key(prop)?;
+                let known = table.column_by_odata_name(prop_name).is_some()
+                    || self.schema.relationships().iter().any(|r| {
+                        (r.referencing_table == table.logical_name && r.referencing_nav == prop_name)
+                            || (r.referenced_table == table.logical_name && r.schema_name == prop_name)
+                    });
+                if !known {
+                    return Err(ParseError::NotFound(format!("Resource not found for the segment '{prop_name}'.")).into());
+                }
+                match self.method {
+                    Method::Get => self.unsupported(RequestKind::RetrieveProperty, "reading a single property or navigation property is not supported yet"),
+                    Method::Put => self.unsupported(RequestKind::UpdateProperty, "updating a single property is not supported yet"),
+                    Method::Delete => self.unsupported(RequestKind::ClearProperty, "clearing a single property is not supported yet"),
+                    _ => self.not_allowed("a property"),
+                }
+            }
+        }
+    }
+
+    fn bound_operation(&self, op: &str) -> Result<Operation, Routed> {
+        let name = op.trim_start_matches(NS);
+        let name = name.split('(').next().unwrap_or(name);
+        match self.method {
+            Method::Get => self.unsupported(RequestKind::BoundFunction, format!("the function {name} is not supported yet")),
+            Method::Post => self.unsupported(RequestKind::BoundAction, format!("the action {name} is not supported yet")),
+            _ => self.not_allowed(&format!("the operation {name}")),
+        }
+    }
+
+    /// A row key: a GUID, or an alternate key (not supported yet).
+    fn row_key(&self, table: &Table, key: &str) -> Result<Uuid, Routed> {
+        if key.len() == 36 {
+            if let Ok(id) = Uuid::try_parse(key) {
+                return Ok(id);
+            }
+        }
+        if key.contains('=') {
+            let kind = match self.method {
+                Method::Get => RequestKind::Retrieve,
+                Method::Patch => RequestKind::Upsert,
+                Method::Delete => RequestKind::Delete,
+                _ => RequestKind::Retrieve,
+            };
+            return self.unsupported(kind, "addressing rows by alternate key is not supported yet");
+        }
+        Err(ParseError::Syntax(format!("The key '{key}' of {} is not a GUID", table.set_name)).into())
+    }
+
+    fn collection(&self, table: &Table) -> Result<Operation, Routed> {
+        match self.method {
+            Method::Get => {
+                if self.options.has("fetchXml") {
+                    return self.unsupported(RequestKind::FetchXmlQuery, "FetchXML queries are not supported yet");
+                }
+                if self.options.has("$deltatoken") || self.headers.prefer.track_changes {
+                    return self.unsupported(RequestKind::ChangeTracking, "change tracking is not supported yet");
+                }
+                self.refuse_unsupported_options(RequestKind::Query)?;
+                self.unsupported_prefer(RequestKind::Query, &[])?;
+                self.options.only(&["$select", "$filter", "$orderby", "$top", "$count"], "a collection query")?;
+                Ok(Operation::Query(self.options.query(table)?))
+            }
+            Method::Post => {
+                self.refuse_unsupported_options(RequestKind::Create)?;
+                self.unsupported_prefer(RequestKind::Create, &["return"])?;
+                self.options.only(&["$select"], "a create")?;
+                let record = body::parse_record(self.schema, table, self.body, body::Write::Create)?;
+                let select = self.options.select(table)?;
+                Ok(Operation::Create { table: table.logical_name.clone(), record, select })
+            }
+            _ => self.not_allowed(&format!("the collection {}", table.set_name)),
+        }
+    }
+
+    fn count(&self, table: &Table) -> Result<Operation, Routed> {
+        self.refuse_unsupported_options(RequestKind::Count)?;
+        self.unsupported_prefer(RequestKind::Count, &[])?;
+        self.options.only(&["$filter"], "$count")?;
+        Ok(Operation::Count(self.options.query(table)?))
+    }
+
+    fn row(&self, table: &Table, id: Uuid) -> Result<Operation, Routed> {
+        let t = table.logical_name.clone();
+        match self.method {
+            Method::Get => {
+                self.refuse_unsupported_options(RequestKind::Retrieve)?;
+                self.unsupported_prefer(RequestKind::Retrieve, &[])?;
+                self.options.only(&["$select"], "a single row")?;
+                Ok(Operation::Retrieve { table: t, id, select: self.options.select(table)? })
+            }
+            Method::Patch => {
+                let upsert = self.headers.if_match.is_none();
+                let kind = if upsert { RequestKind::Upsert } else { RequestKind::Update };
+                self.refuse_unsupported_options(kind)?;
+                self.unsupported_prefer(kind, &["return"])?;
+                self.options.only(&["$select"], "an update")?;
+                let record = body::parse_record(self.schema, table, self.body, body::Write::Update)?;
+                if let Some(v) = record.get(&table.primary_id) {
+                    if v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != Some(id) {
+                        return Err(ParseError::Payload {
+                            code: codes::INVALID_ARGUMENT,
+                            message: format!("The body sets {} to a different id than the URL", table.primary_id),
+                        }
+                        .into());
+                    }
+                }
+                Ok(Operation::Update { table: t, id, record, select: self.options.select(table)?, upsert })
+            }
+            Method::Delete => {
+                self.refuse_unsupported_options(RequestKind::Delete)?;
+                self.unsupported_prefer(RequestKind::Delete, &[])?;
+                self.options.only(&[], "a delete")?;
+                Ok(Operation::Delete { table: t, id })
+            }
+            _ => self.not_allowed(&format!("a row of {}", table.set_name)),
+        }
+    }
+
+    fn refuse_unsupported_options(&self, kind: RequestKind) -> Result<(), Routed> {
+        match self.options.first_unsupported() {
+            Some(reason) => self.unsupported(kind, reason),
+            None => Ok(()),
+        }
+    }
+
+    /// Preferences outside the slice: `odata.maxpagesize` and `odata.include-annotations` (not
+    /// supported yet), `odata.continue-on-error` outside `$batch`, `return` where it means nothing.
+    fn unsupported_prefer(&self, kind: RequestKind, allowed: &[&str]) -> Result<(), Routed> {
+        let p = &self.headers.prefer;
+        if p.max_page_size.is_some() {
+            return self.unsupported(kind, "paging with odata.maxpagesize is not supported yet");
+        }
+        if p.include_annotations.is_some() {
+            return self.unsupported(kind, "odata.include-annotations is not supported yet");
+        }
+        if p.continue_on_error {
+            return Err(ParseError::Syntax("The preference odata.continue-on-error applies only to $batch".into()).into());
+        }
+        if p.return_representation.is_some() && !allowed.contains(&"return") {
+            return Err(ParseError::Syntax("The preference 'return' applies only to creates and updates".into()).into());
+        }
+        Ok(())
+    }
+}
+
+/// Splits `name(key)` into the name and the key text.
+fn split_key(segment: &str) -> Result<(&str, Option<&str>), ParseError> {
+    match segment.find('(') {
+        None => Ok((segment, None)),
+        Some(open) => {
+            let inner = segment[open + 1..]
+                .strip_suffix(')')
+                .ok_or_else(|| ParseError::Syntax(format!("The segment '{segment}' has an unbalanced parenthesis")))?;
+            Ok((&segment[..open], Some(inner)))
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! JSON bodies of create and update: each member must be a column the client may set, with a
+//! value of the column's type. Lookups (`@odata.bind`) and deep insert are recognised and
+//! reported as not supported yet.
+
+use super::ParseError;
+use super::filter::{is_date, is_datetime};
+use crate::error::codes;
+use crate::json::{self, Object, Value};
+use crate::metadata::{ColumnType, Schema, Table};
+
+/// Whether the body is for a create (else an update or upsert).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    Create,
+    Update,
+}
+
+fn payload(table: &Table, detail: impl Into<String>) -> ParseError {
+    ParseError::Payload {
+        code: codes::PAYLOAD_ERROR,
+        message: format!(
+            "Error identified in Payload provided by the user for Entity :'{}', {}",
+            table.logical_name,
+            detail.into()
+        ),
+    }
+}
+
+/// Parses and validates a record body for `table`.
+pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: Write) -> Result<Object, ParseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Payload { code: codes::PAYLOAD_ERROR, message: "The request body is empty; a JSON object was expected".into() });
+    }
+    let value = json::parse(body).map_err(|e| ParseError::Payload {
+        code: codes::PAYLOAD_ERROR,
+        message: format!("The request body is not valid JSON: {e}"),
+    })?;
+    let Value::Object(members) = value else {
+        return Err(ParseError::Payload {
+            code: codes::PAYLOAD_ERROR,
+            message: format!("The request body must be a JSON object, not {}", value.kind_name()),
+        });
+    };
+    let mut record = Object::default();
+    for (name, value) in members {
+        if let Some((prop, annotation)) = name.split_once('@') {
+            if prop.is_empty() && annotation == "odata.type" {
+                let expected = format!("Microsoft.Dynamics.CRM.{}", table.logical_name);
+                match value.as_str().map(|s| s.trim_start_matches('#')) {
+                    Some(t) if t == expected => continue,
+                    _ => return Err(payload(table, format!("@odata.type must be '#{expected}'"))),
+                }
+            }
+            if annotation == "odata.bind" {
+                return Err(ParseError::Unsupported("setting lookups with @odata.bind is not supported yet".into()));
+            }
+            return Err(payload(table, format!("the annotation '{name}' is not supported")));
+        }
+        let is_nav = schema.relationships().iter().any(|r| {
+            (r.referencing_table == table.logical_name && r.referencing_nav == name)
+                || (r.referenced_table == table.logical_name && r.schema_name == name)
+        });
+        if is_nav {
+            return Err(ParseError::Unsupported(format!(
+                "writing the navigation property '{name}' (deep insert or lookup) is not supported yet"
+            )));
+        }
+        let Some(column) = table.column(&name).filter(|c| !c.is_lookup()) else {
+            let hint = if table.column_by_odata_name(&name).is_some() || table.column(&name).is_some() {
+                " (lookups are set with <navigation>@odata.bind)"
+            } else {
+                ""
+            };
+            return Err(payload(
+                table,
+                format!("the property '{name}' does not exist or cannot be set on type 'Microsoft.Dynamics.CRM.{}'{hint}", table.logical_name),
+            ));
+        };
+        let settable = match write {
+            Write::Create => column.valid_for_create,
+            Write::Update => column.valid_for_update,
+        };
+        if !settable {
+            return Err(payload(table, format!("the column '{name}' is read-only")));
+        }
+        check_value(table, &name, &column.kind, &value)?;
+        record.insert(name, value);
+    }
+    Ok(record)
+}
+
+fn check_value(table: &Table, name: &str, kind: &ColumnType, value: &Value) -> Result<(), ParseError> {
+    if value.is_null() {
+        return Ok(());
+    }
+    let wrong = || payload(table, format!("the value of '{name}' must be of type {}, not {}", kind.edm_name(), value.kind_name()));
+    match kind {
+        ColumnType::String { max_length } | ColumnType::Memo { max_length } => {
+            let s = value.as_str().ok_or_else(wrong)?;
+            if s.chars().count() > *max_length as usize {
+                return Err(ParseError::Payload {
+                    code: codes::VALIDATION,
+                    message: format!(
+                        "A validation error occurred. The length of the '{name}' attribute of the '{}' entity exceeded the maximum allowed length of '{max_length}'.",
+                        table.logical_name
+                    ),
+                });
+            }
+        }
+        ColumnType::Integer | ColumnType::BigInt => {
+            let n = value.as_number().and_then(|n| n.as_i64()).filter(|_| value.as_number().is_some_and(|n| n.is_integer())).ok_or_else(wrong)?;
+            if *kind == ColumnType::Integer && i32::try_from(n).is_err() {
+                return Err(payload(table, format!("the value of '{name}' is out of range for Edm.Int32")));
+            }
+        }
+        ColumnType::Decimal | ColumnType::Double | ColumnType::Money => {
+            let n = value.as_number().ok_or_else(wrong)?;
+            if !n.as_f64().is_some_and(f64::is_finite) {
+                return Err(wrong());
+            }
+        }
+        ColumnType::Boolean { .. } => {
+            value.as_bool().ok_or_else(wrong)?;
+        }
+        ColumnType::Picklist { .. } | ColumnType::State { .. } | ColumnType::Status { .. } => {
+            let n = value.as_number().filter(|n| n.is_integer()).and_then(|n| n.as_i64()).ok_or_else(wrong)?;
+            let allowed = kind.option_values().unwrap_or_default();
+            if !i32::try_from(n).is_ok_and(|v| allowed.contains(&v)) {
+                return Err(ParseError::Payload {
+                    code: codes::PICKLIST_OUT_OF_RANGE,
+                    message: format!(
+                        "A validation error occurred. The value {n} of '{name}' on record of type '{}' is outside the valid range.",
+                        table.logical_name
+                    ),
+                });
+            }
+        }
+        ColumnType::DateTime => {
+            let s = value.as_str().ok_or_else(wrong)?;
+            if !(is_datetime(s) || is_date(s)) {
+                return Err(payload(table, format!("the value of '{name}' is not an ISO 8601 date and time")));
+            }
+        }
+        ColumnType::DateOnly => {
+            let s = value.as_str().ok_or_else(wrong)?;
+            if !is_date(s) {
+                return Err(payload(table, format!("the value of '{name}' is not a date (YYYY-MM-DD)")));
+            }
+        }
+        ColumnType::Uniqueidentifier => {
+            let s = value.as_str().ok_or_else(wrong)?;
+            if uuid::Uuid::try_parse(s).is_err() || s.len() != 36 {
+                return Err(payload(table, format!("the value of '{name}' is not a GUID")));
+            }
+        }
+        ColumnType::Lookup { .. } => return Err(wrong()),
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Percent-decoding of path segments and query strings (design §6.1): in query names and values a
+//! raw `+` is a space and `%2B` a plus; everything is decoded exactly once; the result must be
+//! UTF-8. Path segments must not decode to `/`, `.` or `..`.
+
+use super::ParseError;
+
+/// Decodes `%XX` escapes once; `plus_is_space` applies form encoding (query strings only).
+pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<String, ParseError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let value = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
+                    ParseError::Syntax(format!("Invalid percent-encoding at '{}'", truncate(&raw[i..])))
+                })?;
+                out.push(value);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| ParseError::Syntax("The URL does not decode to valid UTF-8".into()))
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(3) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Splits a raw path into decoded segments, refusing empty, `.` and `..` segments and encoded
+/// slashes. A single trailing slash is allowed and dropped.
+pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<String>, ParseError> {
+    let trimmed = raw_path.strip_prefix('/').ok_or_else(|| ParseError::Syntax("The path must start with '/'".into()))?;
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let mut out = Vec::new();
+    for raw in trimmed.split('/') {
+        if raw.is_empty() {
+            return Err(ParseError::Syntax("The path contains an empty segment ('//')".into()));
+        }
+        let seg = decode(raw, false)?;
+        if seg == "." || seg == ".." {
+            return Err(ParseError::Syntax("The path contains a '.' or '..' segment".into()));
+        }
+        if seg.contains('/') || seg.contains('\\') {
+            return Err(ParseError::Syntax(format!("The path segment '{seg}' contains an encoded slash")));
+        }
+        if seg.chars().any(char::is_control) {
+            return Err(ParseError::Syntax("The path contains a control character".into()));
+        }
+        out.push(seg);
+    }
+    Ok(out)
+}
+
+/// Splits a raw query string into decoded `(name, value)` pairs in order. Empty pieces (`&&`)
+/// are skipped; a piece without `=` has an empty value.
+pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<(String, String)>, ParseError> {
+    let mut out = Vec::new();
+    for piece in raw_query.split('&') {
+        if piece.is_empty() {
+            continue;
+        }
+        let (n, v) = piece.split_once('=').unwrap_or((piece, ""));
+        out.push((decode(n, true)?, decode(v, true)?));
+    }
+    Ok(out)
+}

@@ -1,0 +1,310 @@
+//! The canonical printer: a typed [`Request`] back to method, path, query, headers and body.
+//!
+//! The gateway forwards only what this prints (design §6.1): query options in a fixed order,
+//! percent-encoded per RFC 3986 (space `%20`, plus `%2B`), known headers only, bodies
+//! re-serialized from the JSON tree. With [`Redact::Literals`] every string, number and date
+//! literal prints as `?` (GUIDs stay: they are record ids), for audit records and logs.
+
+use crate::metadata::{Schema, Table};
+use crate::query::{Filter, Literal, Operand, Query};
+use crate::request::{EtagCondition, Operation, Prefer, Request};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use std::fmt::Write as _;
+
+/// Whether literals are printed or replaced by `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redact {
+    /// Print everything (the request forwarded upstream).
+    Nothing,
+    /// Replace string, number and date literals with `?` (audit and logs).
+    Literals,
+}
+
+/// Characters percent-encoded in a query option value: everything outside RFC 3986's
+/// unreserved set and the sub-delimiters that are safe inside a value.
+const QUERY_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A request as it is sent upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    /// Path and query relative to the API base (`accounts(…)?$select=name`).
+    pub target: String,
+    /// Headers, in canonical order.
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body, if any.
+    pub body: Option<String>,
+}
+
+/// Prints a request for forwarding. `None` for [`Operation::Unsupported`], which is never sent.
+pub fn print_request(schema: &Schema, request: &Request) -> Option<Printed> {
+    let target = print_target(schema, request, Redact::Nothing)?;
+    let body = match &request.operation {
+        Operation::Create { record, .. } | Operation::Update { record, .. } => {
+            Some(crate::json::Value::Object(record.clone()).to_json())
+        }
+        _ => None,
+    };
+    let headers = print_headers(request, body.is_some());
+    Some(Printed { target, headers, body })
+}
+
+/// Prints the path and query relative to the API base.
+pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Option<String> {
+    let table = request.table().and_then(|t| schema.table(t));
+    let mut out = String::new();
+    let mut query: Vec<(&str, String)> = Vec::new();
+    match (&request.operation, table) {
+        (Operation::ServiceDocument, _) => {}
+        (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
+        (Operation::Query(q), Some(t)) => {
+            out.push_str(&t.set_name);
+            query = query_options(t, q, redact);
+        }
+        (Operation::Count(q), Some(t)) => {
+            let _ = write!(out, "{}/$count", t.set_name);
+            query = query_options(t, q, redact);
+        }
+        (Operation::Retrieve { id, select, .. } | Operation::Update { id, select, .. }, Some(t)) => {
+            let _ = write!(out, "{}({id})", t.set_name);
+            push_select(&mut query, t, select);
+        }
+        (Operation::Create { select, .. }, Some(t)) => {
+            out.push_str(&t.set_name);
+            push_select(&mut query, t, select);
+        }
+        (Operation::Delete { id, .. }, Some(t)) => {
+            let _ = write!(out, "{}({id})", t.set_name);
+        }
+        _ => return None,
+    }
+    for (i, (name, value)) in query.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(name);
+        out.push('=');
+        out.extend(utf8_percent_encode(value, QUERY_VALUE));
+    }
+    Some(out)
+}
+
+fn push_select(query: &mut Vec<(&str, String)>, table: &Table, select: &[String]) {
+    if !select.is_empty() {
+        let names: Vec<String> = select.iter().map(|c| odata_name(table, c)).collect();
+        query.push(("$select", names.join(",")));
+    }
+}
+
+fn query_options(table: &Table, q: &Query, redact: Redact) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    push_select(&mut out, table, &q.select);
+    if let Some(f) = &q.filter {
+        let mut s = String::new();
+        print_filter(&mut s, table, f, 0, redact);
+        out.push(("$filter", s));
+    }
+    if !q.orderby.is_empty() {
+        let items: Vec<String> = q
+            .orderby
+            .iter()
+            .map(|o| {
+                let name = odata_name(table, &o.column);
+                if o.descending { format!("{name} desc") } else { name }
+            })
+            .collect();
+        out.push(("$orderby", items.join(",")));
+    }
+    if let Some(top) = q.top {
+        out.push(("$top", if redact == Redact::Literals { "?".into() } else { top.to_string() }));
+    }
+    if q.count {
+        out.push(("$count", "true".into()));
+    }
+    out
+}
+
+fn odata_name(table: &Table, logical: &str) -> String {
+    table.column(logical).map_or_else(|| logical.to_owned(), |c| c.odata_name())
+}
+
+/// Precedence: or 1, and 2, not/atoms 3.
+fn print_filter(out: &mut String, table: &Table, f: &Filter, parent: u8, redact: Redact) {
+    let (prec, needs_parens) = match f {
+        Filter::Or(..) => (1, parent > 1),
+        Filter::And(..) => (2, parent > 2),
+        _ => (3, false),
+    };
+    if needs_parens {
+        out.push('(');
+    }
+    match f {
+        Filter::Or(a, b) | Filter::And(a, b) => {
+            let word = if prec == 1 { " or " } else { " and " };
+            print_filter(out, table, a, prec, redact);
+            out.push_str(word);
+            // A right child of the same precedence keeps its parentheses (left associativity).
+            print_filter(out, table, b, prec + 1, redact);
+        }
+        Filter::Not(inner) => {
+            out.push_str("not ");
+            match **inner {
+                Filter::Text { .. } => print_filter(out, table, inner, 3, redact),
+                _ => {
+                    out.push('(');
+                    print_filter(out, table, inner, 0, redact);
+                    out.push(')');
+                }
+            }
+        }
+        Filter::Compare { left, op, right } => {
+            print_operand(out, table, left, redact);
+            let _ = write!(out, " {} ", op.keyword());
+            print_operand(out, table, right, redact);
+        }
+        Filter::Text { function, column, value } => {
+            let _ = write!(out, "{}({},", function.name(), odata_name(table, column));
+            print_literal(out, &Literal::String(value.clone()), redact);
+            out.push(')');
+        }
+    }
+    if needs_parens {
+        out.push(')');
+    }
+}
+
+fn print_operand(out: &mut String, table: &Table, o: &Operand, redact: Redact) {
+    match o {
+        Operand::Column(c) => out.push_str(&odata_name(table, c)),
+        Operand::Value(v) => print_literal(out, v, redact),
+    }
+}
+
+fn print_literal(out: &mut String, lit: &Literal, redact: Redact) {
+    let hidden = redact == Redact::Literals;
+    match lit {
+        Literal::Null => out.push_str("null"),
+        Literal::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Literal::Guid(g) => {
+            let _ = write!(out, "{g}");
+        }
+        _ if hidden => out.push('?'),
+        Literal::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Literal::Decimal(t) | Literal::DateTime(t) | Literal::Date(t) => out.push_str(t),
+        Literal::String(s) => {
+            out.push('\'');
+            out.push_str(&s.replace('\'', "''"));
+            out.push('\'');
+        }
+    }
+}
+
+/// Canonical headers for a request (design §6.1), in a fixed order.
+pub fn print_headers(request: &Request, has_body: bool) -> Vec<(&'static str, String)> {
+    let h = &request.headers;
+    let mut out = vec![
+        ("Accept", "application/json".to_owned()),
+        ("OData-MaxVersion", "4.0".to_owned()),
+        ("OData-Version", "4.0".to_owned()),
+    ];
+    if has_body {
+        out.push(("Content-Type", "application/json; charset=utf-8".to_owned()));
+    }
+    if let Some(p) = print_prefer(&h.prefer) {
+        out.push(("Prefer", p));
+    }
+    if let Some(c) = &h.if_match {
+        out.push(("If-Match", etag(c)));
+    }
+    if let Some(c) = &h.if_none_match {
+        out.push(("If-None-Match", etag(c)));
+    }
+    if let Some(s) = h.suppress_duplicate_detection {
+        out.push(("MSCRM.SuppressDuplicateDetection", s.to_string()));
+    }
+    if h.consistency_strong {
+        out.push(("Consistency", "Strong".to_owned()));
+    }
+    out
+}
+
+fn etag(c: &EtagCondition) -> String {
+    match c {
+        EtagCondition::Any => "*".to_owned(),
+        EtagCondition::Tags(t) => t.join(", "),
+    }
+}
+
+/// `Prefer` in canonical order and quoting; `None` when empty.
+pub fn print_prefer(p: &Prefer) -> Option<String> {
+    let mut parts = Vec::new();
+    match p.return_representation {
+        Some(true) => parts.push("return=representation".to_owned()),
+        Some(false) => parts.push("return=minimal".to_owned()),
+        None => {}
+    }
+    if let Some(a) = &p.include_annotations {
+        parts.push(format!("odata.include-annotations=\"{}\"", a.join(",")));
+    }
+    if let Some(n) = p.max_page_size {
+        parts.push(format!("odata.maxpagesize={n}"));
+    }
+    if p.track_changes {
+        parts.push("odata.track-changes".to_owned());
+    }
+    if p.continue_on_error {
+        parts.push("odata.continue-on-error".to_owned());
+    }
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// Redacts a request that could not be parsed or is not supported, for the audit record: key
+/// text and query values become `?` unless they are a GUID; option names stay.
+pub fn redact_raw(path: &str, query: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find(')').map_or(rest.len(), |c| open + c);
+        let inner = &rest[open + 1..close];
+        out.push('(');
+        out.push_str(if inner.is_empty() || (inner.len() == 36 && uuid::Uuid::try_parse(inner).is_ok()) { inner } else { "?" });
+        if close < rest.len() {
+            out.push(')');
+            rest = &rest[close + 1..];
+        } else {
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        let names: Vec<String> = q
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let name = p.split_once('=').map_or(p, |(n, _)| n);
+                let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '$' | '@' | '_' | '%')).take(40).collect();
+                format!("{name}=?")
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&names.join("&"));
+    }
+    out
+}

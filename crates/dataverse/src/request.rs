@@ -1,0 +1,308 @@
+//! The typed request: what the parser produces, the classifier reads, the printer prints and the
+//! emulator executes. It holds no raw text from the client except opaque tokens (none yet).
+
+use crate::json::Object;
+use crate::query::Query;
+use uuid::Uuid;
+
+/// HTTP methods the Web API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PATCH
+    Patch,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// Parses an HTTP method name (exact, upper-case).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PATCH" => Method::Patch,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            _ => return None,
+        })
+    }
+
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// The Web API version segment (`v9.0`, `v9.1`, `v9.2`); echoed back in links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// v9.0
+    V90,
+    /// v9.1
+    V91,
+    /// v9.2
+    V92,
+}
+
+impl ApiVersion {
+    /// Parses `v9.0`, `v9.1` or `v9.2`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "v9.0" => ApiVersion::V90,
+            "v9.1" => ApiVersion::V91,
+            "v9.2" => ApiVersion::V92,
+            _ => return None,
+        })
+    }
+
+    /// The segment text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V90 => "v9.0",
+            ApiVersion::V91 => "v9.1",
+            ApiVersion::V92 => "v9.2",
+        }
+    }
+}
+
+/// The 22 request kinds of spec §0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// `GET /`
+    ServiceDocument,
+    /// `GET /$metadata`
+    MetadataCsdl,
+    /// `GET /{set}?…`
+    Query,
+    /// `GET /{set}/$count`
+    Count,
+    /// `GET /{set}?fetchXml=…`
+    FetchXmlQuery,
+    /// `GET /{set}({key})`
+    Retrieve,
+    /// `GET /{set}({id})/{prop|nav|…}`
+    RetrieveProperty,
+    /// `POST /{set}`
+    Create,
+    /// `PATCH /{set}({id})` with `If-Match`
+    Update,
+    /// `PATCH /{set}({key})` without `If-Match`
+    Upsert,
+    /// `DELETE /{set}({id})`
+    Delete,
+    /// `PUT /{set}({id})/{prop}`
+    UpdateProperty,
+    /// `DELETE /{set}({id})/{prop}`
+    ClearProperty,
+    /// `POST|PUT …/$ref`
+    Associate,
+    /// `DELETE …/$ref`
+    Disassociate,
+    /// `GET /{Function}(…)`
+    UnboundFunction,
+    /// `GET /{set}({id})/Microsoft.Dynamics.CRM.{Function}(…)`
+    BoundFunction,
+    /// `POST /{Action}`
+    UnboundAction,
+    /// `POST /{set}({id})/Microsoft.Dynamics.CRM.{Action}`
+    BoundAction,
+    /// `POST /$batch`
+    Batch,
+    /// `EntityDefinitions`, `RelationshipDefinitions`, `GlobalOptionSetDefinitions`, …
+    MetadataDefinitions,
+    /// `Prefer: odata.track-changes` or `$deltatoken`
+    ChangeTracking,
+}
+
+impl RequestKind {
+    /// The snake_case name used in audit records.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::ServiceDocument => "service_document",
+            RequestKind::MetadataCsdl => "metadata_csdl",
+            RequestKind::Query => "query",
+            RequestKind::Count => "count",
+            RequestKind::FetchXmlQuery => "fetchxml_query",
+            RequestKind::Retrieve => "retrieve",
+            RequestKind::RetrieveProperty => "retrieve_property",
+            RequestKind::Create => "create",
+            RequestKind::Update => "update",
+            RequestKind::Upsert => "upsert",
+            RequestKind::Delete => "delete",
+            RequestKind::UpdateProperty => "update_property",
+            RequestKind::ClearProperty => "clear_property",
+            RequestKind::Associate => "associate",
+            RequestKind::Disassociate => "disassociate",
+            RequestKind::UnboundFunction => "unbound_function",
+            RequestKind::BoundFunction => "bound_function",
+            RequestKind::UnboundAction => "unbound_action",
+            RequestKind::BoundAction => "bound_action",
+            RequestKind::Batch => "batch",
+            RequestKind::MetadataDefinitions => "metadata_definitions",
+            RequestKind::ChangeTracking => "change_tracking",
+        }
+    }
+}
+
+/// Condition of `If-Match` / `If-None-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EtagCondition {
+    /// `*`
+    Any,
+    /// One or more entity tags, as sent (`W/"123"`).
+    Tags(Vec<String>),
+}
+
+/// `Prefer` preferences Stanchion knows (design §6.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefer {
+    /// `return=representation` (`Some(true)`) or `return=minimal` (`Some(false)`).
+    pub return_representation: Option<bool>,
+    /// `odata.maxpagesize=N`.
+    pub max_page_size: Option<u32>,
+    /// `odata.include-annotations="…"`: the names or patterns listed.
+    pub include_annotations: Option<Vec<String>>,
+    /// `odata.track-changes`.
+    pub track_changes: bool,
+    /// `odata.continue-on-error`.
+    pub continue_on_error: bool,
+}
+
+impl Prefer {
+    /// Whether no preference is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Prefer::default()
+    }
+}
+
+/// The request headers that carry meaning (design §6.1). Everything else is dropped at parse,
+/// except headers refused for every agent, which are listed in `refused`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    /// Parsed `Prefer`.
+    pub prefer: Prefer,
+    /// `If-Match`.
+    pub if_match: Option<EtagCondition>,
+    /// `If-None-Match` (`null` is no condition).
+    pub if_none_match: Option<EtagCondition>,
+    /// `MSCRM.SuppressDuplicateDetection`.
+    pub suppress_duplicate_detection: Option<bool>,
+    /// `Consistency: Strong`.
+    pub consistency_strong: bool,
+    /// Names of headers refused for every agent (impersonation, bypass, unknown `MSCRM.*`,
+    /// method overrides), as sent.
+    pub refused: Vec<String>,
+}
+
+/// What the request does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// `GET /`: the list of entity sets.
+    ServiceDocument,
+    /// `GET /WhoAmI` (or `WhoAmI()`).
+    WhoAmI,
+    /// `GET /{set}?$select&$filter&$orderby&$top`.
+    Query(Query),
+    /// `GET /{set}/$count?$filter`: the number of matching rows as plain text.
+    Count(Query),
+    /// `GET /{set}({id})?$select`.
+    Retrieve {
+        /// Table logical name.
+        table: String,
+        /// Primary key.
+        id: Uuid,
+        /// Columns (logical names); empty = all.
+        select: Vec<String>,
+    },
+    /// `POST /{set}`.
+    Create {
+        /// Table logical name.
+        table: String,
+        /// Column values (logical names), validated against the schema.
+        record: Object,
+        /// Columns returned with `return=representation`.
+        select: Vec<String>,
+    },
+    /// `PATCH /{set}({id})`: update when `If-Match` is set, else upsert.
+    Update {
+        /// Table logical name.
+        table: String,
+        /// Primary key.
+        id: Uuid,
+        /// Column values to change.
+        record: Object,
+        /// Columns returned with `return=representation`.
+        select: Vec<String>,
+        /// True when no `If-Match` was sent: creates the row if missing.
+        upsert: bool,
+    },
+    /// `DELETE /{set}({id})`.
+    Delete {
+        /// Table logical name.
+        table: String,
+        /// Primary key.
+        id: Uuid,
+    },
+    /// A request Stanchion recognises but does not support yet; never executed or forwarded.
+    Unsupported {
+        /// The request kind it was recognised as.
+        kind: RequestKind,
+        /// Why, in a sentence fragment ("$expand is not supported yet").
+        reason: String,
+    },
+}
+
+/// A parsed Web API request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// API version the client used.
+    pub version: ApiVersion,
+    /// What it does.
+    pub operation: Operation,
+    /// Meaningful headers.
+    pub headers: Headers,
+}
+
+impl Request {
+    /// The request kind (spec §0).
+    pub fn kind(&self) -> RequestKind {
+        match &self.operation {
+            Operation::ServiceDocument => RequestKind::ServiceDocument,
+            Operation::WhoAmI => RequestKind::UnboundFunction,
+            Operation::Query(_) => RequestKind::Query,
+            Operation::Count(_) => RequestKind::Count,
+            Operation::Retrieve { .. } => RequestKind::Retrieve,
+            Operation::Create { .. } => RequestKind::Create,
+            Operation::Update { upsert: false, .. } => RequestKind::Update,
+            Operation::Update { upsert: true, .. } => RequestKind::Upsert,
+            Operation::Delete { .. } => RequestKind::Delete,
+            Operation::Unsupported { kind, .. } => *kind,
+        }
+    }
+
+    /// The logical name of the table the request is about, if any.
+    pub fn table(&self) -> Option<&str> {
+        match &self.operation {
+            Operation::Query(q) | Operation::Count(q) => Some(&q.table),
+            Operation::Retrieve { table, .. }
+            | Operation::Create { table, .. }
+            | Operation::Update { table, .. }
+            | Operation::Delete { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! A local Microsoft Dataverse (Web API v9.2) on SQLite: Stanchion's default upstream and the
+//! target of its real-client tests.
+//!
+//! What it does:
+//! - serves `/api/data/v9.0|v9.1|v9.2/…` for the request slice the `dataverse` crate parses
+//!   (service document, `WhoAmI`, collection queries with `$select`/`$filter`/`$orderby`/`$top`/
+//!   `$count`, `/$count`, retrieve, create, update, upsert, delete), answering with Dataverse's
+//!   status codes, headers, JSON shapes and error codes (each shape cites its spec section);
+//! - every request is parsed by [`dataverse::parse_request`], the same parser the gateway uses,
+//!   and the resulting typed request is executed: there is no second parser here;
+//! - keeps one real SQL table per Dataverse table, created from [`dataverse::Schema::standard`]
+//!   metadata, with typed columns, system columns (`createdon`, owner, `versionnumber`, …) and
+//!   an org-wide row-version counter that drives ETags;
+//! - issues client-credentials tokens at `POST /{tenant}/oauth2/v2.0/token` (Entra ID v2 shape)
+//!   and requires a valid one on every `/api/data` call;
+//! - seeds the system rows (root business unit, USD currency, default team, one application
+//!   user per client) and, on request, deterministic sample CRM data.
+//!
+//! What it does not do: authorize anything beyond "holds a valid token for this org" (agents,
+//! policies and audit are the gateway's job); security roles, plug-ins, `$expand`, `$batch`,
+//! FetchXML, metadata endpoints, paging, actions and everything else the parser reports as
+//! unsupported, which is answered 501.
+#![forbid(unsafe_code)]
+
+mod auth;
+mod decimal;
+mod files;
+mod query_sql;
+mod read;
+mod response;
+mod rows;
+mod seed;
+mod server;
+mod store;
+mod token;
+mod write;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use token::token_url;
+
+/// Where the emulator keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// One SQLite database in memory; everything is lost on shutdown.
+    InMemory,
+    /// A data directory: `emulator.sqlite` (WAL), `emulator-client.json` (default client) and
+    /// `emulator-signing.key` (token signing key, so tokens survive a restart).
+    Dir(PathBuf),
+}
+
+/// An OAuth client (app registration) allowed to get tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredential {
+    /// The client id (`client_id` form field; `appid` claim).
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredential")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Organization URL used in token audiences and links; default `http://{bound address}`.
+    pub org_url: Option<String>,
+    /// In memory or in a data directory.
+    pub storage: Storage,
+    /// Registered clients; when empty, the default client `stanchion-local` is used.
+    pub clients: Vec<ClientCredential>,
+    /// Seed of the deterministic sample data, loaded into an empty database only.
+    pub seed: Option<u64>,
+}
+
+impl Default for EmulatorConfig {
+    /// Design §7 "Emulator defaults": listen `127.0.0.1:8090`, in memory, default client.
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8090)),
+            org_url: None,
+            storage: Storage::InMemory,
+            clients: Vec::new(),
+            seed: None,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// Binding the listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Reading or writing a file in the data directory failed.
+    #[error("data directory: {what}: {source}")]
+    DataDir {
+        /// Which file or directory.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file in the data directory exists but cannot be understood.
+    #[error("data directory: {0}")]
+    Corrupt(String),
+    /// The configuration is not usable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The database could not be opened, created or seeded.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Seeding or loading the system rows failed.
+    #[error("setting up the database: {0}")]
+    Setup(String),
+    /// The operating system's random source failed.
+    #[error("random source unavailable: {0}")]
+    Random(String),
+}
+
+/// A running emulator. Dropping it stops the server too; [`RunningEmulator::shutdown`] also
+/// waits until in-flight requests are answered and the database is closed.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    /// The address actually bound.
+    pub local_addr: SocketAddr,
+    /// The organization URL (no trailing slash).
+    pub org_url: String,
+    /// The registered clients (the default one included when it was used).
+    pub clients: Vec<ClientCredential>,
+    /// True when the default client's secret was generated by this start: print it once.
+    pub default_client_created: bool,
+    handle: server::ServerHandle,
+}
+
+impl RunningEmulator {
+    /// Stops accepting connections, finishes in-flight requests and closes the database.
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
+    }
+}
+
+/// Binds the listener, opens (and if needed creates and seeds) the database, and serves in a
+/// spawned task.
+pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    server::start(config).await
+}

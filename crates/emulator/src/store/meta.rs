@@ -1,0 +1,63 @@
+//! The emulator's own key/value table `_emulator_meta` (a name no Dataverse logical name can
+//! take, as those start with a letter): org-wide counters and the ids of the seeded system rows.
+
+use super::statement;
+use sea_query::{ColumnDef, Expr, ExprTrait as _, OnConflict, Query, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder as _;
+use sqlx::{Row as _, SqliteConnection};
+
+const TABLE: &str = "_emulator_meta";
+const KEY: &str = "key";
+const INT: &str = "int_value";
+const TEXT: &str = "text_value";
+
+/// The org-wide row version counter (spec §2.10, §16.3): one value per write, never reused.
+pub(crate) const VERSION_COUNTER: &str = "versionnumber";
+/// The case number counter (incident `ticketnumber`).
+pub(crate) const TICKET_COUNTER: &str = "ticketnumber";
+
+pub(super) fn create_table_sql() -> String {
+    sea_query::Table::create()
+        .table(TABLE)
+        .if_not_exists()
+        .col(ColumnDef::new(KEY).text().not_null().primary_key())
+        .col(ColumnDef::new(INT).big_integer())
+        .col(ColumnDef::new(TEXT).text())
+        .to_string(SqliteQueryBuilder)
+}
+
+/// The text stored under `key`.
+pub(crate) async fn get_text(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    let q = Query::select().column(TEXT).from(TABLE).and_where(Expr::col(KEY).eq(key)).build_sqlx(SqliteQueryBuilder);
+    let row = statement(q).fetch_optional(conn).await?;
+    row.map(|r| r.try_get::<Option<String>, _>(TEXT)).transpose().map(Option::flatten)
+}
+
+/// Stores `value` under `key`.
+pub(crate) async fn set_text(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    let q = Query::insert()
+        .into_table(TABLE)
+        .columns([KEY, TEXT])
+        .values_panic([key.into(), value.into()])
+        .on_conflict(OnConflict::column(KEY).update_column(TEXT).to_owned())
+        .build_sqlx(SqliteQueryBuilder);
+    statement(q).execute(conn).await.map(|_| ())
+}
+
+/// Increments counter `key` (starting from 0) and returns the new value. Runs inside the
+/// caller's transaction, so a rolled-back write does not consume a value others can see.
+pub(crate) async fn next(conn: &mut SqliteConnection, key: &str) -> Result<i64, sqlx::Error> {
+    let q = Query::insert()
+        .into_table(TABLE)
+        .columns([KEY, INT])
+        .values_panic([key.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column(KEY)
+                .value(INT, Expr::col((TABLE, INT)).add(1))
+                .to_owned(),
+        )
+        .returning_col(INT)
+        .build_sqlx(SqliteQueryBuilder);
+    let row = statement(q).fetch_one(conn).await?;
+    row.try_get::<i64, _>(INT)
+}

@@ -1,0 +1,75 @@
+//! The authorize phase and the [`Authorized`] type (design §3.2).
+//!
+//! `Authorized` has private fields, no `Default`, `Deserialize`, `Clone` or `From`, and is built
+//! only by [`authorize`]. The upstream client's agent entry point takes only an `Authorized`, so
+//! nothing reaches Dataverse that the policy did not allow. This does not compile:
+//!
+//! ```compile_fail
+//! let request: dataverse::Request = todo!();
+//! let forged = gateway::Authorized { request, touches: todo!(), agent: todo!() };
+//! ```
+//!
+//! and neither does building one any other way:
+//!
+//! ```compile_fail
+//! let forged: gateway::Authorized = Default::default();
+//! ```
+
+use crate::authenticate::Agent;
+use dataverse::{Classification, Request, Schema, Touches};
+use policy::{AgentPolicy, Reason};
+
+/// A request the policy allows, with what it touches and who sent it.
+#[derive(Debug)]
+pub struct Authorized {
+    request: Request,
+    touches: Touches,
+    agent: Agent,
+}
+
+impl Authorized {
+    /// The request to forward.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// What it touches.
+    pub fn touches(&self) -> &Touches {
+        &self.touches
+    }
+
+    /// Who sent it.
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+}
+
+/// Why a request was not authorized: reason code and plain-English reason(s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Every failed check; the first sets the message.
+    pub reasons: Vec<Reason>,
+}
+
+/// Decides a classified request for an agent.
+pub fn authorize(
+    schema: &Schema,
+    agent: Agent,
+    policy: &AgentPolicy,
+    request: Request,
+    classification: Classification,
+) -> Result<Authorized, Refused> {
+    let touches = match classification {
+        Classification::Classified(t) => t,
+        Classification::Unclassified { reason, metadata_write, .. } => {
+            let code = if metadata_write { "metadata_write" } else { "unclassified" };
+            return Err(Refused { reasons: vec![Reason { code, message: reason }] });
+        }
+    };
+    let decision = policy::decide(schema, policy, &touches);
+    if decision.allowed {
+        Ok(Authorized { request, touches, agent })
+    } else {
+        Err(Refused { reasons: decision.reasons })
+    }
+}

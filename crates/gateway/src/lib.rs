@@ -1,0 +1,37 @@
+//! Stanchion's data plane: the agents' listener.
+//!
+//! What it does: every request goes through named phases — authenticate (agent key), parse
+//! (the `dataverse` parser), classify, authorize (the agent's policy, yielding [`Authorized`]),
+//! audit the attempt, forward the canonically printed request upstream with the gateway's own
+//! Entra ID token, rewrite links, audit the outcome — or is refused in Dataverse's error shape
+//! with one committed audit record. What it does not do: manage agents or policies (the store
+//! and the CLI do), or forward anything that is not [`Authorized`].
+#![forbid(unsafe_code)]
+
+mod audit_record;
+mod authenticate;
+mod authorize;
+mod links;
+mod pipeline;
+mod refusal;
+mod server;
+mod token_cache;
+mod upstream;
+
+pub use authenticate::Agent;
+pub use authorize::{Authorized, Refused, authorize};
+pub use links::LinkRewriter;
+pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};
+pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};
+pub use upstream::{UpstreamClient, UpstreamError, UpstreamResponse};
+
+/// Installs the process-wide TLS crypto provider (ring) once; call before building an HTTP client.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A reqwest client for upstream calls (no proxies from the environment: the org URL is explicit).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
+    reqwest::Client::builder().no_proxy().build()
+}

@@ -1,0 +1,239 @@
+//! The data plane as named phases: authenticate → parse → classify → authorize → forward →
+//! filter (link rewriting) → audit. Every request ends in exactly one decision record (refused)
+//! or an attempt and an outcome record (forwarded), each committed before the agent hears back.
+
+use crate::authenticate::{Agent, authenticate};
+use crate::authorize::{Refused, authorize};
+use crate::links::LinkRewriter;
+use crate::refusal::Refusal;
+use crate::upstream::{UpstreamError, UpstreamResponse};
+use crate::{Gateway, audit_record};
+use audit::{AuditRecord, Decision, RecordType};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dataverse::{Classification, ParseError, RawRequest, Request, classify, parse_request};
+use std::time::Instant;
+
+/// What the pipeline knows about one incoming request.
+pub(crate) struct Incoming {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+    pub client_ip: String,
+    pub started: Instant,
+}
+
+impl Incoming {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Runs one request through every phase.
+pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
+    let mut rec = audit_record::Draft::new(&inc, gw.config.record_values);
+    // Phase: authenticate.
+    let agent = match authenticate(&gw.store, inc.header("authorization")).await {
+        Ok(Ok(agent)) => agent,
+        Ok(Err(fail)) => {
+            rec.key_id = fail.key_id.clone();
+            rec.agent = fail.agent.clone();
+            return refuse(gw, &inc, rec.unauthenticated(), Refusal::new(fail.code, fail.message.to_owned())).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "key look-up failed");
+            return refuse(gw, &inc, rec.unauthenticated(), Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into())).await;
+        }
+    };
+    rec.agent = Some((agent.id.clone(), agent.name.clone()));
+    rec.key_id = Some(agent.key_id.clone());
+    // Phase: refused headers, then parse.
+    let header_pairs: Vec<(&str, &str)> =
+        inc.headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+    let refused = dataverse::parse::refused_headers(header_pairs.iter().copied());
+    if let Some(first) = refused.first() {
+        let msg = format!("the header {first} is refused for every agent");
+        return refuse(gw, &inc, rec.unclassified(), Refusal::new("refused_header", msg)).await;
+    }
+    let raw = RawRequest {
+        method: &inc.method,
+        path: &inc.path,
+        query: inc.query.as_deref(),
+        headers: &header_pairs,
+        body: &inc.body,
+    };
+    let request = match parse_request(&gw.schema, &raw, &gw.config.limits) {
+        Ok(r) => r,
+        Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
+    };
+    rec.set_request(&gw.schema, &request);
+    // Phases: classify, authorize.
+    let classification = classify(&gw.schema, &request);
+    if let Classification::Classified(t) = &classification {
+        rec.set_touches(&gw.schema, t);
+    }
+    let policy = match gw.store.policy(&agent.id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "policy look-up failed");
+            return refuse(gw, &inc, rec.decision(), Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into())).await;
+        }
+    };
+    let authorized = match authorize(&gw.schema, agent.clone(), &policy, request, classification) {
+        Ok(a) => a,
+        Err(Refused { reasons }) => {
+            let first = reasons.first().map_or(("unclassified", String::new()), |r| (r.code, r.message.clone()));
+            rec.reasons = reasons.iter().map(|r| r.message.clone()).collect();
+            let refusal = Refusal::new(first.0, api_message(&agent, &first.1));
+            return refuse(gw, &inc, rec.decision(), refusal).await;
+        }
+    };
+    // Phase: audit the attempt, then forward.
+    let attempt = match gw.audit.append(rec.attempt()).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "audit attempt not committed; nothing forwarded");
+            return audit_unavailable(&inc);
+        }
+    };
+    let result = gw.upstream.send(&gw.schema, &authorized, &inc.request_id).await;
+    let public_base = gw.public_base(&inc.headers);
+    let rewriter = LinkRewriter::new(gw.upstream.org_url(), &public_base, authorized.request().version.as_str());
+    let (response, outcome) = match result {
+        Ok(up) => respond(&rewriter, authorized.request(), up, &inc, &attempt),
+        Err(e) => upstream_failed(&e, &inc, &attempt),
+    };
+    match gw.audit.append(outcome).await {
+        Ok(o) => {
+            tracing::info!(request_id = %inc.request_id, agent = %agent.name, path = %o.path.as_deref().unwrap_or(""), status = ?o.upstream_status, "forwarded");
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audit outcome not committed; response withheld");
+            audit_unavailable(&inc)
+        }
+    }
+}
+
+/// The agent-facing message of a policy refusal.
+fn api_message(agent: &Agent, reason: &str) -> String {
+    format!("Stanchion denied this request for {}: {reason}.", agent.name)
+}
+
+fn parse_refusal(e: &ParseError) -> Refusal {
+    let d = e.to_dataverse();
+    match e {
+        ParseError::Syntax(_) | ParseError::Payload { .. } | ParseError::TooLarge { .. } => {
+            let hex = match e {
+                ParseError::Payload { code, .. } => code,
+                _ => dataverse::error::codes::ODATA_PARSE,
+            };
+            Refusal::new("syntax", d.message).with_status(d.status, hex)
+        }
+        ParseError::NotFound(m) | ParseError::MethodNotAllowed(m) | ParseError::Unsupported(m) => {
+            Refusal::new("unclassified", format!("Stanchion does not understand this request: {m}"))
+        }
+    }
+}
+
+/// Commits the one record of a refused request, then answers with the refusal.
+async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord, refusal: Refusal) -> Response {
+    record.decision = Some(if refusal.code == "audit_unavailable" { Decision::Error } else { Decision::Denied });
+    record.reason_code = Some(refusal.code.to_owned());
+    let reason = audit_record::reason_phrase(&refusal.message);
+    record.reason = Some(reason.clone());
+    if record.reasons.is_empty() {
+        record.reasons.push(reason);
+    }
+    record.latency_ms = Some(inc.started.elapsed().as_millis() as u64);
+    match gw.audit.append(record).await {
+        Ok(r) => {
+            tracing::info!(request_id = %inc.request_id, reason = refusal.code, path = %r.path.as_deref().unwrap_or(""), "refused");
+            refusal.into_response(&inc.request_id)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audit record of a refusal not committed");
+            audit_unavailable(inc)
+        }
+    }
+}
+
+fn audit_unavailable(inc: &Incoming) -> Response {
+    Refusal::new("audit_unavailable", "audit log unavailable".into()).into_response(&inc.request_id)
+}
+
+/// Headers passed back to the agent.
+const PASSED_HEADERS: &[&str] = &["content-type", "odata-version", "etag", "preference-applied", "x-ms-service-request-id", "retry-after"];
+
+fn respond(rw: &LinkRewriter, request: &Request, up: UpstreamResponse, inc: &Incoming, attempt: &AuditRecord) -> (Response, AuditRecord) {
+    let mut outcome = audit_record::outcome(attempt, inc, Decision::Allowed);
+    outcome.upstream_status = Some(up.status);
+    outcome.upstream_request_id = up.header("x-ms-service-request-id").map(|s| s.chars().take(100).collect());
+    let is_json = up.header("content-type").is_some_and(|c| c.starts_with("application/json"));
+    let mut body = up.body.clone();
+    if is_json && !up.body.is_empty() {
+        match dataverse::json::parse(&up.body) {
+            Ok(mut value) => {
+                rw.rewrite_json(&mut value);
+                outcome.rows = audit_record::rows(request, &value, up.status);
+                body = bytes::Bytes::from(value.to_json());
+            }
+            Err(_) => {
+                outcome.decision = Some(Decision::Error);
+                outcome.reason_code = Some("upstream_unreadable".into());
+                outcome.reason = Some("Dynamics 365 answered with JSON Stanchion could not read".into());
+                let r = Refusal::new("upstream_unavailable", "Dynamics 365 answered with JSON Stanchion could not read".into());
+                return (r.into_response(&inc.request_id), outcome);
+            }
+        }
+    }
+    let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    for name in PASSED_HEADERS {
+        if let Some(v) = up.header(name).and_then(|v| HeaderValue::from_str(v).ok()) {
+            h.insert(*name, v);
+        }
+    }
+    for name in ["odata-entityid", "location"] {
+        if let Some(v) = up.header(name) {
+            if let Some(id) = entity_id(v) {
+                if !outcome.record_ids.contains(&id) {
+                    outcome.record_ids.push(id);
+                }
+            }
+            if let Ok(v) = HeaderValue::from_str(&rw.rewrite_header(v)) {
+                h.insert(if name == "location" { "location" } else { "odata-entityid" }, v);
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&inc.request_id) {
+        h.insert("x-stanchion-request-id", v);
+    }
+    (resp, outcome)
+}
+
+/// The GUID at the end of an entity URL (`…/accounts(guid)`).
+fn entity_id(url: &str) -> Option<String> {
+    let inner = url.strip_suffix(')')?.rsplit_once('(')?.1;
+    uuid::Uuid::try_parse(inner).ok().map(|u| u.to_string())
+}
+
+fn upstream_failed(e: &UpstreamError, inc: &Incoming, attempt: &AuditRecord) -> (Response, AuditRecord) {
+    let mut outcome = audit_record::outcome(attempt, inc, Decision::Error);
+    let message = match e {
+        UpstreamError::Token(t) => format!("Stanchion could not sign in to Dynamics 365: {t}"),
+        other => other.to_string(),
+    };
+    outcome.reason_code = Some("upstream_unavailable".into());
+    outcome.reason = Some(audit_record::reason_phrase(&message));
+    outcome.reasons = vec![audit_record::reason_phrase(&message)];
+    let resp = Refusal::new("upstream_unavailable", message).into_response(&inc.request_id);
+    (resp, outcome)
+}
+
+/// Marks attempt records as such (used by `audit_record`).
+pub(crate) const ATTEMPT: RecordType = RecordType::Attempt;

@@ -1,0 +1,114 @@
+//! The gateway's router, shared state and checkpoint timer.
+
+use crate::pipeline::{Incoming, run};
+use crate::upstream::UpstreamClient;
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use dataverse::{ParseLimits, Schema};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{ChainAppender, Store};
+
+/// Gateway settings.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayConfig {
+    /// `listen.public_url`: the client-facing base; else `http://{Host}`.
+    pub public_url: Option<String>,
+    /// `listen.trusted_proxies`: peers whose `X-Forwarded-Proto/-Host` are honoured.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Parser limits.
+    pub limits: ParseLimits,
+    /// `audit.record_values`: keep literals in recorded paths.
+    pub record_values: bool,
+}
+
+/// Everything a request needs.
+pub struct Gateway {
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) store: Store,
+    pub(crate) audit: ChainAppender,
+    pub(crate) upstream: UpstreamClient,
+    pub(crate) config: GatewayConfig,
+}
+
+impl Gateway {
+    /// Builds the gateway state; opens this process's audit chain.
+    pub fn new(schema: Arc<Schema>, store: Store, upstream: UpstreamClient, config: GatewayConfig) -> Arc<Gateway> {
+        let chain_id = format!("gw-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let audit = ChainAppender::start(store.clone(), chain_id);
+        Arc::new(Gateway { schema, store, audit, upstream, config })
+    }
+
+    /// This process's audit chain.
+    pub fn audit(&self) -> &ChainAppender {
+        &self.audit
+    }
+
+    /// The client-facing base URL (design §6.3).
+    pub(crate) fn public_base(&self, headers: &HeaderMap) -> String {
+        if let Some(u) = self.config.public_url.as_deref().filter(|u| !u.is_empty()) {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
+    fn public_base_from(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
+        let mut h = headers.clone();
+        if self.config.trusted_proxies.contains(&peer) {
+            if let Some(host) = headers.get("x-forwarded-host").cloned() {
+                h.insert("host", host);
+            }
+        }
+        h
+    }
+}
+
+/// The agents' router: every path goes through the pipeline.
+pub fn router(gw: Arc<Gateway>) -> Router {
+    let limit = gw.config.limits.max_body + 1;
+    Router::new().fallback(handle).layer(DefaultBodyLimit::max(limit)).with_state(gw)
+}
+
+async fn handle(State(gw): State<Arc<Gateway>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: axum::extract::Request) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, gw.config.limits.max_body + 1).await {
+        Ok(b) => b,
+        Err(_) => bytes::Bytes::from(vec![0u8; gw.config.limits.max_body + 1]),
+    };
+    let headers = gw.public_base_from(&parts.headers, peer.ip());
+    let inc = Incoming {
+        request_id,
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers,
+        body,
+        client_ip: peer.ip().to_string(),
+        started,
+    };
+    run(&gw, inc).await
+}
+
+/// Writes a checkpoint of this process's chain every `every` (design §5: 60 s).
+pub fn spawn_checkpointer(gw: Arc<Gateway>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = gw.audit.checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await {
+                tracing::error!(error = %e, "audit checkpoint failed");
+            }
+        }
+    })
+}

@@ -1,0 +1,89 @@
+//! The upstream client: sends an [`Authorized`] request, printed canonically from its typed form,
+//! to the org with the gateway's own token and `x-ms-client-request-id` (design §6.1).
+
+use crate::authorize::Authorized;
+use crate::token_cache::{TokenCache, TokenError};
+use dataverse::Schema;
+use std::time::Duration;
+
+/// An answer from the org.
+#[derive(Debug)]
+pub struct UpstreamResponse {
+    /// Status.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: bytes::Bytes,
+}
+
+impl UpstreamResponse {
+    /// A header value by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why nothing came back from the org.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// No token.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The org could not be reached or did not answer in time.
+    #[error("Dynamics 365 could not be reached: {0}")]
+    Unreachable(String),
+    /// The request cannot be printed (never happens for an authorized request).
+    #[error("the request cannot be forwarded")]
+    NotForwardable,
+}
+
+/// The client for one org.
+#[derive(Debug, Clone)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+    org_url: String,
+    tokens: TokenCache,
+}
+
+impl UpstreamClient {
+    /// A client for `org_url` (no trailing slash) using `tokens`.
+    pub fn new(http: reqwest::Client, org_url: String, tokens: TokenCache) -> Self {
+        UpstreamClient { http, org_url: org_url.trim_end_matches('/').to_owned(), tokens }
+    }
+
+    /// The org URL.
+    pub fn org_url(&self) -> &str {
+        &self.org_url
+    }
+
+    /// Sends an authorized request. The only way agent traffic reaches the org.
+    pub async fn send(&self, schema: &Schema, authorized: &Authorized, request_id: &str) -> Result<UpstreamResponse, UpstreamError> {
+        let request = authorized.request();
+        let printed = dataverse::print::print_request(schema, request).ok_or(UpstreamError::NotForwardable)?;
+        let url = format!("{}/api/data/{}/{}", self.org_url, request.version.as_str(), printed.target);
+        let token = self.tokens.token().await?;
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|_| UpstreamError::NotForwardable)?;
+        let mut builder = self
+            .http
+            .request(method, url)
+            .bearer_auth(token)
+            .header("x-ms-client-request-id", request_id)
+            .timeout(Duration::from_secs(120));
+        for (name, value) in &printed.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = printed.body {
+            builder = builder.body(body);
+        }
+        let resp = builder.send().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+            .collect();
+        let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+        Ok(UpstreamResponse { status, headers, body })
+    }
+}

@@ -1,0 +1,280 @@
+//! `stanchion agent …` and `stanchion policy …`: write the store directly (they work with the
+//! server stopped) with the actor `cli:<user>@<host>`.
+
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use dataverse::{Classification, RawRequest, Schema};
+use std::path::PathBuf;
+use store::Actor;
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Create an agent and print its first key (shown once).
+    Create {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List agents.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage an agent's keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Add a key to an agent (shown once).
+    Add {
+        agent: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an agent's keys (ids only).
+    List {
+        agent: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key; applies to the next request.
+    Revoke { agent: String, key_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Show an agent's access.
+    Show {
+        agent: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set an agent's level on a table: off, read or full.
+    Set { agent: String, table: String, level: String },
+    /// Turn the Delete records switch on or off.
+    DeleteRecords { agent: String, state: String },
+    /// Explain what the gateway would decide for a request (exit 3 when denied).
+    Explain {
+        agent: String,
+        method: String,
+        url: String,
+        /// Request body from a file, or - for standard input.
+        #[arg(long)]
+        body: Option<String>,
+        /// A request header, 'Name: value' (repeatable).
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn cli_actor() -> Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    Actor::Cli(format!("cli:{user}@{host}"))
+}
+
+fn key_json(id: &str, name: &str, key: &store::keys::AgentKey) -> String {
+    serde_json::json!({"id": id, "name": name, "key_id": key.key_id(), "key": key.expose()}).to_string()
+}
+
+pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
+    let store = config.open_store().await?;
+    match command {
+        AgentCommand::Create { name, json } => {
+            let (info, key) = store.create_agent(&cli_actor(), &name).await?;
+            if json {
+                println!("{}", key_json(&info.id, &info.name, &key));
+            } else {
+                println!("Created agent {} ({}).\nKey (shown once, store it now):\n  {}", info.name, info.id, key.expose());
+                println!("It has no access yet: grant some with `stanchion policy set \"{}\" TABLE read|full`.", info.name);
+            }
+        }
+        AgentCommand::List { json } => {
+            let agents = store.list_agents().await?;
+            if json {
+                println!("{}", serde_json::to_string(&agents)?);
+            } else {
+                println!("{:<36}  {:<30}  {:<8}  keys", "id", "name", "status");
+                for a in agents {
+                    let status = if a.disabled { "disabled" } else { "active" };
+                    println!("{:<36}  {:<30}  {:<8}  {}", a.id, a.name, status, a.active_keys);
+                }
+            }
+        }
+        AgentCommand::Key { command } => match command {
+            KeyCommand::Add { agent, label, json } => {
+                let (info, key) = store.add_key(&cli_actor(), &agent, label.as_deref()).await?;
+                if json {
+                    println!("{}", key_json(&info.id, &info.name, &key));
+                } else {
+                    println!("New key for {} (shown once, store it now):\n  {}", info.name, key.expose());
+                }
+            }
+            KeyCommand::List { agent, json } => {
+                let keys = store.list_keys(&agent).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&keys)?);
+                } else {
+                    println!("{:<12}  {:<20}  {:<24}  {:<24}  last used", "key id", "label", "created", "revoked");
+                    for k in keys {
+                        println!(
+                            "{:<12}  {:<20}  {:<24}  {:<24}  {}",
+                            k.key_id,
+                            k.label.unwrap_or_default(),
+                            k.created_at,
+                            k.revoked_at.unwrap_or_else(|| "-".into()),
+                            k.last_used_at.unwrap_or_else(|| "never".into())
+                        );
+                    }
+                }
+            }
+            KeyCommand::Revoke { agent, key_id } => {
+                let key_id = key_id.strip_prefix("stn_").map_or(key_id.as_str(), |k| k.get(..12).unwrap_or(k)).to_owned();
+                store.revoke_key(&cli_actor(), &agent, &key_id).await?;
+                println!("Revoked key {key_id}; it is refused from the next request on.");
+            }
+        },
+    }
+    Ok(0)
+}
+
+fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a dataverse::metadata::Table> {
+    schema.table_by_any_name(name).with_context(|| format!("no table named '{name}' (use a logical name like account or a set name like accounts)"))
+}
+
+pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
+    let store = config.open_store().await?;
+    let schema = Schema::standard();
+    match command {
+        PolicyCommand::Show { agent, json } => {
+            let info = store.find_agent(&agent).await?;
+            let p = store.policy(&info.id).await?;
+            if json {
+                let tables: serde_json::Map<String, serde_json::Value> =
+                    p.tables.iter().map(|(t, g)| (t.clone(), g.level.as_str().into())).collect();
+                println!("{}", serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records, "tables": tables}));
+            } else {
+                println!("{} — delete records: {}", info.name, if p.delete_records { "on" } else { "off" });
+                let listed: Vec<_> = p.tables.iter().filter(|(_, g)| g.level != policy::Level::Off).collect();
+                if listed.is_empty() {
+                    println!("  no access to any table (everything is denied)");
+                }
+                for (t, g) in listed {
+                    let set = schema.table(t).map_or(t.as_str(), |tb| tb.set_name.as_str());
+                    println!("  {set:<24} {}", g.level.label());
+                }
+            }
+        }
+        PolicyCommand::Set { agent, table: name, level } => {
+            let level: policy::Level = level.parse()?;
+            let t = table(&schema, &name)?;
+            let before = store.set_table_level(&cli_actor(), &agent, &t.logical_name, &t.set_name, level).await?;
+            println!("{agent}: {} {} → {}", t.set_name, before.label(), level.label());
+        }
+        PolicyCommand::DeleteRecords { agent, state } => {
+            let on = match state.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => bail!("use on or off"),
+            };
+            store.set_delete_records(&cli_actor(), &agent, on).await?;
+            println!("{agent}: deleting records is {state}");
+        }
+        PolicyCommand::Explain { agent, method, url, body, headers, json } => {
+            return explain(&store, &schema, &agent, &method, &url, body, &headers, json).await;
+        }
+    }
+    Ok(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn explain(
+    store: &store::Store,
+    schema: &Schema,
+    agent: &str,
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    headers: &[String],
+    json: bool,
+) -> Result<u8> {
+    let info = store.find_agent(agent).await?;
+    let policy = store.policy(&info.id).await?;
+    let body = match body.as_deref() {
+        None => Vec::new(),
+        Some("-") => {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)?;
+            b
+        }
+        Some(f) => std::fs::read(PathBuf::from(f)).with_context(|| format!("reading {f}"))?,
+    };
+    let path_and_query = match url.find("://") {
+        Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
+        None => url,
+    };
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let header_pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|h| h.split_once(':').map(|(k, v)| (k.trim(), v.trim())).context("a --header must look like 'Name: value'"))
+        .collect::<Result<_>>()?;
+    let method = method.to_ascii_uppercase();
+    let agent_value = gateway::Agent { id: info.id.clone(), name: info.name.clone(), key_id: String::new() };
+    let (decision, code, reason, kind, touches) = {
+        let refused = dataverse::parse::refused_headers(header_pairs.iter().copied());
+        let raw = RawRequest { method: &method, path, query, headers: &header_pairs, body: &body };
+        if let Some(h) = refused.first() {
+            ("denied", "refused_header", format!("the header {h} is refused for every agent"), None, Vec::new())
+        } else {
+            match dataverse::parse_request(schema, &raw, &dataverse::ParseLimits::default()) {
+                Err(e) => ("denied", "syntax", e.to_string(), None, Vec::new()),
+                Ok(request) => {
+                    let kind = Some(request.kind().name());
+                    let classification = dataverse::classify(schema, &request);
+                    let touches = match &classification {
+                        Classification::Classified(t) => t.tables.iter().map(|a| (a.table.clone(), a.privilege.name())).collect(),
+                        Classification::Unclassified { .. } => Vec::new(),
+                    };
+                    match gateway::authorize(schema, agent_value, &policy, request, classification) {
+                        Ok(_) => ("allowed", "", String::new(), kind, touches),
+                        Err(r) => {
+                            let first = r.reasons.first().map_or(("unclassified", String::new()), |x| (x.code, x.message.clone()));
+                            ("denied", first.0, first.1, kind, touches)
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if json {
+        let v = serde_json::json!({
+            "decision": decision,
+            "reason_code": (!code.is_empty()).then_some(code),
+            "reason": (!reason.is_empty()).then_some(&reason),
+            "kind": kind,
+            "touches": touches.iter().map(|(t, p)| serde_json::json!({"table": t, "privilege": p})).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        let what: Vec<String> = touches.iter().map(|(t, p)| format!("{p} {t}")).collect();
+        println!("{} {method} {path}: {decision}{}", info.name, if reason.is_empty() { String::new() } else { format!(" — {code}: {reason}") });
+        if let Some(k) = kind {
+            println!("  kind: {k}; needs: {}", if what.is_empty() { "nothing".into() } else { what.join(", ") });
+        }
+    }
+    Ok(if decision == "allowed" { 0 } else { 3 })
+}

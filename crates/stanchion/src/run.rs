@@ -1,0 +1,296 @@
+//! `serve`, `demo` and `emulator`: start the servers and print the first `listening …` line.
+
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use dataverse::Schema;
+use emulator::{ClientCredential, EmulatorConfig, RunningEmulator, Storage};
+use gateway::{ClientCredentials, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Actor, Store};
+
+#[derive(clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: String,
+    /// Keep data in memory only.
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
+    /// Seed deterministic sample data (accounts, contacts, leads, opportunities, cases).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Organization URL (default http://{bound address}).
+    #[arg(long)]
+    org_url: Option<String>,
+    /// Client id (repeat with --client-secret for several clients).
+    #[arg(long)]
+    client_id: Vec<String>,
+    /// Client secret, paired with --client-id in order.
+    #[arg(long)]
+    client_secret: Vec<String>,
+}
+
+fn print_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// `stanchion emulator`.
+pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u8> {
+    if args.client_id.len() != args.client_secret.len() {
+        bail!("give one --client-secret for each --client-id");
+    }
+    let clients = args
+        .client_id
+        .into_iter()
+        .zip(args.client_secret)
+        .map(|(client_id, client_secret)| ClientCredential { client_id, client_secret })
+        .collect();
+    let storage = match (args.in_memory, data_dir) {
+        (true, _) => Storage::InMemory,
+        (false, Some(d)) => Storage::Dir(d),
+        (false, None) => Storage::Dir(PathBuf::from("./stanchion-data/emulator")),
+    };
+    let running = emulator::start(EmulatorConfig {
+        listen: Config::addr(&args.listen, "--listen")?,
+        org_url: args.org_url,
+        storage,
+        clients,
+        seed: args.seed,
+    })
+    .await?;
+    print_line(&format!("listening emulator={}", running.org_url));
+    if running.default_client_created {
+        if let Some(c) = running.clients.first() {
+            eprintln!("client_id={} client_secret={} (shown once; also in the data dir)", c.client_id, c.client_secret);
+        }
+    }
+    shutdown_signal().await;
+    running.shutdown().await;
+    Ok(0)
+}
+
+/// The upstream the gateway talks to, and the emulator when it is embedded.
+struct Upstream {
+    client: UpstreamClient,
+    emulator: Option<RunningEmulator>,
+}
+
+async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
+    let http = gateway::http_client()?;
+    let u = &config.upstream;
+    if u.org_url == "embedded" {
+        let running = emulator::start(EmulatorConfig {
+            listen: Config::addr(&config.listen.emulator, "listen.emulator")?,
+            org_url: None,
+            storage: Storage::Dir(config.data_dir().join("emulator")),
+            clients: Vec::new(),
+            seed,
+        })
+        .await?;
+        let client = running.clients.first().context("the emulator has no client")?.clone();
+        let credentials = ClientCredentials {
+            token_url: emulator::token_url(&running.org_url, "stanchion"),
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            scope: format!("{}/.default", running.org_url),
+        };
+        let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));
+        let client = UpstreamClient::new(http, running.org_url.clone(), tokens);
+        return Ok(Upstream { client, emulator: Some(running) });
+    }
+    if !u.certificate_file.is_empty() {
+        bail!("upstream.certificate_file (certificate sign-in) is not supported yet: use a client secret");
+    }
+    if u.tenant_id.is_empty() || u.client_id.is_empty() {
+        bail!("upstream.tenant_id and upstream.client_id are required when upstream.org_url is not \"embedded\"");
+    }
+    let secret = match (&u.client_secret, u.client_secret_file.as_str()) {
+        (Some(s), _) => s.clone(),
+        (None, "") => bail!("set upstream.client_secret_file or STANCHION_UPSTREAM_CLIENT_SECRET"),
+        (None, f) => std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?.trim().to_owned(),
+    };
+    let org = u.org_url.trim_end_matches('/').to_owned();
+    let credentials = ClientCredentials {
+        token_url: format!("{}/{}/oauth2/v2.0/token", u.authority.trim_end_matches('/'), u.tenant_id),
+        client_id: u.client_id.clone(),
+        client_secret: secret,
+        scope: format!("{org}/.default"),
+    };
+    let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));
+    Ok(Upstream { client: UpstreamClient::new(http, org, tokens), emulator: None })
+}
+
+struct Started {
+    agents_url: String,
+    gateway: Arc<Gateway>,
+    server: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    upstream: Upstream,
+}
+
+async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Result<Started> {
+    let upstream = upstream(config, seed).await?;
+    let trusted_proxies = config
+        .listen
+        .trusted_proxies
+        .iter()
+        .map(|p| p.parse().with_context(|| format!("listen.trusted_proxies: '{p}' is not an IP address")))
+        .collect::<Result<Vec<_>>>()?;
+    let gw_config = GatewayConfig {
+        public_url: (!config.listen.public_url.is_empty()).then(|| config.listen.public_url.clone()),
+        trusted_proxies,
+        limits: dataverse::ParseLimits::default(),
+        record_values: config.audit.record_values,
+    };
+    let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
+    let addr = Config::addr(&config.listen.agents, "listen.agents")?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let agents_url = format!("http://{}", listener.local_addr()?);
+    let app = gateway::router(gateway.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let result = axum::serve(listener, app).with_graceful_shutdown(async { let _ = stopped.await; }).await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "agents listener failed");
+        }
+    });
+    gateway::spawn_checkpointer(gateway.clone(), Duration::from_secs(60));
+    Ok(Started { agents_url, gateway, server, stop, upstream })
+}
+
+impl Started {
+    fn listening_line(&self) -> String {
+        let mut line = format!("listening agents={}", self.agents_url);
+        if let Some(e) = &self.upstream.emulator {
+            line.push_str(&format!(" emulator={}", e.org_url));
+        }
+        line
+    }
+
+    async fn run_until_signal(self) -> Result<u8> {
+        shutdown_signal().await;
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+        self.gateway.audit().checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await?;
+        if let Some(e) = self.upstream.emulator {
+            e.shutdown().await;
+        }
+        Ok(0)
+    }
+}
+
+/// `stanchion serve`.
+pub async fn serve(config: Config) -> Result<u8> {
+    let store = config.open_store().await?;
+    let started = start_gateway(&config, store, None).await?;
+    print_line(&started.listening_line());
+    started.run_until_signal().await
+}
+
+/// `stanchion demo`.
+pub async fn demo(mut config: Config, data_dir_given: bool, seed: u64, json: bool) -> Result<u8> {
+    if !data_dir_given && std::env::var("STANCHION_STORE_DATA_DIR").is_err() {
+        let dir = std::env::temp_dir().join(format!("stanchion-demo-{}", uuid::Uuid::new_v4().simple()));
+        config.store.data_dir = dir.display().to_string();
+    }
+    config.upstream.org_url = "embedded".into();
+    let store = config.open_store().await?;
+    let agents = demo_agents(&store).await?;
+    let started = start_gateway(&config, store, Some(seed)).await?;
+    let emulator_url = started.upstream.emulator.as_ref().map(|e| e.org_url.clone()).unwrap_or_default();
+    let (first_name, first_key) = &agents[0];
+    let curl = format!(
+        "curl -s -H 'Authorization: Bearer {first_key}' '{}/api/data/v9.2/accounts?$select=name,revenue&$top=3'",
+        started.agents_url
+    );
+    print_line(&started.listening_line());
+    if json {
+        let value = serde_json::json!({
+            "agents_url": started.agents_url,
+            "admin_url": serde_json::Value::Null,
+            "emulator_url": emulator_url,
+            "data_dir": config.store.data_dir,
+            "agents": agents.iter().map(|(name, key)| serde_json::json!({
+                "name": name, "key_id": &key[4..16], "key": key,
+            })).collect::<Vec<_>>(),
+            "curl": curl,
+        });
+        print_line(&value.to_string());
+    } else {
+        let mut text = format!(
+            "\nStanchion demo is running.\n  agents' Dataverse URL: {}/api/data/v9.2/\n  emulator (upstream):   {emulator_url}\n  data dir:              {}\n\n",
+            started.agents_url, config.store.data_dir
+        );
+        for (name, key) in &agents {
+            text.push_str(&format!("  {name}: {key}\n"));
+        }
+        text.push_str(&format!(
+            "\n{first_name} has Full use of accounts, contacts, leads and opportunities (delete off).\nSupport Agent has Full use of incidents and Read on accounts and contacts.\n\nTry it:\n  {curl}\n\nThen see what was recorded:\n  stanchion audit tail --data-dir {}\n\nCtrl-C stops the demo.\n",
+            config.store.data_dir
+        ));
+        print_line(&text);
+    }
+    started.run_until_signal().await
+}
+
+/// Creates the two demo agents (or adds a fresh key when they exist), returning names and keys.
+async fn demo_agents(store: &Store) -> Result<Vec<(String, String)>> {
+    let specs: [(&str, &[(&str, &str, policy::Level)]); 2] = [
+        (
+            "Sales Ops Agent",
+            &[
+                ("account", "accounts", policy::Level::Full),
+                ("contact", "contacts", policy::Level::Full),
+                ("lead", "leads", policy::Level::Full),
+                ("opportunity", "opportunities", policy::Level::Full),
+            ],
+        ),
+        (
+            "Support Agent",
+            &[
+                ("incident", "incidents", policy::Level::Full),
+                ("account", "accounts", policy::Level::Read),
+                ("contact", "contacts", policy::Level::Read),
+            ],
+        ),
+    ];
+    let actor = Actor::System;
+    let mut out = Vec::new();
+    for (name, tables) in specs {
+        let (_, key) = match store.find_agent(name).await {
+            Ok(_) => store.add_key(&actor, name, Some("demo")).await?,
+            Err(_) => store.create_agent(&actor, name).await?,
+        };
+        for (table, set, level) in tables {
+            store.set_table_level(&actor, name, table, set, *level).await?;
+        }
+        out.push((name.to_owned(), key.expose().to_owned()));
+    }
+    Ok(out)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,385 @@
+//! Agents, keys and policies. Every change is written with its admin audit record, on the shared
+//! `admin` chain, in one `BEGIN IMMEDIATE` transaction (the store lock), then checkpointed.
+
+use crate::keys::AgentKey;
+use crate::{Store, StoreError};
+use audit::{AuditRecord, Change, ChainWriter, Kind, Timestamp};
+use policy::{AgentPolicy, Level, TableGrant};
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+/// Who makes an admin change.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The CLI, named `cli:<user>@<host>`.
+    Cli(String),
+    /// A console admin, by user name.
+    Admin(String),
+    /// Stanchion itself (e.g. `demo` setup).
+    System,
+}
+
+impl Actor {
+    fn parts(&self) -> (audit::Actor, Option<String>) {
+        match self {
+            Actor::Cli(n) => (audit::Actor::Cli, Some(n.clone())),
+            Actor::Admin(n) => (audit::Actor::Admin, Some(n.clone())),
+            Actor::System => (audit::Actor::System, Some("system".into())),
+        }
+    }
+}
+
+/// An agent as listed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AgentInfo {
+    /// Agent id (uuid).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Whether the agent is disabled.
+    pub disabled: bool,
+    /// Active (not revoked) keys.
+    pub active_keys: u32,
+}
+
+/// A key as listed (never the key itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    /// Public key id.
+    pub key_id: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Revocation time.
+    pub revoked_at: Option<String>,
+    /// Last use.
+    pub last_used_at: Option<String>,
+}
+
+/// What a key id resolves to, for authentication.
+#[derive(Debug, Clone)]
+pub struct KeyLookup {
+    /// Agent id.
+    pub agent_id: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Whether the agent is disabled.
+    pub agent_disabled: bool,
+    /// Stored digest.
+    pub digest: Vec<u8>,
+    /// Whether the key is revoked.
+    pub revoked: bool,
+    /// Expiry (RFC 3339), if any.
+    pub expires_at: Option<String>,
+}
+
+const ADMIN_CHAIN: &str = "admin";
+
+type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
+
+fn now() -> Timestamp {
+    Timestamp::from_datetime(chrono::Utc::now())
+}
+
+impl Store {
+    /// Runs `change` and appends its admin record in one immediate transaction.
+    async fn admin_change<T, F>(&self, actor: &Actor, kind: Kind, change: Change, apply: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>,
+    {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        let result = async {
+            let value = apply(&mut conn).await?;
+            let (a, name) = actor.parts();
+            let record = AuditRecord::admin(Uuid::new_v4(), now(), a, name, kind, change);
+            let last = sqlx::query("SELECT seq, record FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1")
+                .bind(ADMIN_CHAIN)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let key = &self.secrets.audit_key;
+            let mut writer = match last {
+                None => ChainWriter::new(key, ADMIN_CHAIN),
+                Some(row) => {
+                    let seq: i64 = row.get(0);
+                    let stored: AuditRecord = serde_json::from_str(row.get::<&str, _>(1))
+                        .map_err(|e| StoreError::Corrupt(format!("admin chain head: {e}")))?;
+                    ChainWriter::resume(ADMIN_CHAIN, seq as u64, &stored.hash)
+                        .map_err(|e| StoreError::Corrupt(format!("admin chain head: {e}")))?
+                }
+            };
+            let sealed = writer.seal(key, record);
+            crate::records::insert(&mut conn, &sealed).await?;
+            Ok::<_, StoreError>((value, writer))
+        }
+        .await;
+        match result {
+            Ok((value, writer)) => {
+                sqlx::query("COMMIT").execute(&mut *conn).await?;
+                if let Some(cp) = writer.checkpoint(&self.secrets.audit_key, now()) {
+                    self.write_checkpoint(&cp).await?;
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Resolves an agent by id or exact name (case-insensitive).
+    pub async fn find_agent(&self, id_or_name: &str) -> Result<AgentInfo, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.id, a.name, a.created_at, a.disabled,
+                    (SELECT COUNT(*) FROM agent_keys k WHERE k.agent_id = a.id AND k.revoked_at IS NULL)
+             FROM agents a WHERE a.id = ? OR a.name_key = ?",
+        )
+        .bind(id_or_name)
+        .bind(id_or_name.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(agent_info).ok_or_else(|| StoreError::UnknownAgent(id_or_name.to_owned()))
+    }
+
+    /// All agents, by name.
+    pub async fn list_agents(&self) -> Result<Vec<AgentInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, a.created_at, a.disabled,
+                    (SELECT COUNT(*) FROM agent_keys k WHERE k.agent_id = a.id AND k.revoked_at IS NULL)
+             FROM agents a ORDER BY a.name_key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(agent_info).collect())
+    }
+
+    /// Creates an agent with a first key; returns the agent and the key (to show once).
+    pub async fn create_agent(&self, actor: &Actor, name: &str) -> Result<(AgentInfo, AgentKey), StoreError> {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid("an agent name must have 1 to 100 printable characters".into()));
+        }
+        if self.find_agent(&name).await.is_ok() {
+            return Err(StoreError::DuplicateAgent(name));
+        }
+        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
+        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        let id = Uuid::new_v4().to_string();
+        let mut change = Change::new(name.clone());
+        change.key_id = Some(key.key_id().to_owned());
+        let (id2, name2, key_id) = (id.clone(), name.clone(), key.key_id().to_owned());
+        self.admin_change(actor, Kind::AgentCreated, change, move |conn| {
+            Box::pin(async move {
+                let at = now().to_string();
+                sqlx::query("INSERT INTO agents (id, name, name_key, created_at) VALUES (?, ?, ?, ?)")
+                    .bind(&id2)
+                    .bind(&name2)
+                    .bind(name2.to_lowercase())
+                    .bind(&at)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::DuplicateAgent(name2.clone()),
+                        e => e.into(),
+                    })?;
+                sqlx::query("INSERT INTO agent_keys (key_id, agent_id, digest, created_at) VALUES (?, ?, ?, ?)")
+                    .bind(&key_id)
+                    .bind(&id2)
+                    .bind(digest)
+                    .bind(&at)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok((self.find_agent(&id).await?, key))
+    }
+
+    /// Adds a key to an agent.
+    pub async fn add_key(&self, actor: &Actor, agent: &str, label: Option<&str>) -> Result<(AgentInfo, AgentKey), StoreError> {
+        let info = self.find_agent(agent).await?;
+        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
+        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        let mut change = Change::new(info.name.clone());
+        change.key_id = Some(key.key_id().to_owned());
+        let (agent_id, key_id, label) = (info.id.clone(), key.key_id().to_owned(), label.map(str::to_owned));
+        self.admin_change(actor, Kind::AgentKeyAdded, change, move |conn| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&key_id)
+                    .bind(&agent_id)
+                    .bind(digest)
+                    .bind(label)
+                    .bind(now().to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok((info, key))
+    }
+
+    /// An agent's keys.
+    pub async fn list_keys(&self, agent: &str) -> Result<Vec<KeyInfo>, StoreError> {
+        let info = self.find_agent(agent).await?;
+        let rows = sqlx::query(
+            "SELECT key_id, label, created_at, revoked_at, last_used_at FROM agent_keys WHERE agent_id = ? ORDER BY created_at, key_id",
+        )
+        .bind(&info.id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| KeyInfo {
+                key_id: r.get(0),
+                label: r.get(1),
+                created_at: r.get(2),
+                revoked_at: r.get(3),
+                last_used_at: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Revokes a key; applies to the next request (keys are looked up per request).
+    pub async fn revoke_key(&self, actor: &Actor, agent: &str, key_id: &str) -> Result<(), StoreError> {
+        let info = self.find_agent(agent).await?;
+        let mut change = Change::new(info.name.clone());
+        change.key_id = Some(key_id.to_owned());
+        let (agent_id, key_id) = (info.id.clone(), key_id.to_owned());
+        self.admin_change(actor, Kind::AgentKeyRevoked, change, move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE agent_keys SET revoked_at = ? WHERE key_id = ? AND agent_id = ? AND revoked_at IS NULL")
+                    .bind(now().to_string())
+                    .bind(&key_id)
+                    .bind(&agent_id)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::UnknownKey(key_id));
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Looks a key id up for authentication.
+    pub async fn lookup_key(&self, key_id: &str) -> Result<Option<KeyLookup>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.id, a.name, a.disabled, k.digest, k.revoked_at IS NOT NULL, k.expires_at
+             FROM agent_keys k JOIN agents a ON a.id = k.agent_id WHERE k.key_id = ?",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| KeyLookup {
+            agent_id: r.get(0),
+            agent_name: r.get(1),
+            agent_disabled: r.get::<i64, _>(2) != 0,
+            digest: r.get(3),
+            revoked: r.get::<i64, _>(4) != 0,
+            expires_at: r.get(5),
+        }))
+    }
+
+    /// Records that a key was used (best effort; not part of the audit chain).
+    pub async fn touch_key(&self, key_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE agent_keys SET last_used_at = ? WHERE key_id = ?")
+            .bind(now().to_string())
+            .bind(key_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// An agent's policy.
+    pub async fn policy(&self, agent_id: &str) -> Result<AgentPolicy, StoreError> {
+        let delete = sqlx::query("SELECT delete_records FROM agents WHERE id = ?")
+            .bind(agent_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::UnknownAgent(agent_id.to_owned()))?;
+        let rows = sqlx::query("SELECT table_name, level, delete_records FROM policy_tables WHERE agent_id = ?")
+            .bind(agent_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut policy = AgentPolicy { delete_records: delete.get::<i64, _>(0) != 0, ..AgentPolicy::default() };
+        for r in rows {
+            let level: Level = r
+                .get::<&str, _>(1)
+                .parse()
+                .map_err(|e: policy::LevelError| StoreError::Corrupt(e.to_string()))?;
+            policy.tables.insert(r.get(0), TableGrant { level, delete: r.get::<i64, _>(2) != 0 });
+        }
+        Ok(policy)
+    }
+
+    /// Sets an agent's level on a table (logical name); returns the previous level.
+    pub async fn set_table_level(&self, actor: &Actor, agent: &str, table: &str, set_name: &str, level: Level) -> Result<Level, StoreError> {
+        let info = self.find_agent(agent).await?;
+        let previous = self.policy(&info.id).await?.level(table);
+        let mut change = Change::new(info.name.clone());
+        change.table = Some(table.to_owned());
+        change.set = Some(set_name.to_owned());
+        change.from = Some(previous.as_str().to_owned());
+        change.to = Some(level.as_str().to_owned());
+        let (agent_id, table) = (info.id.clone(), table.to_owned());
+        self.admin_change(actor, Kind::PolicyTableLevel, change, move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO policy_tables (agent_id, table_name, level, delete_records)
+                     VALUES (?1, ?2, ?3, (SELECT delete_records FROM agents WHERE id = ?1))
+                     ON CONFLICT (agent_id, table_name) DO UPDATE SET level = excluded.level",
+                )
+                .bind(&agent_id)
+                .bind(&table)
+                .bind(level.as_str())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(previous)
+    }
+
+    /// Turns the Delete records switch on or off (mirrored into every table grant).
+    pub async fn set_delete_records(&self, actor: &Actor, agent: &str, on: bool) -> Result<(), StoreError> {
+        let info = self.find_agent(agent).await?;
+        let mut change = Change::new(info.name.clone());
+        change.to = Some(if on { "on" } else { "off" }.to_owned());
+        let agent_id = info.id.clone();
+        self.admin_change(actor, Kind::PolicyDeleteRecords, change, move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE agents SET delete_records = ? WHERE id = ?")
+                    .bind(on)
+                    .bind(&agent_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("UPDATE policy_tables SET delete_records = ? WHERE agent_id = ?")
+                    .bind(on)
+                    .bind(&agent_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+fn agent_info(r: sqlx::sqlite::SqliteRow) -> AgentInfo {
+    AgentInfo {
+        id: r.get(0),
+        name: r.get(1),
+        created_at: r.get(2),
+        disabled: r.get::<i64, _>(3) != 0,
+        active_keys: r.get::<i64, _>(4) as u32,
+    }
+}

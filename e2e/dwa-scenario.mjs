@@ -1,0 +1,385 @@
+// End-to-end scenario: drives the real third-party client `dynamics-web-api`
+// (pinned to 2.5.0 in package.json / package-lock.json) against a Dataverse
+// Web API server.
+//
+// Usage:
+//   DV_BASE=http://127.0.0.1:8080/ DV_TOKEN=... DV_EXPECT=full node dwa-scenario.mjs
+//   DV_BASE=http://127.0.0.1:8080/ DV_TOKEN=... DV_EXPECT=read node dwa-scenario.mjs
+//
+//   DV_BASE    server root; the client appends "api/data/v9.2/" (a trailing "/" is
+//              added if missing, otherwise new URL() would drop the last path segment)
+//   DV_TOKEN   bearer token, sent as "Authorization: Bearer <DV_TOKEN>" on every request
+//   DV_EXPECT  "full" (read/write user) or "read" (read-only user)
+//   DV_TIMEOUT_MS  optional watchdog for the whole run (default 120000)
+//
+// Output: one line per step, "ok - <step>" or "not ok - <step>: <detail>", then
+// "N passed, M failed". Exit code 0 iff M == 0.
+//
+// ---------------------------------------------------------------------------
+// What dynamics-web-api 2.5.0 puts on the wire (read from
+// node_modules/dynamics-web-api/dist/esm/dynamics-web-api.mjs and confirmed
+// against a mock server). <B> = "/api/data/v9.2".
+//
+// Headers on EVERY request (setStandardHeaders + sendRequest):
+//   Accept: application/json
+//   OData-MaxVersion: 4.0
+//   OData-Version: 4.0
+//   Authorization: Bearer <token>           (token from onTokenRefresh, called per request)
+//   Content-Type: application/json; charset=utf-8   (only when there is a body)
+//   Content-Length: <n>                     (only when there is a body)
+//   Host, Connection: keep-alive            (added by Node's http agent, keepAlive=true)
+// No "Prefer" header is sent by default (only with returnRepresentation,
+// includeAnnotations, maxPageSize, ... none of which are used here).
+//
+// Query string composition (composeUrl), in this fixed order:
+//   $select=<a,b>  (not encoded)   $filter=<encodeURIComponent(filter)>
+//   $count=true    $top=<n>        $orderby=<a asc,b desc> (not encoded by the
+//   library; Node's WHATWG URL turns the space into %20).
+//   encodeURIComponent leaves  ' ( ) * ! ~  unencoded, but Node's WHATWG URL
+//   parser (new URL(uri), then pathname + search) then percent-encodes ' as %27
+//   and spaces as %20, so on the wire: $filter=name%20eq%20%27DWA%20Upserted%27.
+// The collection name is lower-cased by the client before use.
+// Keys that are GUIDs are sent bare: accounts(<guid>) (curly braces stripped).
+//
+// Calls and requests:
+//   retrieveMultiple({collection, select, filter, orderBy, top})
+//     GET <B>/accounts?$select=name,revenue&$filter=statecode%20eq%200&$top=5&$orderby=name%20asc
+//     -> returns the parsed JSON body: { "@odata.context", oDataContext, value: [...] }
+//        (rows are expected to carry accountid even though it is not in $select,
+//        as Dataverse always returns the primary key)
+//   create({collection, data})
+//     POST <B>/accounts   body = JSON.stringify(data) (non-ASCII escaped as \uXXXX)
+//     -> on 204 returns the GUID parsed from the OData-EntityId (or Location)
+//        response header, which must end in "(<guid>)"
+//   retrieve({collection, key, select})
+//     GET <B>/accounts(<id>)?$select=name,revenue,numberofemployees
+//     -> parsed JSON body; "@odata.etag" is kept as-is (plus oDataContext)
+//   update({collection, key, data[, ifmatch]})
+//     PATCH <B>/accounts(<id>) with "If-Match: *" unless ifmatch is given
+//     -> 204 => true. 412 => returns false (NOT thrown) unless the client was
+//        constructed with propagateErrors: true, in which case it throws.
+//        Every other error status (404, 403, ...) is thrown.
+//   upsert({collection, key, data[, ifnonematch | ifmatch]})
+//     PATCH <B>/accounts(<id>) with NO If-Match/If-None-Match by default,
+//     "If-None-Match: *" with ifnonematch:"*".
+//     -> 204 => GUID from OData-EntityId (undefined if the header is absent).
+//        With ifnonematch: 412 => returns null (not thrown) unless propagateErrors.
+//        With ifmatch: 404 => returns null.
+//   count({collection, filter})
+//     GET <B>/accounts?$filter=name%20eq%20%27DWA%20Upserted%27&$count=true
+//     -> returns parseInt(body["@odata.count"]) (0 if missing). Without a filter
+//        it would instead send GET <B>/accounts/$count and return the text body.
+//   deleteRecord({collection, key})
+//     DELETE <B>/accounts(<id>)   (no If-Match unless ifmatch is given)
+//     -> 204 => true; errors thrown (412 => false only when ifmatch was given).
+//
+// How errors surface: for any non-2xx/304 status the promise rejects with an
+// Error whose own properties are copied from the body's "error" object
+// (code, message, ...) plus status, statusText (""), statusMessage, headers.
+// The body is only parsed as JSON if the response Content-Type starts with
+// "application/json"; otherwise error.message becomes undefined (the text
+// body is not kept), so the server must send JSON errors with that type.
+// The same applies to successful responses: non-JSON content types are
+// returned as raw strings / numbers.
+// ---------------------------------------------------------------------------
+
+// The library picks up process.env.http_proxy / https_proxy at request time
+// (lower-case only) and would route through it; remove all proxy variables.
+// (ES imports are hoisted, but no request is made before this loop runs.)
+for (const k of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"]) {
+  delete process.env[k];
+}
+
+import { randomUUID } from "node:crypto";
+import { DynamicsWebApi } from "dynamics-web-api";
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+let base = process.env.DV_BASE;
+const token = process.env.DV_TOKEN;
+const expect = process.env.DV_EXPECT;
+if (!base || !token || (expect !== "full" && expect !== "read")) {
+  console.error("usage: DV_BASE=<server root> DV_TOKEN=<bearer token> DV_EXPECT=full|read node dwa-scenario.mjs");
+  process.exit(2);
+}
+if (!base.endsWith("/")) base += "/";
+
+const watchdogMs = Number(process.env.DV_TIMEOUT_MS || 120000);
+setTimeout(() => {
+  console.log(`not ok - watchdog: scenario did not finish within ${watchdogMs} ms`);
+  process.exit(1);
+}, watchdogMs).unref();
+
+const config = { serverUrl: base, dataApi: { version: "9.2" }, onTokenRefresh: async () => token };
+const api = new DynamicsWebApi(config);
+// Second client: identical, except 412 (and other "legacy-handled" statuses)
+// from update/upsert/deleteRecord are thrown instead of mapped to false/null.
+const strictApi = new DynamicsWebApi({ ...config, propagateErrors: true });
+
+let passed = 0;
+let failed = 0;
+
+class StepFailure extends Error {}
+function check(cond, detail) {
+  if (!cond) throw new StepFailure(detail);
+}
+function show(v) {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+function describeError(e) {
+  if (e instanceof StepFailure) return e.message;
+  if (e && typeof e === "object" && "status" in e) {
+    return `HTTP ${e.status} code=${show(e.code)} message=${show(e.message)}`;
+  }
+  return `unexpected exception: ${e && e.stack ? e.stack : show(e)}`;
+}
+
+async function step(name, fn) {
+  try {
+    const note = await fn();
+    passed++;
+    console.log(`ok - ${name}${note ? ` (${note})` : ""}`);
+    return true;
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${describeError(e)}`);
+    return false;
+  }
+}
+
+/** Runs fn, which must reject with an HTTP error of the given status; returns the error. */
+async function expectHttpError(fn, status) {
+  let result;
+  try {
+    result = await fn();
+  } catch (e) {
+    if (e instanceof StepFailure) throw e;
+    check(e && typeof e === "object" && "status" in e, `expected HTTP ${status} error, got ${describeError(e)}`);
+    check(e.status === status, `expected HTTP ${status}, got ${describeError(e)}`);
+    return e;
+  }
+  throw new StepFailure(`expected HTTP ${status} error, but the call resolved with ${show(result)}`);
+}
+
+function requireValue(v, what) {
+  if (v === undefined || v === null) throw new StepFailure(`skipped: no ${what} from an earlier step`);
+  return v;
+}
+
+const QUERY = {
+  collection: "accounts",
+  select: ["name", "revenue"],
+  filter: "statecode eq 0",
+  orderBy: ["name asc"],
+  top: 5,
+};
+
+async function runFull() {
+  let createdId = null;
+  let upsertId = null;
+  let staleEtag = null;
+  const cleanup = new Set();
+
+  await step("query accounts (select, filter, orderBy, top)", async () => {
+    const res = await api.retrieveMultiple({ ...QUERY });
+    check(res && Array.isArray(res.value), `expected {value: [...]}, got ${show(res)}`);
+    check(res.value.length >= 1, `expected at least 1 seeded account, got ${res.value.length}`);
+    check(res.value.length <= 5, `$top=5 not honoured: got ${res.value.length} rows`);
+    for (const row of res.value) {
+      check(typeof row.accountid === "string" && GUID_RE.test(row.accountid), `row without accountid GUID: ${show(row)}`);
+      check(typeof row.name === "string", `row without name: ${show(row)}`);
+    }
+    return `${res.value.length} rows`;
+  });
+
+  await step("create account -> id", async () => {
+    const id = await api.create({
+      collection: "accounts",
+      data: { name: "DWA Scenario Co", revenue: 12345.5, numberofemployees: 42, creditonhold: false },
+    });
+    check(typeof id === "string" && GUID_RE.test(id), `expected a GUID, got ${show(id)}`);
+    createdId = id;
+    cleanup.add(id);
+    return id;
+  });
+
+  await step("retrieve created account", async () => {
+    const id = requireValue(createdId, "created id");
+    const r = await api.retrieve({ collection: "accounts", key: id, select: ["name", "revenue", "numberofemployees"] });
+    check(r && typeof r === "object", `expected an object, got ${show(r)}`);
+    check(r.name === "DWA Scenario Co", `name: ${show(r.name)}`);
+    check(r.numberofemployees === 42, `numberofemployees: ${show(r.numberofemployees)}`);
+    check(r.revenue == 12345.5, `revenue: ${show(r.revenue)}`);
+    check(typeof r["@odata.etag"] === "string" && r["@odata.etag"].length > 0, `@odata.etag missing: ${show(r)}`);
+    staleEtag = r["@odata.etag"];
+    return `etag ${staleEtag}`;
+  });
+
+  await step("update account (If-Match: *)", async () => {
+    const id = requireValue(createdId, "created id");
+    const res = await api.update({ collection: "accounts", key: id, data: { name: "DWA Scenario Co (renamed)" } });
+    check(res === true, `expected true, got ${show(res)}`);
+  });
+
+  await step("retrieve after update shows new name and a new etag", async () => {
+    const id = requireValue(createdId, "created id");
+    const r = await api.retrieve({ collection: "accounts", key: id, select: ["name"] });
+    check(r.name === "DWA Scenario Co (renamed)", `name: ${show(r.name)}`);
+    check(typeof r["@odata.etag"] === "string", `@odata.etag missing: ${show(r)}`);
+    if (staleEtag !== null) check(r["@odata.etag"] !== staleEtag, `etag did not change on update (${staleEtag})`);
+    return `etag ${r["@odata.etag"]}`;
+  });
+
+  // The etag read before the rename is stale now. (Falls back to W/"1" if the
+  // retrieve step failed to produce one.)
+  await step("update with stale etag -> 412 mapped to false (default client)", async () => {
+    const id = requireValue(createdId, "created id");
+    const res = await api.update({ collection: "accounts", key: id, data: { name: "stale write" }, ifmatch: staleEtag ?? 'W/"1"' });
+    check(res === false, `expected false (412 swallowed by 2.5.0), got ${show(res)}`);
+  });
+
+  await step("update with stale etag -> 412 thrown (propagateErrors client)", async () => {
+    const id = requireValue(createdId, "created id");
+    const e = await expectHttpError(
+      () => strictApi.update({ collection: "accounts", key: id, data: { name: "stale write" }, ifmatch: staleEtag ?? 'W/"1"' }),
+      412,
+    );
+    return `code ${e.code}`;
+  });
+
+  await step("name unchanged after rejected stale writes", async () => {
+    const id = requireValue(createdId, "created id");
+    const r = await api.retrieve({ collection: "accounts", key: id, select: ["name"] });
+    check(r.name === "DWA Scenario Co (renamed)", `name: ${show(r.name)}`);
+  });
+
+  await step("upsert new account by client-generated id", async () => {
+    const id = randomUUID();
+    const res = await api.upsert({ collection: "accounts", key: id, data: { name: "DWA Upserted" } });
+    upsertId = id;
+    cleanup.add(id);
+    // 2.5.0 returns the id parsed from OData-EntityId (undefined if the header is absent).
+    check(res === undefined || (typeof res === "string" && res.toLowerCase() === id), `unexpected upsert result ${show(res)} for ${id}`);
+    return id;
+  });
+
+  await step("retrieve upserted account", async () => {
+    const id = requireValue(upsertId, "upsert id");
+    const r = await api.retrieve({ collection: "accounts", key: id, select: ["name"] });
+    check(r.name === "DWA Upserted", `name: ${show(r.name)}`);
+    check(typeof r.accountid === "string" && r.accountid.toLowerCase() === id, `accountid: ${show(r.accountid)}`);
+  });
+
+  await step("upsert existing id with If-None-Match: * -> 412 mapped to null", async () => {
+    const id = requireValue(upsertId, "upsert id");
+    const res = await api.upsert({ collection: "accounts", key: id, data: { name: "DWA Upserted (must not apply)" }, ifnonematch: "*" });
+    check(res === null, `expected null, got ${show(res)}`);
+    const r = await api.retrieve({ collection: "accounts", key: id, select: ["name"] });
+    check(r.name === "DWA Upserted", `row was modified despite If-None-Match: name=${show(r.name)}`);
+  });
+
+  await step("count accounts named 'DWA Upserted'", async () => {
+    const n = await api.count({ collection: "accounts", filter: "name eq 'DWA Upserted'" });
+    check(n === 1, `expected 1, got ${show(n)}`);
+  });
+
+  await step("delete created account", async () => {
+    const id = requireValue(createdId, "created id");
+    const res = await api.deleteRecord({ collection: "accounts", key: id });
+    check(res === true, `expected true, got ${show(res)}`);
+    cleanup.delete(id);
+  });
+
+  await step("delete upserted account", async () => {
+    const id = requireValue(upsertId, "upsert id");
+    const res = await api.deleteRecord({ collection: "accounts", key: id });
+    check(res === true, `expected true, got ${show(res)}`);
+    cleanup.delete(id);
+  });
+
+  await step("retrieve deleted account -> 404 0x80040217", async () => {
+    const id = requireValue(createdId, "created id");
+    const e = await expectHttpError(() => api.retrieve({ collection: "accounts", key: id, select: ["name"] }), 404);
+    check(e.code === "0x80040217", `error code: ${show(e.code)}`);
+    check(typeof e.message === "string" && e.message.length > 0, `error message: ${show(e.message)}`);
+    return e.message;
+  });
+
+  await step("update non-existent account (If-Match: *) -> 404 thrown", async () => {
+    const e = await expectHttpError(
+      () => api.update({ collection: "accounts", key: randomUUID(), data: { name: "ghost" } }),
+      404,
+    );
+    check(e.code === "0x80040217", `error code: ${show(e.code)}`);
+    return e.message;
+  });
+
+  // Best-effort cleanup of rows left behind by failed steps (no requests when all passed).
+  for (const id of cleanup) {
+    try {
+      await api.deleteRecord({ collection: "accounts", key: id });
+      console.log(`# cleanup: deleted ${id}`);
+    } catch (e) {
+      console.log(`# cleanup: could not delete ${id}: ${describeError(e)}`);
+    }
+  }
+}
+
+async function runRead() {
+  let firstId = null;
+
+  await step("query accounts (select, filter, orderBy, top)", async () => {
+    const res = await api.retrieveMultiple({ ...QUERY });
+    check(res && Array.isArray(res.value), `expected {value: [...]}, got ${show(res)}`);
+    check(res.value.length >= 1, `expected at least 1 seeded account, got ${res.value.length}`);
+    for (const row of res.value) {
+      check(typeof row.accountid === "string" && GUID_RE.test(row.accountid), `row without accountid GUID: ${show(row)}`);
+      check(typeof row.name === "string", `row without name: ${show(row)}`);
+    }
+    firstId = res.value[0].accountid;
+    return `${res.value.length} rows`;
+  });
+
+  const expect403 = (e) => {
+    check(e.code === "0x80040220", `error code: ${show(e.code)}`);
+    check(typeof e.message === "string" && e.message.length > 0, `error message: ${show(e.message)}`);
+    return e.message;
+  };
+
+  await step("create refused -> 403 0x80040220", async () => {
+    const e = await expectHttpError(async () => {
+      const id = await api.create({ collection: "accounts", data: { name: "DWA Scenario Co", revenue: 12345.5, numberofemployees: 42, creditonhold: false } });
+      // The server wrongly accepted the write: remove the row (best effort) before failing the step.
+      if (typeof id === "string") await api.deleteRecord({ collection: "accounts", key: id }).catch(() => {});
+      return id;
+    }, 403);
+    return expect403(e);
+  });
+
+  await step("update existing refused -> 403 0x80040220", async () => {
+    const id = requireValue(firstId, "account id");
+    const e = await expectHttpError(() => api.update({ collection: "accounts", key: id, data: { name: "DWA read-only write" } }), 403);
+    return expect403(e);
+  });
+
+  await step("delete existing refused -> 403 0x80040220", async () => {
+    const id = requireValue(firstId, "account id");
+    const e = await expectHttpError(() => api.deleteRecord({ collection: "accounts", key: id }), 403);
+    return expect403(e);
+  });
+}
+
+console.log(`# dynamics-web-api scenario: DV_EXPECT=${expect} DV_BASE=${base}`);
+try {
+  if (expect === "full") await runFull();
+  else await runRead();
+} catch (e) {
+  failed++;
+  console.log(`not ok - scenario aborted: ${describeError(e)}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
