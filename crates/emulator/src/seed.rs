@@ -35,7 +35,13 @@ pub(crate) struct SystemIds {
     pub(crate) system_user: Uuid,
 }
 
-const KEYS: [&str; 5] = ["organizationid", "root_businessunitid", "currencyid", "default_teamid", "system_userid"];
+const KEYS: [&str; 5] = [
+    "organizationid",
+    "root_businessunitid",
+    "currencyid",
+    "default_teamid",
+    "system_userid",
+];
 
 /// SplitMix64's output function: a good 64-bit mix of `x`.
 pub(crate) fn splitmix(x: u64) -> u64 {
@@ -61,7 +67,7 @@ impl Rng {
 
     /// A number in `0..n` (`n` > 0; a modulo bias of at most n/2^64 is irrelevant here).
     pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
+        self.next_u64() % std::cmp::max(n, 1)
     }
 
     /// A number in `lo..=hi`.
@@ -114,7 +120,11 @@ fn text(s: &str) -> Cell {
 
 /// Loads the system ids, seeding the system rows first when the database is empty. The flag
 /// is true when this call seeded (the database was empty).
-pub(crate) async fn system(conn: &mut SqliteConnection, schema: &Schema, ids: &mut Ids) -> Result<(SystemIds, bool), DataverseError> {
+pub(crate) async fn system(
+    conn: &mut SqliteConnection,
+    schema: &Schema,
+    ids: &mut Ids,
+) -> Result<(SystemIds, bool), DataverseError> {
     if let Some(existing) = load(conn).await? {
         return Ok((existing, false));
     }
@@ -125,34 +135,80 @@ pub(crate) async fn system(conn: &mut SqliteConnection, schema: &Schema, ids: &m
         default_team: ids.next(),
         system_user: ids.next(),
     };
-    let ctx = WriteCtx { caller: sys.system_user, ids: &sys, now: crate::rows::now_text() };
-    let table = |name: &str| schema.table(name).ok_or_else(|| DataverseError::bad_request(format!("no table {name}")));
-    let bu: Cells = vec![("name".into(), text("Stanchion Emulator")), ("isdisabled".into(), Cell::Int(0))];
-    write::insert(conn, &ctx, table("businessunit")?, sys.root_business_unit, bu).await?;
+    let ctx = WriteCtx {
+        caller: sys.system_user,
+        ids: &sys,
+        now: crate::rows::now_text(),
+    };
+    let table = |name: &str| {
+        schema
+            .table(name)
+            .ok_or_else(|| DataverseError::bad_request(format!("no table {name}")))
+    };
+    let bu: Cells = vec![
+        ("name".into(), text("Stanchion Emulator")),
+        ("isdisabled".into(), Cell::Int(0)),
+    ];
+    write::insert(
+        conn,
+        &ctx,
+        table("businessunit")?,
+        sys.root_business_unit,
+        bu,
+    )
+    .await?;
     let currency: Cells = vec![
         ("currencyname".into(), text("US Dollar")),
         ("isocurrencycode".into(), text("USD")),
         ("currencysymbol".into(), text("$")),
-        ("exchangerate".into(), Cell::Text(crate::decimal::format(10i128.pow(10), 10))),
+        (
+            "exchangerate".into(),
+            Cell::Text(crate::decimal::format(10i128.pow(10), 10)),
+        ),
         ("currencyprecision".into(), Cell::Int(2)),
     ];
-    write::insert(conn, &ctx, table("transactioncurrency")?, sys.currency, currency).await?;
+    write::insert(
+        conn,
+        &ctx,
+        table("transactioncurrency")?,
+        sys.currency,
+        currency,
+    )
+    .await?;
     let system_user: Cells = vec![
         ("lastname".into(), text("SYSTEM")),
         ("accessmode".into(), Cell::Int(1)),
         ("isdisabled".into(), Cell::Int(1)),
     ];
-    write::insert(conn, &ctx, table("systemuser")?, sys.system_user, system_user).await?;
+    write::insert(
+        conn,
+        &ctx,
+        table("systemuser")?,
+        sys.system_user,
+        system_user,
+    )
+    .await?;
     let team: Cells = vec![
         ("name".into(), text("Stanchion Emulator")),
         ("teamtype".into(), Cell::Int(0)),
         ("isdefault".into(), Cell::Int(1)),
-        ("description".into(), text("Default team of the root business unit.")),
+        (
+            "description".into(),
+            text("Default team of the root business unit."),
+        ),
     ];
     write::insert(conn, &ctx, table("team")?, sys.default_team, team).await?;
-    let values = [sys.organization, sys.root_business_unit, sys.currency, sys.default_team, sys.system_user];
+    let values = [
+        sys.organization,
+        sys.root_business_unit,
+        sys.currency,
+        sys.default_team,
+        sys.system_user,
+    ];
     for (key, id) in KEYS.iter().zip(values) {
-        meta::set_text(conn, key, &id.to_string()).await.map_err(db_error)?;
+        meta::set_text(conn, key, &id.to_string())
+            .await
+            .map_err(db_error)?;
     }
     Ok((sys, true))
 }
@@ -161,9 +217,17 @@ async fn load(conn: &mut SqliteConnection) -> Result<Option<SystemIds>, Datavers
     let mut found = Vec::with_capacity(KEYS.len());
     for key in KEYS {
         match meta::get_text(conn, key).await.map_err(db_error)? {
-            Some(t) => found.push(Uuid::try_parse(&t).map_err(|_| DataverseError::bad_request(format!("stored {key} is not a GUID")))?),
+            Some(t) => {
+                found.push(Uuid::try_parse(&t).map_err(|_| {
+                    DataverseError::bad_request(format!("stored {key} is not a GUID"))
+                })?)
+            }
             None if found.is_empty() => return Ok(None),
-            None => return Err(DataverseError::bad_request(format!("the database lacks {key}"))),
+            None => {
+                return Err(DataverseError::bad_request(format!(
+                    "the database lacks {key}"
+                )));
+            }
         }
     }
     Ok(Some(SystemIds {
@@ -202,11 +266,18 @@ pub(crate) async fn app_user(
         .from("systemuser")
         .and_where(Expr::col("applicationid").eq(app.to_string()))
         .build_sqlx(SqliteQueryBuilder);
-    if let Some(row) = statement(q).fetch_optional(&mut *conn).await.map_err(db_error)? {
+    if let Some(row) = statement(q)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?
+    {
         let id: String = row.try_get(0).map_err(db_error)?;
-        return Uuid::try_parse(&id).map_err(|_| DataverseError::bad_request("stored systemuserid is not a GUID"));
+        return Uuid::try_parse(&id)
+            .map_err(|_| DataverseError::bad_request("stored systemuserid is not a GUID"));
     }
-    let table = schema.table("systemuser").ok_or_else(|| DataverseError::bad_request("no table systemuser"))?;
+    let table = schema
+        .table("systemuser")
+        .ok_or_else(|| DataverseError::bad_request("no table systemuser"))?;
     let id = ids.next();
     let lastname: String = client_id.chars().take(64).collect();
     let cells: Cells = vec![
@@ -216,7 +287,11 @@ pub(crate) async fn app_user(
         ("accessmode".into(), Cell::Int(4)),
         ("isdisabled".into(), Cell::Int(0)),
     ];
-    let ctx = WriteCtx { caller: sys.system_user, ids: sys, now: crate::rows::now_text() };
+    let ctx = WriteCtx {
+        caller: sys.system_user,
+        ids: sys,
+        now: crate::rows::now_text(),
+    };
     write::insert(conn, &ctx, table, id, cells).await?;
     Ok(id)
 }
@@ -249,7 +324,10 @@ mod tests {
 
     #[test]
     fn application_ids_are_stable() {
-        assert_eq!(application_id("stanchion-local"), application_id("stanchion-local"));
+        assert_eq!(
+            application_id("stanchion-local"),
+            application_id("stanchion-local")
+        );
         let guid = "0b5a2f4e-6d1c-4c39-9f3e-1f2a3b4c5d6e";
         assert_eq!(application_id(guid).to_string(), guid);
     }

@@ -37,6 +37,8 @@ pub(crate) struct App {
     pub(crate) keys: Keys,
     pub(crate) clients: Vec<Registered>,
     pub(crate) sys: SystemIds,
+    /// Requests served on `/api/…` (tests count what a gateway forwarded).
+    pub(crate) api_requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Stops the server when told to, or when dropped.
@@ -53,7 +55,10 @@ impl ServerHandle {
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(10), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+            {
                 tracing::warn!("emulator did not stop within 10 s; aborting it");
                 abort.abort();
             }
@@ -67,20 +72,37 @@ fn normalize_org_url(url: &str) -> Result<String, EmulatorError> {
         && url.len() > "https://".len()
         && url.bytes().all(|b| b.is_ascii_graphic())
         && !url.contains(['?', '#']);
-    if ok { Ok(url.to_owned()) } else { Err(EmulatorError::Config(format!("org URL '{url}' is not an http(s) URL"))) }
+    if ok {
+        Ok(url.to_owned())
+    } else {
+        Err(EmulatorError::Config(format!(
+            "org URL '{url}' is not an http(s) URL"
+        )))
+    }
 }
 
-fn clients(config: &EmulatorConfig, dir: Option<&std::path::Path>) -> Result<(Vec<ClientCredential>, bool), EmulatorError> {
+fn clients(
+    config: &EmulatorConfig,
+    dir: Option<&std::path::Path>,
+) -> Result<(Vec<ClientCredential>, bool), EmulatorError> {
     if config.clients.is_empty() {
         let (client, created) = files::default_client(dir)?;
         return Ok((vec![client], created));
     }
     for (i, c) in config.clients.iter().enumerate() {
         if c.client_id.is_empty() || c.client_secret.is_empty() {
-            return Err(EmulatorError::Config("a client id or secret is empty".into()));
+            return Err(EmulatorError::Config(
+                "a client id or secret is empty".into(),
+            ));
         }
-        if config.clients[..i].iter().any(|o| o.client_id == c.client_id) {
-            return Err(EmulatorError::Config(format!("client id '{}' is given twice", c.client_id)));
+        if config.clients[..i]
+            .iter()
+            .any(|o| o.client_id == c.client_id)
+        {
+            return Err(EmulatorError::Config(format!(
+                "client id '{}' is given twice",
+                c.client_id
+            )));
         }
     }
     Ok((config.clients.clone(), false))
@@ -89,8 +111,16 @@ fn clients(config: &EmulatorConfig, dir: Option<&std::path::Path>) -> Result<(Ve
 pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
     let org_url = match &config.org_url {
         Some(url) => normalize_org_url(url)?,
         None => format!("http://{local_addr}"),
@@ -110,21 +140,43 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
     let mut ids = Ids::new(config.seed);
     let (sys, registered) = {
         let mut w = store.write().await?;
-        let (sys, fresh) = seed::system(&mut w.tx, &schema, &mut ids).await.map_err(setup)?;
+        let (sys, fresh) = seed::system(&mut w.tx, &schema, &mut ids)
+            .await
+            .map_err(setup)?;
         let mut registered = Vec::with_capacity(credentials.len());
         for c in &credentials {
-            let user_id = seed::app_user(&mut w.tx, &schema, &sys, &mut ids, &c.client_id).await.map_err(setup)?;
-            registered.push(Registered { credential: c.clone(), user_id });
+            let user_id = seed::app_user(&mut w.tx, &schema, &sys, &mut ids, &c.client_id)
+                .await
+                .map_err(setup)?;
+            registered.push(Registered {
+                credential: c.clone(),
+                user_id,
+            });
         }
         match (config.seed, fresh, registered.first()) {
-            (Some(n), true, Some(owner)) => seed::sample_data(&mut w.tx, &schema, &sys, owner.user_id, n).await.map_err(setup)?,
-            (Some(_), false, _) => tracing::info!("the database is not empty; sample data not loaded"),
+            (Some(n), true, Some(owner)) => {
+                seed::sample_data(&mut w.tx, &schema, &sys, owner.user_id, n)
+                    .await
+                    .map_err(setup)?
+            }
+            (Some(_), false, _) => {
+                tracing::info!("the database is not empty; sample data not loaded")
+            }
             _ => {}
         }
         w.commit().await?;
         (sys, registered)
     };
-    let app = Arc::new(App { schema, store, org_url: org_url.clone(), keys, clients: registered, sys });
+    let api_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let app = Arc::new(App {
+        schema,
+        store,
+        org_url: org_url.clone(),
+        keys,
+        clients: registered,
+        sys,
+        api_requests: api_requests.clone(),
+    });
     let router = Router::new().fallback(handle).with_state(app.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -142,7 +194,11 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         org_url,
         clients: credentials,
         default_client_created,
-        handle: ServerHandle { stop: Some(stop), task: Some(task) },
+        api_requests,
+        handle: ServerHandle {
+            stop: Some(stop),
+            task: Some(task),
+        },
     })
 }
 
@@ -160,13 +216,23 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (mut response, kind) = if let Some(tenant) = token_tenant(&path) {
         (token_endpoint(&app, &parts, tenant, body).await, "token")
     } else if path == "/api" || path.starts_with("/api/") {
+        app.api_requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let (r, kind) = api(&app, &parts, body).await;
         (with_header(r, "odata-version", "4.0"), kind)
     } else {
-        let e = DataverseError::new(404, codes::ODATA_PARSE, "Resource not found: Web API calls start with /api/data/v9.2/.");
+        let e = DataverseError::new(
+            404,
+            codes::ODATA_PARSE,
+            "Resource not found: Web API calls start with /api/data/v9.2/.",
+        );
         (with_header(error(&e), "odata-version", "4.0"), "not_found")
     };
-    response = with_header(response, "x-ms-service-request-id", &uuid::Uuid::new_v4().to_string());
+    response = with_header(
+        response,
+        "x-ms-service-request-id",
+        &uuid::Uuid::new_v4().to_string(),
+    );
     // Method, kind and status only: paths and bodies may hold field values.
     tracing::info!(
         method = %parts.method,
@@ -185,23 +251,47 @@ async fn token_endpoint(app: &App, parts: &Parts, tenant: &str, body: Body) -> R
             "error_description": format!("AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a {} request.", parts.method),
             "error_codes": [900561],
         });
-        return build(StatusCode::BAD_REQUEST, Some("application/json; charset=utf-8"), e.to_string());
+        return build(
+            StatusCode::BAD_REQUEST,
+            Some("application/json; charset=utf-8"),
+            e.to_string(),
+        );
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
         return build(StatusCode::PAYLOAD_TOO_LARGE, None, Body::empty());
     };
-    token::respond(&app.keys, &app.org_url, &app.clients, tenant, &bytes, chrono::Utc::now().timestamp())
+    token::respond(
+        &app.keys,
+        &app.org_url,
+        &app.clients,
+        tenant,
+        &bytes,
+        chrono::Utc::now().timestamp(),
+    )
 }
 
 /// A Web API call: authenticate, read the body, parse with the one parser, execute.
 async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
-    let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let caller = match authenticate(&app.keys, &app.org_url, &app.clients, authorization, chrono::Utc::now().timestamp()) {
+    let authorization = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let caller = match authenticate(
+        &app.keys,
+        &app.org_url,
+        &app.clients,
+        authorization,
+        chrono::Utc::now().timestamp(),
+    ) {
         Ok(c) => c,
         Err(failure) => return (unauthorized(&failure, &app.org_url), "unauthenticated"),
     };
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let e = DataverseError::new(413, codes::ODATA_PARSE, format!("The request body is larger than {MAX_BODY} bytes"));
+        let e = DataverseError::new(
+            413,
+            codes::ODATA_PARSE,
+            format!("The request body is larger than {MAX_BODY} bytes"),
+        );
         return (error(&e), "too_large");
     };
     // Header values that are not UTF-8 are passed lossily: a damaged value of a header that
@@ -209,7 +299,12 @@ async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
     let owned: Vec<(&str, String)> = parts
         .headers
         .iter()
-        .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let headers: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let raw = RawRequest {
@@ -243,7 +338,10 @@ mod tests {
 
     #[test]
     fn org_urls() {
-        assert_eq!(normalize_org_url("https://org.crm.dynamics.com/").unwrap(), "https://org.crm.dynamics.com");
+        assert_eq!(
+            normalize_org_url("https://org.crm.dynamics.com/").unwrap(),
+            "https://org.crm.dynamics.com"
+        );
         assert!(normalize_org_url("org.crm.dynamics.com").is_err());
         assert!(normalize_org_url("http://x/?a").is_err());
     }

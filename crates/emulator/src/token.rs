@@ -18,7 +18,10 @@ pub(crate) const LIFETIME: i64 = 3600;
 
 /// The token URL of an emulator: `{base}/{tenant}/oauth2/v2.0/token`.
 pub fn token_url(org_url_or_base: &str, tenant: &str) -> String {
-    format!("{}/{tenant}/oauth2/v2.0/token", org_url_or_base.trim_end_matches('/'))
+    format!(
+        "{}/{tenant}/oauth2/v2.0/token",
+        org_url_or_base.trim_end_matches('/')
+    )
 }
 
 /// A registered client and its application user.
@@ -36,7 +39,10 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(secret: &[u8]) -> Self {
-        Keys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
     }
 }
 
@@ -63,7 +69,13 @@ pub(crate) struct Claims {
 }
 
 /// Signs a token for `client`'s application user.
-pub(crate) fn mint(keys: &Keys, org_url: &str, tenant: &str, client: &Registered, now: i64) -> Result<String, jsonwebtoken::errors::Error> {
+pub(crate) fn mint(
+    keys: &Keys,
+    org_url: &str,
+    tenant: &str,
+    client: &Registered,
+    now: i64,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let claims = Claims {
         aud: org_url.to_owned(),
         iss: format!("https://sts.windows.net/{tenant}/"),
@@ -96,12 +108,19 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
         "correlation_id": correlation.to_string(),
         "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
     });
-    no_store(build(status, Some("application/json; charset=utf-8"), body.to_string()))
+    no_store(build(
+        status,
+        Some("application/json; charset=utf-8"),
+        body.to_string(),
+    ))
 }
 
 fn no_store(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
@@ -110,18 +129,35 @@ fn no_store(mut response: Response) -> Response {
 /// client that keeps the base URL's trailing slash sends).
 fn scope_matches(scope: &str, org_url: &str) -> bool {
     let scope = scope.trim();
-    [format!("{org_url}/.default"), format!("{org_url}//.default")].iter().any(|s| s.eq_ignore_ascii_case(scope))
+    [
+        format!("{org_url}/.default"),
+        format!("{org_url}//.default"),
+    ]
+    .iter()
+    .any(|s| s.eq_ignore_ascii_case(scope))
 }
 
 /// Answers a token request (body: `application/x-www-form-urlencoded`).
-pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant: &str, body: &[u8], now: i64) -> Response {
+pub(crate) fn respond(
+    keys: &Keys,
+    org_url: &str,
+    clients: &[Registered],
+    tenant: &str,
+    body: &[u8],
+    now: i64,
+) -> Response {
     let mut form: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(body) {
         if !form.iter().any(|(n, _)| *n == k) {
             form.push((k.into_owned(), v.into_owned()));
         }
     }
-    let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let field = |name: &str| {
+        form.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
     let missing = |name: &str| {
         aad_error(
             StatusCode::BAD_REQUEST,
@@ -130,7 +166,9 @@ pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant
             &format!("The request body must contain the following parameter: '{name}'."),
         )
     };
-    let Some(grant) = field("grant_type") else { return missing("grant_type") };
+    let Some(grant) = field("grant_type") else {
+        return missing("grant_type");
+    };
     if grant != "client_credentials" {
         return aad_error(
             StatusCode::BAD_REQUEST,
@@ -139,7 +177,9 @@ pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant
             &format!("The app requested an unsupported grant type '{grant}'."),
         );
     }
-    let Some(client_id) = field("client_id") else { return missing("client_id") };
+    let Some(client_id) = field("client_id") else {
+        return missing("client_id");
+    };
     let Some(client) = clients.iter().find(|c| c.credential.client_id == client_id) else {
         return aad_error(
             StatusCode::BAD_REQUEST,
@@ -158,7 +198,11 @@ pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant
             "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
         );
     };
-    if !bool::from(secret.as_bytes().ct_eq(client.credential.client_secret.as_bytes())) {
+    if !bool::from(
+        secret
+            .as_bytes()
+            .ct_eq(client.credential.client_secret.as_bytes()),
+    ) {
         return aad_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -177,7 +221,12 @@ pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant
                 "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' is not valid; this organization's scope is '{org_url}/.default'."
             )
         };
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &description);
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            70011,
+            &description,
+        );
     }
     match mint(keys, org_url, tenant, client, now) {
         Ok(token) => {
@@ -187,11 +236,20 @@ pub(crate) fn respond(keys: &Keys, org_url: &str, clients: &[Registered], tenant
                 "ext_expires_in": LIFETIME - 1,
                 "access_token": token,
             });
-            no_store(build(StatusCode::OK, Some("application/json; charset=utf-8"), body.to_string()))
+            no_store(build(
+                StatusCode::OK,
+                Some("application/json; charset=utf-8"),
+                body.to_string(),
+            ))
         }
         Err(e) => {
             tracing::error!(error = %e, "signing a token failed");
-            aad_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 50000, "There was an error issuing a token.")
+            aad_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                50000,
+                "There was an error issuing a token.",
+            )
         }
     }
 }
@@ -202,14 +260,26 @@ mod tests {
 
     #[test]
     fn token_urls() {
-        assert_eq!(token_url("http://127.0.0.1:8090/", "contoso"), "http://127.0.0.1:8090/contoso/oauth2/v2.0/token");
+        assert_eq!(
+            token_url("http://127.0.0.1:8090/", "contoso"),
+            "http://127.0.0.1:8090/contoso/oauth2/v2.0/token"
+        );
     }
 
     #[test]
     fn scopes() {
-        assert!(scope_matches("http://127.0.0.1:8090/.default", "http://127.0.0.1:8090"));
-        assert!(scope_matches("http://127.0.0.1:8090//.default", "http://127.0.0.1:8090"));
-        assert!(!scope_matches("http://other/.default", "http://127.0.0.1:8090"));
+        assert!(scope_matches(
+            "http://127.0.0.1:8090/.default",
+            "http://127.0.0.1:8090"
+        ));
+        assert!(scope_matches(
+            "http://127.0.0.1:8090//.default",
+            "http://127.0.0.1:8090"
+        ));
+        assert!(!scope_matches(
+            "http://other/.default",
+            "http://127.0.0.1:8090"
+        ));
         assert!(!scope_matches("", "http://127.0.0.1:8090"));
     }
 }

@@ -103,7 +103,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let public_base = gw.public_base(&inc.headers);
     let rewriter = LinkRewriter::new(gw.upstream.org_url(), &public_base, authorized.request().version.as_str());
     let (response, outcome) = match result {
-        Ok(up) => respond(&rewriter, authorized.request(), up, &inc, &attempt),
+        Ok(up) => respond(&rewriter, &Filter { schema: &gw.schema, policy: &policy }, authorized.request(), up, &inc, &attempt),
         Err(e) => upstream_failed(&e, &inc, &attempt),
     };
     match gw.audit.append(outcome).await {
@@ -168,7 +168,31 @@ fn audit_unavailable(inc: &Incoming) -> Response {
 /// Headers passed back to the agent.
 const PASSED_HEADERS: &[&str] = &["content-type", "odata-version", "etag", "preference-applied", "x-ms-service-request-id", "retry-after"];
 
-fn respond(rw: &LinkRewriter, request: &Request, up: UpstreamResponse, inc: &Incoming, attempt: &AuditRecord) -> (Response, AuditRecord) {
+/// The filter phase's inputs: what the agent may see.
+struct Filter<'a> {
+    schema: &'a dataverse::Schema,
+    policy: &'a policy::AgentPolicy,
+}
+
+impl Filter<'_> {
+    /// Drops from a listing what the agent cannot read (design §4): the service document lists
+    /// only entity sets of tables with at least Read.
+    fn apply(&self, request: &Request, value: &mut dataverse::json::Value) {
+        if request.operation != dataverse::Operation::ServiceDocument {
+            return;
+        }
+        let Some(items) = value.as_object_mut().and_then(|o| o.get_mut("value")) else { return };
+        if let dataverse::json::Value::Array(entries) = items {
+            entries.retain(|e| {
+                let set = e.as_object().and_then(|o| o.get("name")).and_then(|n| n.as_str());
+                set.and_then(|s| self.schema.table_by_set(s))
+                    .is_some_and(|t| self.policy.level(&t.logical_name) >= policy::Level::Read)
+            });
+        }
+    }
+}
+
+fn respond(rw: &LinkRewriter, filter: &Filter<'_>, request: &Request, up: UpstreamResponse, inc: &Incoming, attempt: &AuditRecord) -> (Response, AuditRecord) {
     let mut outcome = audit_record::outcome(attempt, inc, Decision::Allowed);
     outcome.upstream_status = Some(up.status);
     outcome.upstream_request_id = up.header("x-ms-service-request-id").map(|s| s.chars().take(100).collect());
@@ -177,6 +201,7 @@ fn respond(rw: &LinkRewriter, request: &Request, up: UpstreamResponse, inc: &Inc
     if is_json && !up.body.is_empty() {
         match dataverse::json::parse(&up.body) {
             Ok(mut value) => {
+                filter.apply(request, &mut value);
                 rw.rewrite_json(&mut value);
                 outcome.rows = audit_record::rows(request, &value, up.status);
                 body = bytes::Bytes::from(value.to_json());

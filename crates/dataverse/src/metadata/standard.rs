@@ -566,7 +566,7 @@ fn relationships(tables: &[Table]) -> Vec<Relationship> {
             v.push(rel(&format!("team_{s}"), l, "owningteam", "team", "owningteam"));
             v.push(rel(&format!("business_unit_{s}"), l, "owningbusinessunit", "businessunit", "owningbusinessunit"));
         }
-        if t.column("transactioncurrencyid").is_some() {
+        if t.column("transactioncurrencyid").is_some_and(|c| c.is_lookup()) {
             v.push(rel(
                 &format!("TransactionCurrency_{}", t.schema_name),
                 l,

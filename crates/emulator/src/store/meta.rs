@@ -27,14 +27,27 @@ pub(super) fn create_table_sql() -> String {
 }
 
 /// The text stored under `key`.
-pub(crate) async fn get_text(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
-    let q = Query::select().column(TEXT).from(TABLE).and_where(Expr::col(KEY).eq(key)).build_sqlx(SqliteQueryBuilder);
+pub(crate) async fn get_text(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let q = Query::select()
+        .column(TEXT)
+        .from(TABLE)
+        .and_where(Expr::col(KEY).eq(key))
+        .build_sqlx(SqliteQueryBuilder);
     let row = statement(q).fetch_optional(conn).await?;
-    row.map(|r| r.try_get::<Option<String>, _>(TEXT)).transpose().map(Option::flatten)
+    row.map(|r| r.try_get::<Option<String>, _>(TEXT))
+        .transpose()
+        .map(Option::flatten)
 }
 
 /// Stores `value` under `key`.
-pub(crate) async fn set_text(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_text(
+    conn: &mut SqliteConnection,
+    key: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
     let q = Query::insert()
         .into_table(TABLE)
         .columns([KEY, TEXT])

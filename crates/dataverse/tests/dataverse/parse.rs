@@ -1,0 +1,119 @@
+//! The parser on what real clients send, and its refusals.
+
+use dataverse::query::{CompareOp, Filter, Literal, Operand};
+use dataverse::request::EtagCondition;
+use dataverse::{Operation, ParseError, ParseLimits, RawRequest, RequestKind, Schema, parse_request};
+
+fn parse(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Result<dataverse::Request, ParseError> {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
+    let raw = RawRequest { method, path, query, headers, body: body.as_bytes() };
+    parse_request(&Schema::standard(), &raw, &ParseLimits::default())
+}
+
+#[test]
+fn python_client_plus_is_space_and_dwa_percent_encoding() {
+    let a = parse("GET", "/api/data/v9.2/accounts?$filter=name+eq+'A%2BB'", &[], "").unwrap();
+    let b = parse("GET", "/api/data/v9.2/accounts?$filter=name%20eq%20%27A%2BB%27", &[], "").unwrap();
+    assert_eq!(a, b);
+    let Operation::Query(q) = a.operation else { panic!() };
+    assert_eq!(
+        q.filter,
+        Some(Filter::Compare { left: Operand::Column("name".into()), op: CompareOp::Eq, right: Operand::Value(Literal::String("A+B".into())) })
+    );
+}
+
+#[test]
+fn lookups_use_value_names() {
+    let r = parse("GET", "/api/data/v9.2/contacts?$select=fullname,_parentcustomerid_value&$filter=_parentcustomerid_value eq 6f1c4a3e-0000-4000-8000-000000000001", &[], "").unwrap();
+    let Operation::Query(q) = r.operation else { panic!() };
+    assert_eq!(q.select, vec!["fullname", "parentcustomerid"]);
+    assert!(parse("GET", "/api/data/v9.2/contacts?$select=parentcustomerid", &[], "").is_err());
+}
+
+#[test]
+fn patch_with_if_match_is_update_without_is_upsert() {
+    let id = "00000000-0000-0000-0000-000000000001";
+    let u = parse("PATCH", &format!("/api/data/v9.2/accounts({id})"), &[("If-Match", "*")], r#"{"name":"x"}"#).unwrap();
+    assert_eq!(u.kind(), RequestKind::Update);
+    assert_eq!(u.headers.if_match, Some(EtagCondition::Any));
+    let p = parse("PATCH", &format!("/api/data/v9.2/accounts({id})"), &[("If-None-Match", "null")], r#"{"name":"x"}"#).unwrap();
+    assert_eq!(p.kind(), RequestKind::Upsert);
+    assert_eq!(p.headers.if_none_match, None);
+}
+
+#[test]
+fn every_kind_is_recognised() {
+    let id = "00000000-0000-0000-0000-000000000001";
+    let cases = [
+        ("GET", "/api/data/v9.2/".to_owned(), RequestKind::ServiceDocument),
+        ("GET", "/api/data/v9.2/$metadata".into(), RequestKind::MetadataCsdl),
+        ("GET", "/api/data/v9.2/accounts".into(), RequestKind::Query),
+        ("GET", "/api/data/v9.2/accounts/$count".into(), RequestKind::Count),
+        ("GET", "/api/data/v9.2/accounts?fetchXml=%3Cfetch%2F%3E".into(), RequestKind::FetchXmlQuery),
+        ("GET", format!("/api/data/v9.2/accounts({id})"), RequestKind::Retrieve),
+        ("GET", format!("/api/data/v9.2/accounts({id})/name"), RequestKind::RetrieveProperty),
+        ("DELETE", format!("/api/data/v9.2/accounts({id})"), RequestKind::Delete),
+        ("PUT", format!("/api/data/v9.2/accounts({id})/name"), RequestKind::UpdateProperty),
+        ("DELETE", format!("/api/data/v9.2/accounts({id})/name"), RequestKind::ClearProperty),
+        ("POST", format!("/api/data/v9.2/accounts({id})/contact_customer_accounts/$ref"), RequestKind::Associate),
+        ("DELETE", format!("/api/data/v9.2/accounts({id})/primarycontactid/$ref"), RequestKind::Disassociate),
+        ("GET", "/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=@p1)".into(), RequestKind::UnboundFunction),
+        ("GET", format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess()"), RequestKind::BoundFunction),
+        ("POST", "/api/data/v9.2/WinOpportunity".into(), RequestKind::UnboundAction),
+        ("POST", format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.Merge"), RequestKind::BoundAction),
+        ("POST", "/api/data/v9.2/$batch".into(), RequestKind::Batch),
+        ("GET", "/api/data/v9.2/EntityDefinitions".into(), RequestKind::MetadataDefinitions),
+        ("GET", "/api/data/v9.2/accounts?$deltatoken=1".into(), RequestKind::ChangeTracking),
+    ];
+    for (method, url, kind) in cases {
+        let r = parse(method, &url, &[], "").unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        assert_eq!(r.kind(), kind, "{method} {url}");
+    }
+    let create = parse("POST", "/api/data/v9.2/accounts", &[], r#"{"name":"x"}"#).unwrap();
+    assert_eq!(create.kind(), RequestKind::Create);
+}
+
+#[test]
+fn unsupported_options_are_not_parsed() {
+    let r = parse("GET", "/api/data/v9.2/accounts?$expand=((((garbage", &[], "").unwrap();
+    assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::Query, .. }));
+}
+
+#[test]
+fn malformed_slice_syntax_is_a_syntax_error() {
+    for url in [
+        "/api/data/v9.2/accounts?$filter=name eq",
+        "/api/data/v9.2/accounts?$filter=(name eq 'a'",
+        "/api/data/v9.2/accounts?$filter=name eqq 'a'",
+        "/api/data/v9.2/accounts?$top=-1",
+        "/api/data/v9.2/accounts?$orderby=name sideways",
+        "/api/data/v9.2/accounts?$filter=numberofemployees eq 99999999999",
+        "/api/data/v9.2/accounts?$filter=tolower(name) eq 'a'",
+        "/api/data/v9.2/accounts?$filter=revenue add 1 eq 2",
+        "/api/data/v9.2/accounts(not-a-guid)",
+    ] {
+        assert!(matches!(parse("GET", url, &[], ""), Err(ParseError::Syntax(_))), "{url}");
+    }
+}
+
+#[test]
+fn bodies_are_checked_against_the_schema() {
+    let p = |b: &str| parse("POST", "/api/data/v9.2/accounts", &[], b);
+    assert!(p(r#"{"name":"ok","revenue":1.5,"creditonhold":true,"industrycode":7}"#).is_ok());
+    for bad in [
+        r#"{"name":1}"#,
+        r#"{"industrycode":999}"#,
+        r#"{"numberofemployees":1.5}"#,
+        r#"{"createdon":"2024-01-01T00:00:00Z"}"#,
+        r#"{"_primarycontactid_value":"00000000-0000-0000-0000-000000000001"}"#,
+        r#"[1]"#,
+        "",
+    ] {
+        assert!(matches!(p(bad), Err(ParseError::Payload { .. })), "{bad}");
+    }
+    let long = format!(r#"{{"name":"{}"}}"#, "x".repeat(161));
+    assert!(matches!(p(&long), Err(ParseError::Payload { code: "0x80044331", .. })));
+}

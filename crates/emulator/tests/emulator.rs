@@ -1,0 +1,15 @@
+//! Integration tests of the emulator over real HTTP on 127.0.0.1 (port 0), each against a fresh
+//! SQLite database (in memory, or a temporary data directory).
+
+#[path = "emulator/auth.rs"]
+mod auth;
+#[path = "emulator/common.rs"]
+mod common;
+#[path = "emulator/persistence.rs"]
+mod persistence;
+#[path = "emulator/query.rs"]
+mod query;
+#[path = "emulator/rows.rs"]
+mod rows;
+#[path = "emulator/token.rs"]
+mod token;

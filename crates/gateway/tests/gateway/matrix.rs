@@ -1,0 +1,165 @@
+//! The access matrix: every operation of the slice at every level, allowed and denied, with
+//! nothing forwarded on a refusal.
+
+use crate::app::{reason, request_id, spawn_app};
+use policy::Level;
+
+const NEW_ACCOUNT: &str = r#"{"name":"Matrix Co","revenue":1000.5}"#;
+
+struct Case {
+    method: &'static str,
+    path: String,
+    body: Option<&'static str>,
+    headers: Vec<(&'static str, &'static str)>,
+}
+
+async fn cases(app: &crate::app::App, admin: &str) -> Vec<(&'static str, Case)> {
+    let id = app.first_id(admin, "accounts", "accountid").await;
+    let fresh = uuid::Uuid::new_v4();
+    vec![
+        ("query", Case { method: "GET", path: "accounts?$select=name&$filter=revenue gt 0&$orderby=name&$top=3".into(), body: None, headers: vec![] }),
+        ("count", Case { method: "GET", path: "accounts/$count".into(), body: None, headers: vec![] }),
+        ("retrieve", Case { method: "GET", path: format!("accounts({id})?$select=name"), body: None, headers: vec![] }),
+        ("create", Case { method: "POST", path: "accounts".into(), body: Some(NEW_ACCOUNT), headers: vec![] }),
+        ("update", Case { method: "PATCH", path: format!("accounts({id})"), body: Some(r#"{"telephone1":"555-0100"}"#), headers: vec![("If-Match", "*")] }),
+        ("upsert", Case { method: "PATCH", path: format!("accounts({fresh})"), body: Some(r#"{"name":"Upserted"}"#), headers: vec![] }),
+        ("delete", Case { method: "DELETE", path: format!("accounts({fresh})"), body: None, headers: vec![] }),
+    ]
+}
+
+/// (level, delete switch) → which operations are allowed.
+fn allowed(level: Level, delete: bool, op: &str) -> bool {
+    match op {
+        "query" | "count" | "retrieve" => level >= Level::Read,
+        "delete" => level == Level::Full && delete,
+        _ => level == Level::Full,
+    }
+}
+
+fn expected_reason(level: Level, op: &str) -> &'static str {
+    match (level, op) {
+        (Level::Off, _) => "table_off",
+        (Level::Read, _) => "table_read_only",
+        _ => "delete_off",
+    }
+}
+
+#[tokio::test]
+async fn every_operation_at_every_level() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin Agent", &[("account", Level::Full)], true).await;
+    for (level, delete) in [(Level::Off, false), (Level::Read, false), (Level::Read, true), (Level::Full, false), (Level::Full, true)] {
+        let name = format!("Agent {level} {delete}");
+        let key = app.agent(&name, &[("account", level)], delete).await;
+        for (op, case) in cases(&app, &admin).await {
+            let before = app.upstream_requests();
+            let resp = app.send_with(&key, case.method, &case.path, case.body, &case.headers).await;
+            let status = resp.status().as_u16();
+            let rid = request_id(&resp);
+            let why = reason(&resp);
+            let forwarded = app.upstream_requests() - before;
+            if allowed(level, delete, op) {
+                assert!(status < 400, "{name} {op}: expected allowed, got {status} {why:?} {}", resp.text().await.unwrap());
+                assert!(forwarded >= 1, "{name} {op}: allowed but not forwarded");
+                let recs = app.records(&rid).await;
+                assert_eq!(recs.len(), 2, "{name} {op}: attempt + outcome");
+            } else {
+                assert_eq!(status, 403, "{name} {op}: expected 403");
+                assert_eq!(why.as_deref(), Some(expected_reason(level, op)), "{name} {op}");
+                let body: serde_json::Value = resp.json().await.unwrap();
+                assert_eq!(body["error"]["code"], "0x80040220");
+                assert!(body["error"]["message"].as_str().unwrap().contains(&name), "{body}");
+                assert_eq!(forwarded, 0, "{name} {op}: a refusal forwarded something");
+                let recs = app.records(&rid).await;
+                assert_eq!(recs.len(), 1, "{name} {op}: one decision record");
+                assert_eq!(recs[0].reason_code.as_deref(), Some(expected_reason(level, op)));
+            }
+        }
+    }
+}
+
+/// An empty policy denies every request kind except WhoAmI (answered) and the service document
+/// (answered, filtered to nothing).
+#[tokio::test]
+async fn empty_policy_denies_every_kind() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin Agent", &[("account", Level::Full)], true).await;
+    let id = app.first_id(&admin, "accounts", "accountid").await;
+    let key = app.agent("Nobody", &[], false).await;
+
+    let who = app.send(&key, "GET", "WhoAmI", None).await;
+    assert_eq!(who.status(), 200);
+    let who: serde_json::Value = who.json().await.unwrap();
+    assert!(who["UserId"].is_string());
+
+    let doc = app.send(&key, "GET", "", None).await;
+    assert_eq!(doc.status(), 200);
+    let doc: serde_json::Value = doc.json().await.unwrap();
+    assert_eq!(doc["value"].as_array().unwrap().len(), 0, "{doc}");
+
+    let denied: Vec<(&str, String, Option<&str>)> = vec![
+        ("GET", "$metadata".into(), None),
+        ("GET", "accounts".into(), None),
+        ("GET", "accounts/$count".into(), None),
+        ("GET", "accounts?fetchXml=%3Cfetch%3E%3Centity%20name%3D%22account%22%2F%3E%3C%2Ffetch%3E".into(), None),
+        ("GET", format!("accounts({id})"), None),
+        ("GET", format!("accounts({id})/name"), None),
+        ("POST", "accounts".into(), Some(r#"{"name":"x"}"#)),
+        ("PATCH", format!("accounts({id})"), Some(r#"{"name":"x"}"#)),
+        ("DELETE", format!("accounts({id})"), None),
+        ("PUT", format!("accounts({id})/name"), Some(r#"{"value":"x"}"#)),
+        ("DELETE", format!("accounts({id})/telephone1"), None),
+        ("POST", format!("accounts({id})/contact_customer_accounts/$ref"), Some(r#"{"@odata.id":"contacts(00000000-0000-0000-0000-000000000001)"}"#)),
+        ("DELETE", format!("accounts({id})/primarycontactid/$ref"), None),
+        ("GET", "RetrieveTotalRecordCount(EntityNames=@p1)?@p1=[\"account\"]".into(), None),
+        ("GET", format!("accounts({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"), None),
+        ("POST", "WinOpportunity".into(), Some("{}")),
+        ("POST", format!("accounts({id})/Microsoft.Dynamics.CRM.QualifyLead"), Some("{}")),
+        ("POST", "$batch".into(), Some("")),
+        ("GET", "EntityDefinitions".into(), None),
+        ("GET", "accounts?$select=name&$deltatoken=abc".into(), None),
+    ];
+    for (method, path, body) in denied {
+        let before = app.upstream_requests();
+        let resp = app.send(&key, method, &path, body).await;
+        let status = resp.status().as_u16();
+        assert!(status == 403 || status == 400, "{method} {path}: {status}");
+        assert_eq!(app.upstream_requests(), before, "{method} {path} was forwarded");
+        let rid = request_id(&resp);
+        assert_eq!(app.records(&rid).await.len(), 1, "{method} {path} not audited");
+    }
+}
+
+#[tokio::test]
+async fn links_point_at_the_gateway_and_ids_are_recorded() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    let resp = app.send(&key, "POST", "accounts", Some(NEW_ACCOUNT)).await;
+    assert_eq!(resp.status(), 204);
+    let entity = resp.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    assert!(entity.starts_with(&app.api("accounts(")), "{entity}");
+    let id = entity.trim_end_matches(')').rsplit('(').next().unwrap().to_owned();
+    let recs = app.records(&request_id(&resp)).await;
+    assert_eq!(recs[1].record_ids, vec![id.clone()]);
+    assert_eq!(recs[1].sentence(), format!("Sales Ops Agent created account {} (name, revenue) — allowed.", audit::short_id(&id)));
+
+    let resp = app.send_with(&key, "GET", &format!("accounts({id})?$select=name"), None, &[]).await;
+    let rid = request_id(&resp);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["@odata.context"].as_str().unwrap().starts_with(&app.api("$metadata")), "{body}");
+    assert_eq!(body["name"], "Matrix Co");
+    let recs = app.records(&rid).await;
+    assert_eq!(recs[1].rows, Some(1));
+}
+
+#[tokio::test]
+async fn revocation_applies_to_the_next_request() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Read)], false).await;
+    assert_eq!(app.send(&key, "GET", "accounts?$top=1", None).await.status(), 200);
+    let key_id = &key[4..16];
+    app.store.revoke_key(&store::Actor::Cli("cli:t@h".into()), "Sales Ops Agent", key_id).await.unwrap();
+    let resp = app.send(&key, "GET", "accounts?$top=1", None).await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(reason(&resp).as_deref(), Some("key_revoked"));
+}
