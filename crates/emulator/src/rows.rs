@@ -64,7 +64,7 @@ impl Cell {
 
 /// The SQL storage class of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Storage {
+pub(crate) enum SqlClass {
     /// TEXT compared case-insensitively.
     TextNoCase,
     /// TEXT compared as is.
@@ -76,22 +76,22 @@ pub(crate) enum Storage {
 }
 
 /// How a column is stored.
-pub(crate) fn storage(kind: &ColumnType) -> Storage {
+pub(crate) fn storage(kind: &ColumnType) -> SqlClass {
     match kind {
-        ColumnType::String { .. } | ColumnType::Memo { .. } => Storage::TextNoCase,
+        ColumnType::String { .. } | ColumnType::Memo { .. } => SqlClass::TextNoCase,
         ColumnType::Decimal
         | ColumnType::DateTime
         | ColumnType::DateOnly
         | ColumnType::Uniqueidentifier
-        | ColumnType::Lookup { .. } => Storage::Text,
+        | ColumnType::Lookup { .. } => SqlClass::Text,
         ColumnType::Integer
         | ColumnType::BigInt
         | ColumnType::Money
         | ColumnType::Boolean { .. }
         | ColumnType::Picklist { .. }
         | ColumnType::State { .. }
-        | ColumnType::Status { .. } => Storage::Integer,
-        ColumnType::Double => Storage::Real,
+        | ColumnType::Status { .. } => SqlClass::Integer,
+        ColumnType::Double => SqlClass::Real,
     }
 }
 
@@ -202,13 +202,13 @@ pub(crate) fn read_cell(
     kind: &ColumnType,
 ) -> Result<Cell, sqlx::Error> {
     Ok(match storage(kind) {
-        Storage::Integer => row
+        SqlClass::Integer => row
             .try_get::<Option<i64>, _>(name)?
             .map_or(Cell::Null, Cell::Int),
-        Storage::Real => row
+        SqlClass::Real => row
             .try_get::<Option<f64>, _>(name)?
             .map_or(Cell::Null, Cell::Real),
-        Storage::Text | Storage::TextNoCase => row
+        SqlClass::Text | SqlClass::TextNoCase => row
             .try_get::<Option<String>, _>(name)?
             .map_or(Cell::Null, Cell::Text),
     })

@@ -269,6 +269,9 @@ fn apply_state(
     };
     let given_state = get(cells, "statecode").and_then(Cell::as_int);
     let state = given_state.or(current_state).unwrap_or(0);
+    if current_state.is_none() {
+        set(cells, "statecode", Cell::Int(state));
+    }
     match get(cells, "statuscode").and_then(Cell::as_int) {
         Some(status)
             if !statuses

@@ -13,3 +13,5 @@ mod query;
 mod rows;
 #[path = "emulator/token.rs"]
 mod token;
+#[path = "emulator/validation.rs"]
+mod validation;

@@ -228,7 +228,6 @@ fn representation(req: &Request) -> bool {
 
 /// Spec §2.2: 204 + `OData-EntityId`, or with `Prefer: return=representation` 201 + the row +
 /// `Preference-Applied` and no `OData-EntityId`.
-#[allow(clippy::too_many_arguments)]
 async fn create(
     app: &App,
     req: &Request,

@@ -4,7 +4,7 @@
 //! Tables created by an older schema get the columns they lack added.
 
 use super::meta;
-use crate::rows::{Storage, lookup_type_column, storage};
+use crate::rows::{SqlClass, lookup_type_column, storage};
 use dataverse::Schema;
 use dataverse::metadata::{Column, Table};
 use sea_query::{ColumnDef, Index, SqliteQueryBuilder};
@@ -40,10 +40,10 @@ fn column_defs(table: &Table) -> Vec<(String, ColumnDef)> {
 fn column_def(table: &Table, column: &Column) -> ColumnDef {
     let mut def = ColumnDef::new(column.logical_name.clone());
     match storage(&column.kind) {
-        Storage::TextNoCase => def.text().extra("COLLATE NOCASE"),
-        Storage::Text => def.text(),
-        Storage::Integer => def.big_integer(),
-        Storage::Real => def.double(),
+        SqlClass::TextNoCase => def.text().extra("COLLATE NOCASE"),
+        SqlClass::Text => def.text(),
+        SqlClass::Integer => def.big_integer(),
+        SqlClass::Real => def.double(),
     };
     if column.logical_name == table.primary_id {
         def.not_null().primary_key();
