@@ -45,27 +45,15 @@ impl ChainWriter {
     pub fn new(key: &AuditKey, chain_id: impl Into<String>) -> Self {
         let chain_id = chain_id.into();
         let prev_hash = genesis(key, &chain_id);
-        Self {
-            chain_id,
-            next_seq: 1,
-            prev_hash,
-        }
+        Self { chain_id, next_seq: 1, prev_hash }
     }
 
     /// A writer continuing a chain whose last record has `last_seq` and
     /// `last_hash` (hex). For an empty chain use [`ChainWriter::new`] (or pass
     /// 0 and the [`genesis_hash`]).
-    pub fn resume(
-        chain_id: impl Into<String>,
-        last_seq: u64,
-        last_hash: &str,
-    ) -> Result<Self, Error> {
+    pub fn resume(chain_id: impl Into<String>, last_seq: u64, last_hash: &str) -> Result<Self, Error> {
         let prev_hash = hex::decode32(last_hash).ok_or(Error::Hex { field: "last_hash" })?;
-        Ok(Self {
-            chain_id: chain_id.into(),
-            next_seq: last_seq.saturating_add(1),
-            prev_hash,
-        })
+        Ok(Self { chain_id: chain_id.into(), next_seq: last_seq.saturating_add(1), prev_hash })
     }
 
     /// The chain's id.
@@ -101,12 +89,6 @@ impl ChainWriter {
     /// when nothing has been sealed yet.
     pub fn checkpoint(&self, key: &AuditKey, time: Timestamp) -> Option<Checkpoint> {
         let seq = self.next_seq.checked_sub(1).filter(|seq| *seq > 0)?;
-        Some(Checkpoint::sign(
-            key,
-            self.chain_id.clone(),
-            seq,
-            self.prev_hash(),
-            time,
-        ))
+        Some(Checkpoint::sign(key, self.chain_id.clone(), seq, self.prev_hash(), time))
     }
 }

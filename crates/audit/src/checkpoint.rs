@@ -39,23 +39,14 @@ impl Checkpoint {
         hash: impl Into<String>,
         time: Timestamp,
     ) -> Self {
-        let mut checkpoint = Self {
-            chain_id: chain_id.into(),
-            seq,
-            hash: hash.into(),
-            time,
-            signature: String::new(),
-        };
+        let mut checkpoint = Self { chain_id: chain_id.into(), seq, hash: hash.into(), time, signature: String::new() };
         checkpoint.signature = hex::encode(&key.hmac(&[checkpoint.message().as_bytes()]));
         checkpoint
     }
 
     /// The exact bytes the signature covers.
     fn message(&self) -> String {
-        format!(
-            "{DOMAIN}\n{}\n{}\n{}\n{}",
-            self.chain_id, self.seq, self.hash, self.time
-        )
+        format!("{DOMAIN}\n{}\n{}\n{}\n{}", self.chain_id, self.seq, self.hash, self.time)
     }
 
     /// Whether the signature is `key`'s signature over the other fields
@@ -81,8 +72,8 @@ impl Checkpoint {
     /// digits. The signature is not checked here; see
     /// [`Checkpoint::verify_signature`].
     pub fn parse_line(line: &str) -> Result<Self, Error> {
-        let checkpoint: Self = serde_json::from_str(line.trim())
-            .map_err(|error| Error::CheckpointLine(error.to_string()))?;
+        let checkpoint: Self =
+            serde_json::from_str(line.trim()).map_err(|error| Error::CheckpointLine(error.to_string()))?;
         if !hex::is_hash(&checkpoint.hash) {
             return Err(Error::Hex { field: "hash" });
         }

@@ -21,22 +21,15 @@ pub struct AuditKey([u8; 32]);
 impl AuditKey {
     /// Builds a key from exactly 32 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::KeyLength(bytes.len()))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| Error::KeyLength(bytes.len()))?;
         Ok(Self(bytes))
     }
 
     /// Parses the key file format: 64 hex digits (either case), optionally
     /// followed by one `\n` or `\r\n`. Nothing else is accepted.
     pub fn from_hex(text: &str) -> Result<Self, Error> {
-        let digits = text
-            .strip_suffix("\r\n")
-            .or_else(|| text.strip_suffix('\n'))
-            .unwrap_or(text);
-        hex::decode32_any_case(digits)
-            .map(Self)
-            .ok_or(Error::KeyHex)
+        let digits = text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text);
+        hex::decode32_any_case(digits).map(Self).ok_or(Error::KeyHex)
     }
 
     /// The key as 64 lower-case hex digits, without a newline.

@@ -63,9 +63,7 @@ pub use chain::{ChainWriter, genesis_hash, record_hash};
 pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use key::AuditKey;
-pub use record::{
-    Actor, AuditRecord, Change, Decision, Kind, Privilege, RecordType, TableAccess, Transport,
-};
+pub use record::{Actor, AuditRecord, Change, Decision, Kind, Privilege, RecordType, TableAccess, Transport};
 pub use time::Timestamp;
 pub use verify::{BadRecord, ChainReport, VerifyReport, verify};
 pub use voice::{sentence, short_id};

@@ -95,11 +95,7 @@ pub struct TableAccess {
 impl TableAccess {
     /// A table access entry.
     pub fn new(table: impl Into<String>, set: impl Into<String>, privilege: Privilege) -> Self {
-        Self {
-            table: table.into(),
-            set: set.into(),
-            privilege,
-        }
+        Self { table: table.into(), set: set.into(), privilege }
     }
 }
 
@@ -123,14 +119,7 @@ pub struct Change {
 impl Change {
     /// A change about `subject` with every other field empty.
     pub fn new(subject: impl Into<String>) -> Self {
-        Self {
-            subject: subject.into(),
-            table: None,
-            set: None,
-            from: None,
-            to: None,
-            key_id: None,
-        }
+        Self { subject: subject.into(), table: None, set: None, from: None, to: None, key_id: None }
     }
 }
 
@@ -220,13 +209,7 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// An unsealed record with every optional field empty, every list empty,
     /// and empty chain fields (`chain_id` "", `seq` 0, `prev_hash` "", `hash` "").
-    pub fn new(
-        id: Uuid,
-        time: Timestamp,
-        record_type: RecordType,
-        actor: Actor,
-        kind: Kind,
-    ) -> Self {
+    pub fn new(id: Uuid, time: Timestamp, record_type: RecordType, actor: Actor, kind: Kind) -> Self {
         Self {
             id,
             chain_id: String::new(),
@@ -290,13 +273,7 @@ impl AuditRecord {
             decision: attempt.decision,
             client_ip: attempt.client_ip.clone(),
             user_agent: attempt.user_agent.clone(),
-            ..Self::new(
-                id,
-                time,
-                RecordType::Outcome,
-                attempt.actor,
-                attempt.kind.clone(),
-            )
+            ..Self::new(id, time, RecordType::Outcome, attempt.actor, attempt.kind.clone())
         }
     }
 
@@ -310,11 +287,7 @@ impl AuditRecord {
         kind: Kind,
         change: Change,
     ) -> Self {
-        Self {
-            actor_name,
-            change: Some(change),
-            ..Self::new(id, time, RecordType::Admin, actor, kind)
-        }
+        Self { actor_name, change: Some(change), ..Self::new(id, time, RecordType::Admin, actor, kind) }
     }
 
     /// The record as a JSON value, every field present.
@@ -333,9 +306,7 @@ impl AuditRecord {
         }
         // Records hold no floats (only u16/u32/u64 numbers), so canonical
         // JSON, which refuses only non-integers, cannot fail.
-        canonical::canonical_json(&value)
-            .expect("audit records hold only integers")
-            .into_bytes()
+        canonical::canonical_json(&value).expect("audit records hold only integers").into_bytes()
     }
 
     /// The record's plain-English sentence; see [`sentence`](crate::sentence).

@@ -65,10 +65,7 @@ pub fn verify(
 ) -> VerifyReport {
     let mut chains: BTreeMap<String, Vec<AuditRecord>> = BTreeMap::new();
     for record in records {
-        chains
-            .entry(record.chain_id.clone())
-            .or_default()
-            .push(record);
+        chains.entry(record.chain_id.clone()).or_default().push(record);
     }
     let mut first_bad = FirstBad::default();
     for (chain_id, records) in &mut chains {
@@ -79,16 +76,10 @@ pub fn verify(
     let mut checkpoint_seqs: BTreeMap<String, u64> = BTreeMap::new();
     for checkpoint in checkpoints_from_file.unwrap_or_default() {
         if !checkpoint.verify_signature(key) {
-            first_bad.add(
-                &checkpoint.chain_id,
-                checkpoint.seq,
-                "a checkpoint's signature does not verify".to_owned(),
-            );
+            first_bad.add(&checkpoint.chain_id, checkpoint.seq, "a checkpoint's signature does not verify".to_owned());
             continue;
         }
-        let highest = checkpoint_seqs
-            .entry(checkpoint.chain_id.clone())
-            .or_insert(checkpoint.seq);
+        let highest = checkpoint_seqs.entry(checkpoint.chain_id.clone()).or_insert(checkpoint.seq);
         *highest = (*highest).max(checkpoint.seq);
         let records = chains.get(&checkpoint.chain_id).map(Vec::as_slice);
         check_checkpoint(checkpoint, records.unwrap_or_default(), &mut first_bad);
@@ -99,10 +90,7 @@ pub fn verify(
         .into_iter()
         .map(|chain_id| ChainReport {
             chain_id: chain_id.clone(),
-            head_seq: chains
-                .get(chain_id)
-                .and_then(|records| records.last())
-                .map_or(0, |record| record.seq),
+            head_seq: chains.get(chain_id).and_then(|records| records.last()).map_or(0, |record| record.seq),
             checkpoint_seq: checkpoint_seqs.get(chain_id).copied(),
         })
         .collect();
@@ -128,11 +116,7 @@ impl FirstBad {
             Some(bad) => (chain_id, seq) < (bad.chain_id.as_str(), bad.seq),
         };
         if earlier {
-            self.0 = Some(BadRecord {
-                chain_id: chain_id.to_owned(),
-                seq,
-                problem,
-            });
+            self.0 = Some(BadRecord { chain_id: chain_id.to_owned(), seq, problem });
         }
     }
 }
@@ -145,11 +129,7 @@ fn check_chain(key: &AuditKey, chain_id: &str, records: &[AuditRecord], bad: &mu
     for record in records {
         let seq = record.seq;
         if seq == 0 {
-            bad.add(
-                chain_id,
-                0,
-                "seq 0 is not valid: sequences start at 1".into(),
-            );
+            bad.add(chain_id, 0, "seq 0 is not valid: sequences start at 1".into());
             continue;
         }
         let duplicate = previous.is_some_and(|previous| previous.seq == seq);
@@ -164,18 +144,10 @@ fn check_chain(key: &AuditKey, chain_id: &str, records: &[AuditRecord], bad: &mu
         }
 
         match hex::decode32(&record.prev_hash) {
-            None => bad.add(
-                chain_id,
-                seq,
-                "prev_hash is not 64 lower-case hex digits".into(),
-            ),
+            None => bad.add(chain_id, seq, "prev_hash is not 64 lower-case hex digits".into()),
             Some(prev) => {
                 if hex::encode(&chain::link(key, &prev, record)) != record.hash {
-                    bad.add(
-                        chain_id,
-                        seq,
-                        "the hash does not match the record's contents".into(),
-                    );
+                    bad.add(chain_id, seq, "the hash does not match the record's contents".into());
                 }
             }
         }
@@ -185,16 +157,12 @@ fn check_chain(key: &AuditKey, chain_id: &str, records: &[AuditRecord], bad: &mu
         }
         if seq == expected_seq {
             match previous {
-                None if record.prev_hash != genesis => bad.add(
-                    chain_id,
-                    seq,
-                    "prev_hash is not the chain's genesis value".into(),
-                ),
-                Some(previous) if record.prev_hash != previous.hash => bad.add(
-                    chain_id,
-                    seq,
-                    format!("prev_hash does not match the hash of seq {}", previous.seq),
-                ),
+                None if record.prev_hash != genesis => {
+                    bad.add(chain_id, seq, "prev_hash is not the chain's genesis value".into())
+                }
+                Some(previous) if record.prev_hash != previous.hash => {
+                    bad.add(chain_id, seq, format!("prev_hash does not match the hash of seq {}", previous.seq))
+                }
                 _ => {}
             }
         }
@@ -209,11 +177,7 @@ fn check_checkpoint(checkpoint: &Checkpoint, records: &[AuditRecord], bad: &mut 
     let seq = checkpoint.seq;
     let head = records.last().map_or(0, |record| record.seq);
     if records.is_empty() {
-        bad.add(
-            chain_id,
-            1,
-            format!("missing: the chain has no records but a checkpoint covers seq {seq}"),
-        );
+        bad.add(chain_id, 1, format!("missing: the chain has no records but a checkpoint covers seq {seq}"));
     } else if head < seq {
         bad.add(
             chain_id,
@@ -223,17 +187,9 @@ fn check_checkpoint(checkpoint: &Checkpoint, records: &[AuditRecord], bad: &mut 
     } else {
         let mut at_seq = records.iter().filter(|record| record.seq == seq).peekable();
         if at_seq.peek().is_none() {
-            bad.add(
-                chain_id,
-                seq,
-                format!("missing: a checkpoint covers seq {seq}"),
-            );
+            bad.add(chain_id, seq, format!("missing: a checkpoint covers seq {seq}"));
         } else if !at_seq.any(|record| record.hash == checkpoint.hash) {
-            bad.add(
-                chain_id,
-                seq,
-                "the hash differs from the checkpoint's hash".into(),
-            );
+            bad.add(chain_id, seq, "the hash differs from the checkpoint's hash".into());
         }
     }
 }

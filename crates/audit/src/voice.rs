@@ -43,10 +43,7 @@ pub fn short_id(id: &str) -> String {
 fn subject(record: &AuditRecord) -> String {
     let name = record.actor_name.as_deref();
     match record.actor {
-        Actor::Agent => match (
-            &record.kind,
-            record.agent_name.as_deref().or(record.agent_id.as_deref()),
-        ) {
+        Actor::Agent => match (&record.kind, record.agent_name.as_deref().or(record.agent_id.as_deref())) {
             (Kind::Unauthenticated, _) | (_, None) => match record.client_ip.as_deref() {
                 Some(ip) => format!("An unknown caller ({ip})"),
                 None => "An unknown caller".to_owned(),
@@ -78,16 +75,9 @@ fn ending(record: &AuditRecord) -> String {
     if let Some(status) = record.upstream_status
         && !(200..400).contains(&status)
     {
-        parts.push(format!(
-            "Dynamics 365 answered {status}{}",
-            status_phrase(status)
-        ));
+        parts.push(format!("Dynamics 365 answered {status}{}", status_phrase(status)));
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", parts.join("; "))
-    }
+    if parts.is_empty() { String::new() } else { format!(" — {}", parts.join("; ")) }
 }
 
 fn with_reason(word: &str, reason: Option<&str>) -> String {

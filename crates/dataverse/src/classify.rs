@@ -139,7 +139,11 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         }
     }
     if t.tables.is_empty() && !t.open_to_all && !t.filtered_listing {
-        return Classification::Unclassified { kind: Some(kind), reason: "the request touches no table Stanchion can name".into(), metadata_write: false };
+        return Classification::Unclassified {
+            kind: Some(kind),
+            reason: "the request touches no table Stanchion can name".into(),
+            metadata_write: false,
+        };
     }
     Classification::Classified(t)
 }

@@ -68,10 +68,7 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_bytes: Self::DEFAULT_MAX_BYTES,
-            max_depth: Self::DEFAULT_MAX_DEPTH,
-        }
+        Limits { max_bytes: Self::DEFAULT_MAX_BYTES, max_depth: Self::DEFAULT_MAX_DEPTH }
     }
 }
 
@@ -143,9 +140,7 @@ impl fmt::Display for JsonErrorKind {
             JsonErrorKind::InvalidNumber => f.write_str("invalid number"),
             JsonErrorKind::InvalidEscape => f.write_str("invalid escape sequence"),
             JsonErrorKind::LoneSurrogate => f.write_str("unpaired surrogate in \\u escape"),
-            JsonErrorKind::ControlCharacterInString => {
-                f.write_str("unescaped control character in string")
-            }
+            JsonErrorKind::ControlCharacterInString => f.write_str("unescaped control character in string"),
             JsonErrorKind::DuplicateMember(name) => {
                 // The name is client-controlled: print it escaped (Debug) and
                 // bounded, so it cannot forge or flood a log line.
@@ -157,9 +152,7 @@ impl fmt::Display for JsonErrorKind {
             }
             JsonErrorKind::TooDeep => f.write_str("nesting too deep"),
             JsonErrorKind::TooLarge => f.write_str("input too large"),
-            JsonErrorKind::TrailingCharacters => {
-                f.write_str("trailing characters after the JSON value")
-            }
+            JsonErrorKind::TrailingCharacters => f.write_str("trailing characters after the JSON value"),
         }
     }
 }

@@ -89,7 +89,9 @@ impl ParseError {
             ParseError::Payload { code, message } => DataverseError::new(400, code, message.clone()),
             ParseError::NotFound(m) => DataverseError::new(404, codes::ODATA_PARSE, m.clone()),
             ParseError::MethodNotAllowed(m) => DataverseError::new(405, codes::ODATA_PARSE, m.clone()),
-            ParseError::TooLarge { status, message } => DataverseError::new(*status, codes::ODATA_PARSE, message.clone()),
+            ParseError::TooLarge { status, message } => {
+                DataverseError::new(*status, codes::ODATA_PARSE, message.clone())
+            }
             ParseError::Unsupported(m) => DataverseError::new(501, codes::ODATA_PARSE, m.clone()),
         }
     }
@@ -105,16 +107,25 @@ pub fn refused_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) 
 pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits) -> Result<Request, ParseError> {
     let url_len = raw.path.len() + raw.query.map_or(0, |q| q.len() + 1);
     if url_len > limits.max_url {
-        return Err(ParseError::TooLarge { status: 414, message: format!("The URL is longer than {} bytes", limits.max_url) });
+        return Err(ParseError::TooLarge {
+            status: 414,
+            message: format!("The URL is longer than {} bytes", limits.max_url),
+        });
     }
     if raw.body.len() > limits.max_body {
-        return Err(ParseError::TooLarge { status: 413, message: format!("The request body is larger than {} bytes", limits.max_body) });
+        return Err(ParseError::TooLarge {
+            status: 413,
+            message: format!("The request body is larger than {} bytes", limits.max_body),
+        });
     }
     let method = Method::parse(raw.method)
         .ok_or_else(|| ParseError::MethodNotAllowed(format!("The HTTP method '{}' is not supported", raw.method)))?;
     let segments = url::path_segments(raw.path)?;
     if segments.iter().any(|s| s.chars().count() > limits.max_segment) {
-        return Err(ParseError::TooLarge { status: 414, message: format!("A path segment is longer than {} characters", limits.max_segment) });
+        return Err(ParseError::TooLarge {
+            status: 414,
+            message: format!("A path segment is longer than {} characters", limits.max_segment),
+        });
     }
     let version = match segments.as_slice() {
         [api, data, v, ..] if api == "api" && data == "data" => ApiVersion::parse(v)
@@ -123,13 +134,15 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
     };
     let headers = headers::parse_headers(raw.headers.iter().copied())?;
     let options = Options::parse(raw.query.unwrap_or(""))?;
-    let route = Route { schema, method, segments: &segments[3..], options: &options, body: raw.body, headers: &headers };
+    let route =
+        Route { schema, method, segments: &segments[3..], options: &options, body: raw.body, headers: &headers };
     let operation = match route.operation() {
         Ok(op) => op,
         Err(Routed::Unsupported(kind, reason)) => Operation::Unsupported { kind, reason },
         Err(Routed::Error(e)) => return Err(e),
     };
-    let takes_body = matches!(operation, Operation::Create { .. } | Operation::Update { .. } | Operation::Unsupported { .. });
+    let takes_body =
+        matches!(operation, Operation::Create { .. } | Operation::Update { .. } | Operation::Unsupported { .. });
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Syntax(format!("A {} request to this resource takes no body", method.as_str())));
     }
@@ -157,12 +170,8 @@ struct Route<'a> {
     headers: &'a crate::request::Headers,
 }
 
-const METADATA_SETS: &[&str] = &[
-    "EntityDefinitions",
-    "RelationshipDefinitions",
-    "GlobalOptionSetDefinitions",
-    "ManagedPropertyDefinitions",
-];
+const METADATA_SETS: &[&str] =
+    &["EntityDefinitions", "RelationshipDefinitions", "GlobalOptionSetDefinitions", "ManagedPropertyDefinitions"];
 
 const NS: &str = "Microsoft.Dynamics.CRM.";
 
@@ -225,7 +234,9 @@ impl Route<'_> {
                 self.options.only(&[], "WhoAmI")?;
                 Ok(Operation::WhoAmI)
             }
-            (Method::Get, _) => self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet")),
+            (Method::Get, _) => {
+                self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet"))
+            }
             (Method::Post, _) if key.is_none() => {
                 self.unsupported(RequestKind::UnboundAction, format!("the action {op} is not supported yet"))
             }
@@ -251,9 +262,15 @@ impl Route<'_> {
             [] => self.row(table, id),
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
-                Method::Post | Method::Put => self.unsupported(RequestKind::Associate, "associating rows ($ref) is not supported yet"),
-                Method::Delete => self.unsupported(RequestKind::Disassociate, "disassociating rows ($ref) is not supported yet"),
-                Method::Get => self.unsupported(RequestKind::RetrieveProperty, "reading references ($ref) is not supported yet"),
+                Method::Post | Method::Put => {
+                    self.unsupported(RequestKind::Associate, "associating rows ($ref) is not supported yet")
+                }
+                Method::Delete => {
+                    self.unsupported(RequestKind::Disassociate, "disassociating rows ($ref) is not supported yet")
+                }
+                Method::Get => {
+                    self.unsupported(RequestKind::RetrieveProperty, "reading references ($ref) is not supported yet")
+                }
                 Method::Patch => self.not_allowed("$ref"),
             },
             [prop, ..] => {
@@ -264,12 +281,21 @@ impl Route<'_> {
                             || (r.referenced_table == table.logical_name && r.schema_name == prop_name)
                     });
                 if !known {
-                    return Err(ParseError::NotFound(format!("Resource not found for the segment '{prop_name}'.")).into());
+                    return Err(
+                        ParseError::NotFound(format!("Resource not found for the segment '{prop_name}'.")).into()
+                    );
                 }
                 match self.method {
-                    Method::Get => self.unsupported(RequestKind::RetrieveProperty, "reading a single property or navigation property is not supported yet"),
-                    Method::Put => self.unsupported(RequestKind::UpdateProperty, "updating a single property is not supported yet"),
-                    Method::Delete => self.unsupported(RequestKind::ClearProperty, "clearing a single property is not supported yet"),
+                    Method::Get => self.unsupported(
+                        RequestKind::RetrieveProperty,
+                        "reading a single property or navigation property is not supported yet",
+                    ),
+                    Method::Put => {
+                        self.unsupported(RequestKind::UpdateProperty, "updating a single property is not supported yet")
+                    }
+                    Method::Delete => {
+                        self.unsupported(RequestKind::ClearProperty, "clearing a single property is not supported yet")
+                    }
                     _ => self.not_allowed("a property"),
                 }
             }
@@ -280,18 +306,22 @@ impl Route<'_> {
         let name = op.trim_start_matches(NS);
         let name = name.split('(').next().unwrap_or(name);
         match self.method {
-            Method::Get => self.unsupported(RequestKind::BoundFunction, format!("the function {name} is not supported yet")),
-            Method::Post => self.unsupported(RequestKind::BoundAction, format!("the action {name} is not supported yet")),
+            Method::Get => {
+                self.unsupported(RequestKind::BoundFunction, format!("the function {name} is not supported yet"))
+            }
+            Method::Post => {
+                self.unsupported(RequestKind::BoundAction, format!("the action {name} is not supported yet"))
+            }
             _ => self.not_allowed(&format!("the operation {name}")),
         }
     }
 
     /// A row key: a GUID, or an alternate key (not supported yet).
     fn row_key(&self, table: &Table, key: &str) -> Result<Uuid, Routed> {
-        if key.len() == 36 {
-            if let Ok(id) = Uuid::try_parse(key) {
-                return Ok(id);
-            }
+        if key.len() == 36
+            && let Ok(id) = Uuid::try_parse(key)
+        {
+            return Ok(id);
         }
         if key.contains('=') {
             let kind = match self.method {
@@ -354,14 +384,14 @@ impl Route<'_> {
                 self.unsupported_prefer(kind, &["return"])?;
                 self.options.only(&["$select"], "an update")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Update)?;
-                if let Some(v) = record.get(&table.primary_id) {
-                    if v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != Some(id) {
-                        return Err(ParseError::Payload {
-                            code: codes::INVALID_ARGUMENT,
-                            message: format!("The body sets {} to a different id than the URL", table.primary_id),
-                        }
-                        .into());
+                if let Some(v) = record.get(&table.primary_id)
+                    && v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != Some(id)
+                {
+                    return Err(ParseError::Payload {
+                        code: codes::INVALID_ARGUMENT,
+                        message: format!("The body sets {} to a different id than the URL", table.primary_id),
                     }
+                    .into());
                 }
                 Ok(Operation::Update { table: t, id, record, select: self.options.select(table)?, upsert })
             }
@@ -393,7 +423,9 @@ impl Route<'_> {
             return self.unsupported(kind, "odata.include-annotations is not supported yet");
         }
         if p.continue_on_error {
-            return Err(ParseError::Syntax("The preference odata.continue-on-error applies only to $batch".into()).into());
+            return Err(
+                ParseError::Syntax("The preference odata.continue-on-error applies only to $batch".into()).into()
+            );
         }
         if p.return_representation.is_some() && !allowed.contains(&"return") {
             return Err(ParseError::Syntax("The preference 'return' applies only to creates and updates".into()).into());

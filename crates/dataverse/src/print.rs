@@ -284,7 +284,11 @@ pub fn redact_raw(path: &str, query: Option<&str>) -> String {
         let close = rest[open..].find(')').map_or(rest.len(), |c| open + c);
         let inner = &rest[open + 1..close];
         out.push('(');
-        out.push_str(if inner.is_empty() || (inner.len() == 36 && uuid::Uuid::try_parse(inner).is_ok()) { inner } else { "?" });
+        out.push_str(if inner.is_empty() || (inner.len() == 36 && uuid::Uuid::try_parse(inner).is_ok()) {
+            inner
+        } else {
+            "?"
+        });
         if close < rest.len() {
             out.push(')');
             rest = &rest[close + 1..];
@@ -299,7 +303,11 @@ pub fn redact_raw(path: &str, query: Option<&str>) -> String {
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let name = p.split_once('=').map_or(p, |(n, _)| n);
-                let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '$' | '@' | '_' | '%')).take(40).collect();
+                let name: String = name
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '$' | '@' | '_' | '%'))
+                    .take(40)
+                    .collect();
                 format!("{name}=?")
             })
             .collect();

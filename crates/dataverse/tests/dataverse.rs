@@ -8,7 +8,17 @@ mod roundtrip;
 #[test]
 fn standard_schema_is_consistent() {
     let s = dataverse::Schema::standard();
-    for t in ["account", "contact", "lead", "opportunity", "incident", "systemuser", "team", "businessunit", "transactioncurrency"] {
+    for t in [
+        "account",
+        "contact",
+        "lead",
+        "opportunity",
+        "incident",
+        "systemuser",
+        "team",
+        "businessunit",
+        "transactioncurrency",
+    ] {
         let table = s.table(t).unwrap_or_else(|| panic!("{t} missing"));
         assert_eq!(s.table_by_set(&table.set_name).unwrap().logical_name, t);
         assert!(table.column(&table.primary_id).is_some());

@@ -3,9 +3,7 @@
 //! property (both driven by a small deterministic xorshift generator).
 
 use dataverse::json::JsonErrorKind::*;
-use dataverse::json::{
-    JsonError, JsonErrorKind, Limits, Number, Object, Value, parse, parse_with, write_string,
-};
+use dataverse::json::{JsonError, JsonErrorKind, Limits, Number, Object, Value, parse, parse_with, write_string};
 
 fn err_with(input: &[u8], limits: &Limits) -> (JsonErrorKind, usize) {
     match parse_with(input, limits) {
@@ -178,10 +176,7 @@ fn too_deep() {
     assert_eq!(err(nest(100_000).as_bytes()), (TooDeep, 64));
     let objects = format!("{}1{}", r#"{"a":"#.repeat(65), "}".repeat(65));
     assert_eq!(err(objects.as_bytes()), (TooDeep, 5 * 64));
-    let depth = |max_depth| Limits {
-        max_depth,
-        ..Limits::default()
-    };
+    let depth = |max_depth| Limits { max_depth, ..Limits::default() };
     assert!(parse_with(b"\"scalar\"", &depth(0)).is_ok());
     assert_eq!(err_with(b" []", &depth(0)), (TooDeep, 1));
     assert!(parse_with(br#"{"a":[1],"b":{}}"#, &depth(2)).is_ok());
@@ -190,10 +185,7 @@ fn too_deep() {
 
 #[test]
 fn too_large() {
-    let small = Limits {
-        max_bytes: 4,
-        ..Limits::default()
-    };
+    let small = Limits { max_bytes: 4, ..Limits::default() };
     assert!(parse_with(b"[12]", &small).is_ok());
     assert_eq!(err_with(b"[1,2]", &small), (TooLarge, 4));
     // Checked before UTF-8 or syntax.
@@ -222,17 +214,11 @@ fn error_display() {
     let shown = |input: &[u8]| parse(input).unwrap_err().to_string();
     assert_eq!(shown(b"[1,"), "unexpected end of input at byte 3");
     assert_eq!(shown(b"[1 x]"), "unexpected character 'x' at byte 3");
-    assert_eq!(
-        shown(br#"{"a\n":1,"a\n":2}"#),
-        r#"duplicate member name "a\n" at byte 9"#
-    );
+    assert_eq!(shown(br#"{"a\n":1,"a\n":2}"#), r#"duplicate member name "a\n" at byte 9"#);
     let long = "x".repeat(500);
     let message = shown(format!("{{\"{long}\":1,\"{long}\":2}}").as_bytes());
     assert!(message.len() < 120, "{message}");
-    let e = JsonError {
-        offset: 7,
-        kind: TooDeep,
-    };
+    let e = JsonError { offset: 7, kind: TooDeep };
     assert_eq!(e.to_string(), "nesting too deep at byte 7");
 }
 
@@ -263,9 +249,7 @@ fn number_text_is_preserved() {
 #[test]
 fn number_api() {
     let n = |s: &str| Number::parse(s).unwrap_or_else(|| panic!("{s:?}"));
-    for bad in [
-        "", " 1", "1 ", "+1", "01", "1.", ".1", "NaN", "Infinity", "-", "1e", "0x1", "1_000",
-    ] {
+    for bad in ["", " 1", "1 ", "+1", "01", "1.", ".1", "NaN", "Infinity", "-", "1e", "0x1", "1_000"] {
         assert_eq!(Number::parse(bad), None, "{bad:?}");
     }
     assert_eq!(Number::parse(&"1".repeat(Number::MAX_LEN + 1)), None);
@@ -290,22 +274,10 @@ fn number_api() {
     assert_eq!(n("1e-400").as_f64(), Some(0.0));
     assert_eq!(Number::from_i64(i64::MIN).as_str(), "-9223372036854775808");
     assert_eq!(Number::from_u64(u64::MAX).as_str(), "18446744073709551615");
-    assert_eq!(
-        Number::from_f64(1.5).map(|n| n.to_string()).as_deref(),
-        Some("1.5")
-    );
+    assert_eq!(Number::from_f64(1.5).map(|n| n.to_string()).as_deref(), Some("1.5"));
     assert_eq!(Number::from_f64(f64::NAN), None);
     assert_eq!(Number::from_f64(f64::INFINITY), None);
-    for f in [
-        0.0,
-        -0.0,
-        1.0,
-        1e300,
-        1e-7,
-        f64::MAX,
-        f64::MIN_POSITIVE,
-        5e-324,
-    ] {
+    for f in [0.0, -0.0, 1.0, 1e300, 1e-7, f64::MAX, f64::MIN_POSITIVE, 5e-324] {
         let num = Number::from_f64(f).unwrap();
         assert_eq!(num.as_f64(), Some(f), "{num}");
     }
@@ -313,22 +285,13 @@ fn number_api() {
 
 #[test]
 fn unicode_escapes() {
-    assert_eq!(
-        ok(r#""\u00e9\u4E2D\ud83d\ude00\u0000""#).as_str(),
-        Some("é中😀\0")
-    );
-    assert_eq!(
-        ok(r#""\"\\\/\b\f\n\r\t""#).as_str(),
-        Some("\"\\/\u{8}\u{c}\n\r\t")
-    );
+    assert_eq!(ok(r#""\u00e9\u4E2D\ud83d\ude00\u0000""#).as_str(), Some("é中😀\0"));
+    assert_eq!(ok(r#""\"\\\/\b\f\n\r\t""#).as_str(), Some("\"\\/\u{8}\u{c}\n\r\t"));
     assert_eq!(ok(r#""\uDBFF\uDFFF""#).as_str(), Some("\u{10FFFF}"));
     assert_eq!(ok("\"raw é 😀\"").as_str(), Some("raw é 😀"));
     // Output: only `"`, `\` and controls are escaped; `/` and non-ASCII as is.
     let v = Value::from("q\"b\\s/é😀\u{1}\u{1f}\u{8}\u{c}\n\r\t\u{7f}");
-    assert_eq!(
-        v.to_json(),
-        r#""q\"b\\s/é😀\u0001\u001f\b\f\n\r\t"#.to_owned() + "\u{7f}\""
-    );
+    assert_eq!(v.to_json(), r#""q\"b\\s/é😀\u0001\u001f\b\f\n\r\t"#.to_owned() + "\u{7f}\"");
     let mut out = String::from(">");
     write_string(&mut out, "");
     assert_eq!(out, ">\"\"");
@@ -367,10 +330,8 @@ fn object_api() {
     assert_eq!(owned[0].0, "b");
     let rebuilt: Object = owned.into_iter().collect();
     assert_eq!(rebuilt, o);
-    let with_dup: Object = [("x", 1), ("y", 2), ("x", 3)]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Value::from(v)))
-        .collect();
+    let with_dup: Object =
+        [("x", 1), ("y", 2), ("x", 3)].into_iter().map(|(k, v)| (k.to_owned(), Value::from(v))).collect();
     assert_eq!(Value::Object(with_dup).to_json(), r#"{"x":3,"y":2}"#);
     // Order matters for equality.
     assert_ne!(ok(r#"{"a":1,"b":2}"#), ok(r#"{"b":2,"a":1}"#));
@@ -381,39 +342,19 @@ fn value_api() {
     let mut v = ok(r#"{"s":"x","n":2,"b":false,"z":null,"a":[1],"o":{}}"#);
     let o = v.as_object().unwrap();
     let kinds: Vec<&str> = o.values().map(Value::kind_name).collect();
-    assert_eq!(
-        kinds,
-        ["string", "number", "boolean", "null", "array", "object"]
-    );
+    assert_eq!(kinds, ["string", "number", "boolean", "null", "array", "object"]);
     assert_eq!(o.get("s").and_then(Value::as_str), Some("x"));
-    assert_eq!(
-        o.get("n")
-            .and_then(Value::as_number)
-            .and_then(Number::as_i64),
-        Some(2)
-    );
+    assert_eq!(o.get("n").and_then(Value::as_number).and_then(Number::as_i64), Some(2));
     assert_eq!(o.get("b").and_then(Value::as_bool), Some(false));
     assert!(o.get("z").is_some_and(Value::is_null));
-    assert_eq!(
-        o.get("a").and_then(Value::as_array).map(<[_]>::len),
-        Some(1)
-    );
+    assert_eq!(o.get("a").and_then(Value::as_array).map(<[_]>::len), Some(1));
     assert!(o.get("o").and_then(Value::as_object).is_some());
     assert_eq!(o.get("s").and_then(Value::as_object), None);
     let obj = v.as_object_mut().unwrap();
-    obj.get_mut("a")
-        .and_then(Value::as_array_mut)
-        .unwrap()
-        .push(Value::from("two"));
+    obj.get_mut("a").and_then(Value::as_array_mut).unwrap().push(Value::from("two"));
     obj.insert("new", Value::from(-1));
-    assert_eq!(
-        v.to_string(),
-        r#"{"s":"x","n":2,"b":false,"z":null,"a":[1,"two"],"o":{},"new":-1}"#
-    );
-    assert_eq!(
-        "[true]".parse::<Value>(),
-        Ok(Value::from(vec![Value::from(true)]))
-    );
+    assert_eq!(v.to_string(), r#"{"s":"x","n":2,"b":false,"z":null,"a":[1,"two"],"o":{},"new":-1}"#);
+    assert_eq!("[true]".parse::<Value>(), Ok(Value::from(vec![Value::from(true)])));
     assert_eq!(Value::default(), Value::Null);
     let mut out = String::from("x=");
     Value::Null.write_json(&mut out);
@@ -460,26 +401,15 @@ fn fuzz_random_bytes_never_panic() {
         |\"a\"|\\u|\xc3\xa9|\xef\xbb\xbf|\x00|\x1f|x|\xff|\xf0\x9f";
     let alphabet: Vec<&[u8]> = ALPHABET.split(|&b| b == b'|').collect();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let limits = [
-        Limits::default(),
-        Limits {
-            max_bytes: 16,
-            max_depth: 3,
-        },
-        Limits {
-            max_bytes: 1 << 20,
-            max_depth: 0,
-        },
-    ];
+    let limits =
+        [Limits::default(), Limits { max_bytes: 16, max_depth: 3 }, Limits { max_bytes: 1 << 20, max_depth: 0 }];
     for i in 0..20_000 {
         let len = rng.below(24);
         let input: Vec<u8> = if i % 4 == 0 {
             (0..len).map(|_| rng.next() as u8).collect()
         } else {
             let tokens = &alphabet[..alphabet.len() - if i % 4 == 1 { 0 } else { 2 }];
-            (0..len)
-                .flat_map(|_| rng.pick(tokens).iter().copied())
-                .collect()
+            (0..len).flat_map(|_| rng.pick(tokens).iter().copied()).collect()
         };
         check_no_panic(&input, rng.pick(&limits));
     }
@@ -487,10 +417,8 @@ fn fuzz_random_bytes_never_panic() {
 
 #[test]
 fn fuzz_mutated_documents_never_panic() {
-    let seeds = [
-        r#"{"a":[1,2.5,-3e+4,{"b":null}],"c":"\u00e9\ud83d\ude00\n","d":true}"#,
-        r#"[[[[{"x":[[]]}]]],"",{},0,-0.0]"#,
-    ];
+    let seeds =
+        [r#"{"a":[1,2.5,-3e+4,{"b":null}],"c":"\u00e9\ud83d\ude00\n","d":true}"#, r#"[[[[{"x":[[]]}]]],"",{},0,-0.0]"#];
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
     for _ in 0..20_000 {
         let mut input = rng.pick(&seeds).as_bytes().to_vec();
@@ -509,8 +437,7 @@ fn fuzz_mutated_documents_never_panic() {
 }
 
 fn gen_string(rng: &mut Rng) -> String {
-    const PIECES: &str =
-        "a|Z|0| |\"|\\|/|\n|\t|\u{0}|\u{1f}|\u{7f}|é|中|😀|\u{feff}|\u{2028}|\u{10ffff}";
+    const PIECES: &str = "a|Z|0| |\"|\\|/|\n|\t|\u{0}|\u{1f}|\u{7f}|é|中|😀|\u{feff}|\u{2028}|\u{10ffff}";
     let pieces: Vec<&str> = PIECES.split('|').collect();
     (0..rng.below(6)).map(|_| *rng.pick(&pieces)).collect()
 }
@@ -535,11 +462,7 @@ fn gen_value(rng: &mut Rng, depth: usize) -> Value {
         1 => Value::Bool(rng.below(2) == 0),
         2 => Value::Number(gen_number(rng)),
         3 => Value::String(gen_string(rng)),
-        4 => Value::Array(
-            (0..rng.below(5))
-                .map(|_| gen_value(rng, depth + 1))
-                .collect(),
-        ),
+        4 => Value::Array((0..rng.below(5)).map(|_| gen_value(rng, depth + 1)).collect()),
         _ => {
             let mut object = Object::new();
             for _ in 0..rng.below(5) {

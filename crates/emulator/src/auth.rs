@@ -37,19 +37,12 @@ pub(crate) enum Failure {
 impl Failure {
     fn message(&self, org_url: &str) -> String {
         match self {
-            Failure::Missing => {
-                "The access token is missing: send 'Authorization: Bearer <token>'.".into()
-            }
-            Failure::Invalid => {
-                "The access token is invalid: it is malformed or its signature does not verify."
-                    .into()
-            }
+            Failure::Missing => "The access token is missing: send 'Authorization: Bearer <token>'.".into(),
+            Failure::Invalid => "The access token is invalid: it is malformed or its signature does not verify.".into(),
             Failure::Expired { .. } => "The access token has expired.".into(),
             Failure::NotYetValid { .. } => "The access token is not valid yet.".into(),
             Failure::WrongAudience { .. } => {
-                format!(
-                    "The access token is not for this organization: its audience must be '{org_url}'."
-                )
+                format!("The access token is not for this organization: its audience must be '{org_url}'.")
             }
             Failure::NotAUser { .. } => "The user is not a member of the organization.".into(),
         }
@@ -74,10 +67,7 @@ pub(crate) fn authenticate(
     authorization: Option<&str>,
     now: i64,
 ) -> Result<Caller, Failure> {
-    let value = authorization
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or(Failure::Missing)?;
+    let value = authorization.map(str::trim).filter(|v| !v.is_empty()).ok_or(Failure::Missing)?;
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => return Err(Failure::Invalid),
@@ -88,9 +78,7 @@ pub(crate) fn authenticate(
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let claims: Claims = jsonwebtoken::decode(token, &keys.decoding, &validation)
-        .map_err(|_| Failure::Invalid)?
-        .claims;
+    let claims: Claims = jsonwebtoken::decode(token, &keys.decoding, &validation).map_err(|_| Failure::Invalid)?.claims;
     let tenant = claims.tid.clone();
     if claims.aud.trim_end_matches('/') != org_url {
         return Err(Failure::WrongAudience { tenant });
@@ -105,19 +93,15 @@ pub(crate) fn authenticate(
         .iter()
         .find(|c| c.credential.client_id == claims.appid && c.user_id.to_string() == claims.oid)
         .ok_or(Failure::NotAUser { tenant })?;
-    Ok(Caller {
-        user_id: user.user_id,
-    })
+    Ok(Caller { user_id: user.user_id })
 }
 
 /// The 401 answer (spec §14.4): `WWW-Authenticate: Bearer authorization_uri=…, resource_id=…`
 /// pointing at this emulator's token authority, and `0x80040277` UnauthorizedAccess.
 pub(crate) fn unauthorized(failure: &Failure, org_url: &str) -> Response {
     let e = DataverseError::new(401, codes::UNAUTHORIZED, failure.message(org_url));
-    let challenge = format!(
-        "Bearer authorization_uri={org_url}/{}/oauth2/authorize, resource_id={org_url}/",
-        failure.tenant()
-    );
+    let challenge =
+        format!("Bearer authorization_uri={org_url}/{}/oauth2/authorize, resource_id={org_url}/", failure.tenant());
     with_header(error(&e), "www-authenticate", &challenge)
 }
 
@@ -131,10 +115,7 @@ mod tests {
 
     fn client() -> Registered {
         Registered {
-            credential: ClientCredential {
-                client_id: "app".into(),
-                client_secret: "s".into(),
-            },
+            credential: ClientCredential { client_id: "app".into(), client_secret: "s".into() },
             user_id: Uuid::new_v4(),
         }
     }
@@ -148,22 +129,9 @@ mod tests {
         let header = format!("Bearer {token}");
         let at = |now| authenticate(&keys, ORG, &clients, Some(&header), now);
         assert_eq!(at(1_000_000), Ok(Caller { user_id: c.user_id }));
-        assert_eq!(
-            at(1_000_000 + LIFETIME + LEEWAY),
-            Ok(Caller { user_id: c.user_id })
-        );
-        assert_eq!(
-            at(1_000_000 + LIFETIME + LEEWAY + 1),
-            Err(Failure::Expired {
-                tenant: "contoso".into()
-            })
-        );
-        assert_eq!(
-            at(1_000_000 - LEEWAY - 1),
-            Err(Failure::NotYetValid {
-                tenant: "contoso".into()
-            })
-        );
+        assert_eq!(at(1_000_000 + LIFETIME + LEEWAY), Ok(Caller { user_id: c.user_id }));
+        assert_eq!(at(1_000_000 + LIFETIME + LEEWAY + 1), Err(Failure::Expired { tenant: "contoso".into() }));
+        assert_eq!(at(1_000_000 - LEEWAY - 1), Err(Failure::NotYetValid { tenant: "contoso".into() }));
     }
 
     #[test]
@@ -173,35 +141,17 @@ mod tests {
         let token = mint(&keys, ORG, "t", &c, 10).unwrap();
         let header = format!("Bearer {token}");
         let other = Keys::new(b"another key another key another k");
+        assert_eq!(authenticate(&other, ORG, std::slice::from_ref(&c), Some(&header), 10), Err(Failure::Invalid));
         assert_eq!(
-            authenticate(&other, ORG, std::slice::from_ref(&c), Some(&header), 10),
-            Err(Failure::Invalid)
-        );
-        assert_eq!(
-            authenticate(
-                &keys,
-                "http://elsewhere",
-                std::slice::from_ref(&c),
-                Some(&header),
-                10
-            ),
+            authenticate(&keys, "http://elsewhere", std::slice::from_ref(&c), Some(&header), 10),
             Err(Failure::WrongAudience { tenant: "t".into() })
         );
         assert_eq!(
             authenticate(&keys, ORG, &[client()], Some(&header), 10),
             Err(Failure::NotAUser { tenant: "t".into() })
         );
-        assert_eq!(
-            authenticate(&keys, ORG, std::slice::from_ref(&c), None, 10),
-            Err(Failure::Missing)
-        );
-        assert_eq!(
-            authenticate(&keys, ORG, std::slice::from_ref(&c), Some("Basic abc"), 10),
-            Err(Failure::Invalid)
-        );
-        assert_eq!(
-            authenticate(&keys, ORG, &[c], Some("Bearer garbage"), 10),
-            Err(Failure::Invalid)
-        );
+        assert_eq!(authenticate(&keys, ORG, std::slice::from_ref(&c), None, 10), Err(Failure::Missing));
+        assert_eq!(authenticate(&keys, ORG, std::slice::from_ref(&c), Some("Basic abc"), 10), Err(Failure::Invalid));
+        assert_eq!(authenticate(&keys, ORG, &[c], Some("Bearer garbage"), 10), Err(Failure::Invalid));
     }
 }

@@ -34,9 +34,7 @@ pub(crate) fn scaled(text: &str, scale: u32) -> Option<i128> {
         return Some(0);
     }
     // value = digits × 10^shift after scaling.
-    let shift = exponent
-        .checked_sub(i64::try_from(frac.len()).ok()?)?
-        .checked_add(i64::from(scale))?;
+    let shift = exponent.checked_sub(i64::try_from(frac.len()).ok()?)?.checked_add(i64::from(scale))?;
     let magnitude: i128 = if shift >= 0 {
         let digit_count = i64::try_from(digits.len()).ok()?;
         if digit_count.checked_add(shift)? > 38 {
@@ -53,11 +51,7 @@ pub(crate) fn scaled(text: &str, scale: u32) -> Option<i128> {
             if keep.len() > 38 {
                 return None;
             }
-            let kept: i128 = if keep.is_empty() {
-                0
-            } else {
-                keep.parse().ok()?
-            };
+            let kept: i128 = if keep.is_empty() { 0 } else { keep.parse().ok()? };
             let round_up = dropped.as_bytes().first().is_some_and(|&d| d >= b'5');
             kept.checked_add(i128::from(round_up))?
         }
@@ -82,12 +76,7 @@ pub(crate) fn format(units: i128, scale: u32) -> String {
     if scale == 0 {
         return format!("{sign}{abs}");
     }
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / divisor,
-        abs % divisor,
-        width = scale as usize
-    )
+    format!("{sign}{}.{:0width$}", abs / divisor, abs % divisor, width = scale as usize)
 }
 
 #[cfg(test)]
@@ -107,10 +96,7 @@ mod tests {
         assert_eq!(scaled("0", 4), Some(0));
         assert_eq!(scaled("-0", 4), Some(0));
         assert_eq!(scaled("abc", 4), None);
-        assert_eq!(
-            scaled("922337203685477", 4),
-            Some(9_223_372_036_854_770_000)
-        );
+        assert_eq!(scaled("922337203685477", 4), Some(9_223_372_036_854_770_000));
     }
 
     #[test]

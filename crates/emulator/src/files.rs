@@ -27,55 +27,32 @@ pub(crate) fn new_secret() -> Result<String, EmulatorError> {
 
 /// The default client: read from `{dir}/emulator-client.json` when present, else generated
 /// (and written there when `dir` is given). The flag is true when the secret is new.
-pub(crate) fn default_client(
-    dir: Option<&Path>,
-) -> Result<(ClientCredential, bool), EmulatorError> {
+pub(crate) fn default_client(dir: Option<&Path>) -> Result<(ClientCredential, bool), EmulatorError> {
     let Some(dir) = dir else {
-        return Ok((
-            ClientCredential {
-                client_id: DEFAULT_CLIENT_ID.into(),
-                client_secret: new_secret()?,
-            },
-            true,
-        ));
+        return Ok((ClientCredential { client_id: DEFAULT_CLIENT_ID.into(), client_secret: new_secret()? }, true));
     };
     let path = dir.join(CLIENT_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => {
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
-                EmulatorError::Corrupt(format!("{} is not valid JSON", path.display()))
-            })?;
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|_| EmulatorError::Corrupt(format!("{} is not valid JSON", path.display())))?;
             let field = |name: &str| {
                 value
                     .get(name)
                     .and_then(serde_json::Value::as_str)
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
-                    .ok_or_else(|| {
-                        EmulatorError::Corrupt(format!("{} has no \"{name}\"", path.display()))
-                    })
+                    .ok_or_else(|| EmulatorError::Corrupt(format!("{} has no \"{name}\"", path.display())))
             };
-            Ok((
-                ClientCredential {
-                    client_id: field("client_id")?,
-                    client_secret: field("client_secret")?,
-                },
-                false,
-            ))
+            Ok((ClientCredential { client_id: field("client_id")?, client_secret: field("client_secret")? }, false))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let client = ClientCredential {
-                client_id: DEFAULT_CLIENT_ID.into(),
-                client_secret: new_secret()?,
-            };
+            let client = ClientCredential { client_id: DEFAULT_CLIENT_ID.into(), client_secret: new_secret()? };
             let body = serde_json::json!({"client_id": client.client_id, "client_secret": client.client_secret});
             write_private(&path, body.to_string().as_bytes())?;
             Ok((client, true))
         }
-        Err(source) => Err(EmulatorError::DataDir {
-            what: path.display().to_string(),
-            source,
-        }),
+        Err(source) => Err(EmulatorError::DataDir { what: path.display().to_string(), source }),
     }
 }
 
@@ -88,14 +65,11 @@ pub(crate) fn signing_key(dir: Option<&Path>) -> Result<Vec<u8>, EmulatorError> 
     let path = dir.join(SIGNING_KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let key = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| {
-                EmulatorError::Corrupt(format!("{} is not base64url", path.display()))
-            })?;
+            let key = URL_SAFE_NO_PAD
+                .decode(text.trim())
+                .map_err(|_| EmulatorError::Corrupt(format!("{} is not base64url", path.display())))?;
             if key.len() < 32 {
-                return Err(EmulatorError::Corrupt(format!(
-                    "{} holds fewer than 32 bytes",
-                    path.display()
-                )));
+                return Err(EmulatorError::Corrupt(format!("{} holds fewer than 32 bytes", path.display())));
             }
             Ok(key)
         }
@@ -104,28 +78,19 @@ pub(crate) fn signing_key(dir: Option<&Path>) -> Result<Vec<u8>, EmulatorError> 
             write_private(&path, URL_SAFE_NO_PAD.encode(key).as_bytes())?;
             Ok(key.to_vec())
         }
-        Err(source) => Err(EmulatorError::DataDir {
-            what: path.display().to_string(),
-            source,
-        }),
+        Err(source) => Err(EmulatorError::DataDir { what: path.display().to_string(), source }),
     }
 }
 
 /// Creates the data directory if needed.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), EmulatorError> {
-    std::fs::create_dir_all(dir).map_err(|source| EmulatorError::DataDir {
-        what: dir.display().to_string(),
-        source,
-    })
+    std::fs::create_dir_all(dir).map_err(|source| EmulatorError::DataDir { what: dir.display().to_string(), source })
 }
 
 /// Writes a new file readable only by its owner (0600 on Unix); fails if it already exists, so
 /// two emulators starting on one directory cannot overwrite each other's secret.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), EmulatorError> {
-    let err = |source| EmulatorError::DataDir {
-        what: path.display().to_string(),
-        source,
-    };
+    let err = |source| EmulatorError::DataDir { what: path.display().to_string(), source };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -155,10 +120,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join(CLIENT_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join(CLIENT_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -16,6 +16,20 @@
 //! - seeds the system rows (root business unit, USD currency, default team, one application
 //!   user per client) and, on request, deterministic sample CRM data.
 //!
+//! Choices where the spec is silent (each also documented where it is made):
+//! - no paging yet: a query answers at most 5000 rows and never an `@odata.nextLink`;
+//!   `@odata.count` and `/$count` are capped at 5000 (spec §3.7);
+//! - text comparisons, ordering and `contains`/`startswith`/`endswith` ignore case for ASCII
+//!   letters only; `%`, `_` and `[…]` in text-function values are wildcards (see the
+//!   `query_sql` module);
+//! - `ne` never matches NULL (SQL semantics); `eq null`/`ne null` are `IS [NOT] NULL`;
+//! - money is stored exactly (INTEGER ten-thousandths) and answered with four decimals;
+//! - columns the metadata marks required (lookups excepted, as clients cannot bind them yet)
+//!   must be set on create and cannot be cleared (`0x80040203`);
+//! - PATCH answers carry `OData-EntityId` whether they created or updated the row;
+//! - impersonation and method-override headers are answered 501; other `MSCRM.*` headers
+//!   are ignored (there are no plug-ins to bypass).
+//!
 //! What it does not do: authorize anything beyond "holds a valid token for this org" (agents,
 //! policies and audit are the gateway's job); security roles, plug-ins, `$expand`, `$batch`,
 //! FetchXML, metadata endpoints, paging, actions and everything else the parser reports as

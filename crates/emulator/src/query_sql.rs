@@ -35,53 +35,31 @@ pub(crate) fn filter_expr(table: &Table, filter: &Filter) -> Result<Expr, Datave
         Filter::And(a, b) => filter_expr(table, a)?.and(filter_expr(table, b)?),
         Filter::Or(a, b) => filter_expr(table, a)?.or(filter_expr(table, b)?),
         Filter::Not(a) => filter_expr(table, a)?.not(),
-        Filter::Text {
-            function,
-            column: name,
-            value,
-        } => {
+        Filter::Text { function, column: name, value } => {
             column(table, name)?;
-            Expr::expr(Func::lower(Expr::col(name.clone()))).binary(
-                BinOper::Custom("GLOB"),
-                Expr::val(glob_pattern(*function, value)),
-            )
+            Expr::expr(Func::lower(Expr::col(name.clone())))
+                .binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
         }
         Filter::Compare { left, op, right } => compare(table, left, *op, right)?,
     })
 }
 
-fn compare(
-    table: &Table,
-    left: &Operand,
-    op: CompareOp,
-    right: &Operand,
-) -> Result<Expr, DataverseError> {
+fn compare(table: &Table, left: &Operand, op: CompareOp, right: &Operand) -> Result<Expr, DataverseError> {
     match (left, right) {
         (Operand::Column(a), Operand::Column(b)) => {
             let (a, b) = (column(table, a)?, column(table, b)?);
             Ok(apply(numeric_expr(a), op, numeric_expr(b)))
         }
         (Operand::Column(c), Operand::Value(v)) => column_literal(table, column(table, c)?, op, v),
-        (Operand::Value(v), Operand::Column(c)) => {
-            column_literal(table, column(table, c)?, flip(op), v)
+        (Operand::Value(v), Operand::Column(c)) => column_literal(table, column(table, c)?, flip(op), v),
+        (Operand::Value(_), Operand::Value(_)) => {
+            Err(DataverseError::bad_request("A comparison must name at least one column"))
         }
-        (Operand::Value(_), Operand::Value(_)) => Err(DataverseError::bad_request(
-            "A comparison must name at least one column",
-        )),
     }
 }
 
-fn column_literal(
-    table: &Table,
-    col: &Column,
-    op: CompareOp,
-    lit: &Literal,
-) -> Result<Expr, DataverseError> {
-    let lhs = if col.kind == ColumnType::Decimal {
-        real(col)
-    } else {
-        Expr::col(col.logical_name.clone())
-    };
+fn column_literal(table: &Table, col: &Column, op: CompareOp, lit: &Literal) -> Result<Expr, DataverseError> {
+    let lhs = if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) };
     if *lit == Literal::Null {
         return match op {
             CompareOp::Eq => Ok(lhs.is_null()),
@@ -110,9 +88,7 @@ pub(crate) fn literal_cell(col: &Column, lit: &Literal) -> Option<Cell> {
         _ => None,
     };
     Some(match (&col.kind, lit) {
-        (ColumnType::String { .. } | ColumnType::Memo { .. }, Literal::String(s)) => {
-            Cell::Text(s.clone())
-        }
+        (ColumnType::String { .. } | ColumnType::Memo { .. }, Literal::String(s)) => Cell::Text(s.clone()),
         (
             ColumnType::Integer
             | ColumnType::BigInt
@@ -133,24 +109,15 @@ pub(crate) fn literal_cell(col: &Column, lit: &Literal) -> Option<Cell> {
                 None => Cell::Real(text.parse::<f64>().ok()? * 10_000.0),
             }
         }
-        (ColumnType::DateTime, Literal::DateTime(t) | Literal::Date(t)) => {
-            Cell::Text(normalize_datetime(t)?)
-        }
-        (ColumnType::DateOnly, Literal::DateTime(t) | Literal::Date(t)) => {
-            Cell::Text(normalize_date(t)?)
-        }
-        (ColumnType::Uniqueidentifier | ColumnType::Lookup { .. }, Literal::Guid(g)) => {
-            Cell::Text(g.to_string())
-        }
+        (ColumnType::DateTime, Literal::DateTime(t) | Literal::Date(t)) => Cell::Text(normalize_datetime(t)?),
+        (ColumnType::DateOnly, Literal::DateTime(t) | Literal::Date(t)) => Cell::Text(normalize_date(t)?),
+        (ColumnType::Uniqueidentifier | ColumnType::Lookup { .. }, Literal::Guid(g)) => Cell::Text(g.to_string()),
         _ => return None,
     })
 }
 
 fn real(col: &Column) -> Expr {
-    Expr::expr(Func::cast_as(
-        Expr::col(col.logical_name.clone()),
-        Alias::new("REAL"),
-    ))
+    Expr::expr(Func::cast_as(Expr::col(col.logical_name.clone()), Alias::new("REAL")))
 }
 
 /// A column as a comparable number where storage differs (money units, decimal text).
@@ -184,26 +151,12 @@ fn flip(op: CompareOp) -> CompareOp {
 }
 
 /// `ORDER BY` terms: the requested ones, then the primary key (spec §3.3: deterministic order).
-pub(crate) fn order_terms(
-    table: &Table,
-    orderby: &[OrderBy],
-) -> Result<Vec<(Expr, Order)>, DataverseError> {
+pub(crate) fn order_terms(table: &Table, orderby: &[OrderBy]) -> Result<Vec<(Expr, Order)>, DataverseError> {
     let mut out = Vec::new();
     for o in orderby {
         let col = column(table, &o.column)?;
-        let expr = if col.kind == ColumnType::Decimal {
-            real(col)
-        } else {
-            Expr::col(col.logical_name.clone())
-        };
-        out.push((
-            expr,
-            if o.descending {
-                Order::Desc
-            } else {
-                Order::Asc
-            },
-        ));
+        let expr = if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) };
+        out.push((expr, if o.descending { Order::Desc } else { Order::Asc }));
     }
     out.push((Expr::col(table.primary_id.clone()), Order::Asc));
     Ok(out)
@@ -226,12 +179,7 @@ pub(crate) fn glob_pattern(function: TextFunction, value: &str) -> String {
             '[' => {
                 // A class runs to the next `]` after at least one member (`[]]` holds `]`).
                 let start = i + 1 + usize::from(chars.get(i + 1) == Some(&'^'));
-                match chars
-                    .iter()
-                    .skip(start + 1)
-                    .position(|&c| c == ']')
-                    .map(|p| p + start + 1)
-                {
+                match chars.iter().skip(start + 1).position(|&c| c == ']').map(|p| p + start + 1) {
                     Some(close) => {
                         out.extend(&chars[i..=close]);
                         i = close;
@@ -277,11 +225,7 @@ mod tests {
             right: Operand::Value(Literal::String("x' OR 1=1 --".into())),
         };
         let expr = filter_expr(table, &filter).unwrap();
-        let (sql, values) = Query::select()
-            .column("name")
-            .from("account")
-            .and_where(expr)
-            .build(SqliteQueryBuilder);
+        let (sql, values) = Query::select().column("name").from("account").and_where(expr).build(SqliteQueryBuilder);
         assert_eq!(sql, r#"SELECT "name" FROM "account" WHERE "name" = ?"#);
         assert_eq!(values.0.len(), 1);
     }
@@ -290,17 +234,8 @@ mod tests {
     fn money_literals_scale_exactly() {
         let schema = Schema::standard();
         let revenue = schema.table("account").unwrap().column("revenue").unwrap();
-        assert_eq!(
-            literal_cell(revenue, &Literal::Integer(5)),
-            Some(Cell::Int(50_000))
-        );
-        assert_eq!(
-            literal_cell(revenue, &Literal::Decimal("1.25".into())),
-            Some(Cell::Int(12_500))
-        );
-        assert_eq!(
-            literal_cell(revenue, &Literal::Decimal("0.00005".into())),
-            Some(Cell::Real(0.5))
-        );
+        assert_eq!(literal_cell(revenue, &Literal::Integer(5)), Some(Cell::Int(50_000)));
+        assert_eq!(literal_cell(revenue, &Literal::Decimal("1.25".into())), Some(Cell::Int(12_500)));
+        assert_eq!(literal_cell(revenue, &Literal::Decimal("0.00005".into())), Some(Cell::Real(0.5)));
     }
 }

@@ -47,11 +47,7 @@ pub(crate) fn context_columns(table: &Table, select: &[String]) -> Option<String
     if select.is_empty() {
         return None;
     }
-    let names: Vec<String> = select
-        .iter()
-        .filter_map(|s| table.column(s))
-        .map(Column::odata_name)
-        .collect();
+    let names: Vec<String> = select.iter().filter_map(|s| table.column(s)).map(Column::odata_name).collect();
     Some(names.join(","))
 }
 
@@ -65,10 +61,7 @@ fn sql_columns(columns: &[&Column]) -> Vec<String> {
 }
 
 /// One result row as JSON: `@odata.etag`, then the projected columns by OData name.
-fn row_json(
-    columns: &[&Column],
-    row: &sqlx::sqlite::SqliteRow,
-) -> Result<(Object, i64), sqlx::Error> {
+fn row_json(columns: &[&Column], row: &sqlx::sqlite::SqliteRow) -> Result<(Object, i64), sqlx::Error> {
     let version = row.try_get::<Option<i64>, _>("versionnumber")?.unwrap_or(0);
     let mut object = Object::new();
     object.insert("@odata.etag", Value::String(etag(version)));
@@ -93,32 +86,20 @@ pub(crate) async fn query(
 ) -> Result<(Vec<Object>, Option<i64>), DataverseError> {
     let columns = projection(table, &q.select);
     let mut select = sea_query::Query::select();
-    select
-        .columns(sql_columns(&columns))
-        .from(table.logical_name.clone());
+    select.columns(sql_columns(&columns)).from(table.logical_name.clone());
     if let Some(filter) = &q.filter {
         select.and_where(filter_expr(table, filter)?);
     }
     for (expr, order) in order_terms(table, &q.orderby)? {
         select.order_by_expr(expr, order);
     }
-    select.limit(u64::from(std::cmp::min(
-        q.top.unwrap_or(MAX_ROWS),
-        MAX_ROWS,
-    )));
-    let rows = statement(select.build_sqlx(SqliteQueryBuilder))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
+    select.limit(u64::from(std::cmp::min(q.top.unwrap_or(MAX_ROWS), MAX_ROWS)));
+    let rows = statement(select.build_sqlx(SqliteQueryBuilder)).fetch_all(&mut *conn).await.map_err(db_error)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(row_json(&columns, row).map_err(db_error)?.0);
     }
-    let count = if q.count {
-        Some(count(conn, table, q.filter.as_ref()).await?)
-    } else {
-        None
-    };
+    let count = if q.count { Some(count(conn, table, q.filter.as_ref()).await?) } else { None };
     Ok((out, count))
 }
 
@@ -129,16 +110,11 @@ pub(crate) async fn count(
     filter: Option<&Filter>,
 ) -> Result<i64, DataverseError> {
     let mut select = sea_query::Query::select();
-    select
-        .expr(Func::count(Expr::col(table.primary_id.clone())))
-        .from(table.logical_name.clone());
+    select.expr(Func::count(Expr::col(table.primary_id.clone()))).from(table.logical_name.clone());
     if let Some(filter) = filter {
         select.and_where(filter_expr(table, filter)?);
     }
-    let row = statement(select.build_sqlx(SqliteQueryBuilder))
-        .fetch_one(conn)
-        .await
-        .map_err(db_error)?;
+    let row = statement(select.build_sqlx(SqliteQueryBuilder)).fetch_one(conn).await.map_err(db_error)?;
     let n: i64 = row.try_get(0).map_err(db_error)?;
     Ok(std::cmp::min(n, i64::from(MAX_ROWS)))
 }
@@ -157,10 +133,7 @@ pub(crate) async fn row(
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
     let found = statement(q).fetch_optional(conn).await.map_err(db_error)?;
-    found
-        .map(|r| row_json(&columns, &r))
-        .transpose()
-        .map_err(db_error)
+    found.map(|r| row_json(&columns, &r)).transpose().map_err(db_error)
 }
 
 /// Every stored cell of one row (for writes that need current values), or `None`.
@@ -179,10 +152,7 @@ pub(crate) async fn cells(
     };
     let mut out = Vec::with_capacity(table.columns.len());
     for column in &table.columns {
-        out.push((
-            column.logical_name.clone(),
-            read_cell(&row, &column.logical_name, &column.kind).map_err(db_error)?,
-        ));
+        out.push((column.logical_name.clone(), read_cell(&row, &column.logical_name, &column.kind).map_err(db_error)?));
     }
     Ok(Some(out))
 }

@@ -13,17 +13,11 @@ use dataverse::json::{Object, Value};
 pub(crate) const JSON: &str = "application/json; odata.metadata=minimal";
 
 /// A response with a status, optional content type and body.
-pub(crate) fn build(
-    status: StatusCode,
-    content_type: Option<&'static str>,
-    body: impl Into<Body>,
-) -> Response {
+pub(crate) fn build(status: StatusCode, content_type: Option<&'static str>, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     if let Some(ct) = content_type {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     }
     response
 }
@@ -48,9 +42,7 @@ pub(crate) fn error(e: &DataverseError) -> Response {
 /// URLs and tags we make, which are ASCII) is left out rather than panicking.
 pub(crate) fn with_header(mut response: Response, name: &'static str, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(name), v);
+        response.headers_mut().insert(HeaderName::from_static(name), v);
     }
     response
 }

@@ -123,21 +123,11 @@ fn out_of_range(table: &Table, column: &Column, text: &str, max: i128) -> Datave
 }
 
 /// A JSON value (already type-checked by the parser) as the cell stored for `column`.
-pub(crate) fn to_cell(
-    table: &Table,
-    column: &Column,
-    value: &Value,
-) -> Result<Cell, DataverseError> {
+pub(crate) fn to_cell(table: &Table, column: &Column, value: &Value) -> Result<Cell, DataverseError> {
     if value.is_null() {
         return Ok(Cell::Null);
     }
-    let bad_type = || {
-        invalid(
-            table,
-            column,
-            &format!("must be of type {}", column.kind.edm_name()),
-        )
-    };
+    let bad_type = || invalid(table, column, &format!("must be of type {}", column.kind.edm_name()));
     let text = || value.as_str().ok_or_else(bad_type);
     let number = || value.as_number().ok_or_else(bad_type);
     Ok(match &column.kind {
@@ -154,10 +144,7 @@ pub(crate) fn to_cell(
             let units = decimal::scaled(n.as_str(), decimal::MONEY_SCALE)
                 .filter(|u| u.abs() <= decimal::MONEY_MAX * 10i128.pow(decimal::MONEY_SCALE))
                 .ok_or_else(|| out_of_range(table, column, n.as_str(), decimal::MONEY_MAX))?;
-            Cell::Int(
-                i64::try_from(units)
-                    .map_err(|_| out_of_range(table, column, n.as_str(), decimal::MONEY_MAX))?,
-            )
+            Cell::Int(i64::try_from(units).map_err(|_| out_of_range(table, column, n.as_str(), decimal::MONEY_MAX))?)
         }
         ColumnType::Decimal => {
             let n = number()?;
@@ -168,11 +155,9 @@ pub(crate) fn to_cell(
         }
         ColumnType::DateTime => Cell::Text(normalize_datetime(text()?).ok_or_else(bad_type)?),
         ColumnType::DateOnly => Cell::Text(normalize_date(text()?).ok_or_else(bad_type)?),
-        ColumnType::Uniqueidentifier | ColumnType::Lookup { .. } => Cell::Text(
-            uuid::Uuid::try_parse(text()?)
-                .map_err(|_| bad_type())?
-                .to_string(),
-        ),
+        ColumnType::Uniqueidentifier | ColumnType::Lookup { .. } => {
+            Cell::Text(uuid::Uuid::try_parse(text()?).map_err(|_| bad_type())?.to_string())
+        }
     })
 }
 
@@ -180,9 +165,7 @@ pub(crate) fn to_cell(
 pub(crate) fn to_json(column: &Column, cell: &Cell) -> Value {
     match (&column.kind, cell) {
         (_, Cell::Null) => Value::Null,
-        (ColumnType::Money, Cell::Int(units)) => {
-            number(&decimal::format(i128::from(*units), decimal::MONEY_SCALE))
-        }
+        (ColumnType::Money, Cell::Int(units)) => number(&decimal::format(i128::from(*units), decimal::MONEY_SCALE)),
         (ColumnType::Decimal, Cell::Text(t)) => number(t),
         (ColumnType::Boolean { .. }, Cell::Int(i)) => Value::Bool(*i != 0),
         (_, Cell::Int(i)) => Value::from(*i),
@@ -196,21 +179,11 @@ fn number(text: &str) -> Value {
 }
 
 /// Reads column `name` of a result row as a cell of the column's storage class.
-pub(crate) fn read_cell(
-    row: &SqliteRow,
-    name: &str,
-    kind: &ColumnType,
-) -> Result<Cell, sqlx::Error> {
+pub(crate) fn read_cell(row: &SqliteRow, name: &str, kind: &ColumnType) -> Result<Cell, sqlx::Error> {
     Ok(match storage(kind) {
-        SqlClass::Integer => row
-            .try_get::<Option<i64>, _>(name)?
-            .map_or(Cell::Null, Cell::Int),
-        SqlClass::Real => row
-            .try_get::<Option<f64>, _>(name)?
-            .map_or(Cell::Null, Cell::Real),
-        SqlClass::Text | SqlClass::TextNoCase => row
-            .try_get::<Option<String>, _>(name)?
-            .map_or(Cell::Null, Cell::Text),
+        SqlClass::Integer => row.try_get::<Option<i64>, _>(name)?.map_or(Cell::Null, Cell::Int),
+        SqlClass::Real => row.try_get::<Option<f64>, _>(name)?.map_or(Cell::Null, Cell::Real),
+        SqlClass::Text | SqlClass::TextNoCase => row.try_get::<Option<String>, _>(name)?.map_or(Cell::Null, Cell::Text),
     })
 }
 
@@ -231,20 +204,13 @@ pub(crate) fn normalize_datetime(s: &str) -> Option<String> {
         s
     };
     let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-    Some(
-        parsed
-            .with_timezone(&chrono::Utc)
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
-    )
+    Some(parsed.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// `YYYY-MM-DD` for a date; a date-time literal is reduced to its UTC date.
 pub(crate) fn normalize_date(s: &str) -> Option<String> {
     if s.len() == 10 {
-        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .map(|d| d.format("%Y-%m-%d").to_string());
+        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.format("%Y-%m-%d").to_string());
     }
     normalize_datetime(s).and_then(|t| t.get(..10).map(str::to_owned))
 }
@@ -260,30 +226,12 @@ mod tests {
 
     #[test]
     fn datetimes_normalize_to_utc_seconds() {
-        assert_eq!(
-            normalize_datetime("2024-01-31T10:00:00Z").as_deref(),
-            Some("2024-01-31T10:00:00Z")
-        );
-        assert_eq!(
-            normalize_datetime("2024-01-31T10:00:00.123+02:00").as_deref(),
-            Some("2024-01-31T08:00:00Z")
-        );
-        assert_eq!(
-            normalize_datetime("2024-01-31T10:00Z").as_deref(),
-            Some("2024-01-31T10:00:00Z")
-        );
-        assert_eq!(
-            normalize_datetime("2024-01-31T10:00-01:00").as_deref(),
-            Some("2024-01-31T11:00:00Z")
-        );
-        assert_eq!(
-            normalize_datetime("2024-01-31").as_deref(),
-            Some("2024-01-31T00:00:00Z")
-        );
+        assert_eq!(normalize_datetime("2024-01-31T10:00:00Z").as_deref(), Some("2024-01-31T10:00:00Z"));
+        assert_eq!(normalize_datetime("2024-01-31T10:00:00.123+02:00").as_deref(), Some("2024-01-31T08:00:00Z"));
+        assert_eq!(normalize_datetime("2024-01-31T10:00Z").as_deref(), Some("2024-01-31T10:00:00Z"));
+        assert_eq!(normalize_datetime("2024-01-31T10:00-01:00").as_deref(), Some("2024-01-31T11:00:00Z"));
+        assert_eq!(normalize_datetime("2024-01-31").as_deref(), Some("2024-01-31T00:00:00Z"));
         assert_eq!(normalize_datetime("2024-02-31"), None);
-        assert_eq!(
-            normalize_date("2024-01-31T23:30:00-02:00").as_deref(),
-            Some("2024-02-01")
-        );
+        assert_eq!(normalize_date("2024-01-31T23:30:00-02:00").as_deref(), Some("2024-02-01"));
     }
 }

@@ -35,13 +35,7 @@ pub(crate) struct SystemIds {
     pub(crate) system_user: Uuid,
 }
 
-const KEYS: [&str; 5] = [
-    "organizationid",
-    "root_businessunitid",
-    "currencyid",
-    "default_teamid",
-    "system_userid",
-];
+const KEYS: [&str; 5] = ["organizationid", "root_businessunitid", "currencyid", "default_teamid", "system_userid"];
 
 /// SplitMix64's output function: a good 64-bit mix of `x`.
 pub(crate) fn splitmix(x: u64) -> u64 {
@@ -135,80 +129,34 @@ pub(crate) async fn system(
         default_team: ids.next(),
         system_user: ids.next(),
     };
-    let ctx = WriteCtx {
-        caller: sys.system_user,
-        ids: &sys,
-        now: crate::rows::now_text(),
-    };
-    let table = |name: &str| {
-        schema
-            .table(name)
-            .ok_or_else(|| DataverseError::bad_request(format!("no table {name}")))
-    };
-    let bu: Cells = vec![
-        ("name".into(), text("Stanchion Emulator")),
-        ("isdisabled".into(), Cell::Int(0)),
-    ];
-    write::insert(
-        conn,
-        &ctx,
-        table("businessunit")?,
-        sys.root_business_unit,
-        bu,
-    )
-    .await?;
+    let ctx = WriteCtx { caller: sys.system_user, ids: &sys, now: crate::rows::now_text() };
+    let table = |name: &str| schema.table(name).ok_or_else(|| DataverseError::bad_request(format!("no table {name}")));
+    let bu: Cells = vec![("name".into(), text("Stanchion Emulator")), ("isdisabled".into(), Cell::Int(0))];
+    write::insert(conn, &ctx, table("businessunit")?, sys.root_business_unit, bu).await?;
     let currency: Cells = vec![
         ("currencyname".into(), text("US Dollar")),
         ("isocurrencycode".into(), text("USD")),
         ("currencysymbol".into(), text("$")),
-        (
-            "exchangerate".into(),
-            Cell::Text(crate::decimal::format(10i128.pow(10), 10)),
-        ),
+        ("exchangerate".into(), Cell::Text(crate::decimal::format(10i128.pow(10), 10))),
         ("currencyprecision".into(), Cell::Int(2)),
     ];
-    write::insert(
-        conn,
-        &ctx,
-        table("transactioncurrency")?,
-        sys.currency,
-        currency,
-    )
-    .await?;
+    write::insert(conn, &ctx, table("transactioncurrency")?, sys.currency, currency).await?;
     let system_user: Cells = vec![
         ("lastname".into(), text("SYSTEM")),
         ("accessmode".into(), Cell::Int(1)),
         ("isdisabled".into(), Cell::Int(1)),
     ];
-    write::insert(
-        conn,
-        &ctx,
-        table("systemuser")?,
-        sys.system_user,
-        system_user,
-    )
-    .await?;
+    write::insert(conn, &ctx, table("systemuser")?, sys.system_user, system_user).await?;
     let team: Cells = vec![
         ("name".into(), text("Stanchion Emulator")),
         ("teamtype".into(), Cell::Int(0)),
         ("isdefault".into(), Cell::Int(1)),
-        (
-            "description".into(),
-            text("Default team of the root business unit."),
-        ),
+        ("description".into(), text("Default team of the root business unit.")),
     ];
     write::insert(conn, &ctx, table("team")?, sys.default_team, team).await?;
-    let values = [
-        sys.organization,
-        sys.root_business_unit,
-        sys.currency,
-        sys.default_team,
-        sys.system_user,
-    ];
+    let values = [sys.organization, sys.root_business_unit, sys.currency, sys.default_team, sys.system_user];
     for (key, id) in KEYS.iter().zip(values) {
-        meta::set_text(conn, key, &id.to_string())
-            .await
-            .map_err(db_error)?;
+        meta::set_text(conn, key, &id.to_string()).await.map_err(db_error)?;
     }
     Ok((sys, true))
 }
@@ -217,26 +165,18 @@ async fn load(conn: &mut SqliteConnection) -> Result<Option<SystemIds>, Datavers
     let mut found = Vec::with_capacity(KEYS.len());
     for key in KEYS {
         match meta::get_text(conn, key).await.map_err(db_error)? {
-            Some(t) => {
-                found.push(Uuid::try_parse(&t).map_err(|_| {
-                    DataverseError::bad_request(format!("stored {key} is not a GUID"))
-                })?)
-            }
+            Some(t) => found.push(
+                Uuid::try_parse(&t).map_err(|_| DataverseError::bad_request(format!("stored {key} is not a GUID")))?,
+            ),
             None if found.is_empty() => return Ok(None),
             None => {
-                return Err(DataverseError::bad_request(format!(
-                    "the database lacks {key}"
-                )));
+                return Err(DataverseError::bad_request(format!("the database lacks {key}")));
             }
         }
     }
-    Ok(Some(SystemIds {
-        organization: found[0],
-        root_business_unit: found[1],
-        currency: found[2],
-        default_team: found[3],
-        system_user: found[4],
-    }))
+    let [organization, root_business_unit, currency, default_team, system_user] =
+        <[Uuid; 5]>::try_from(found).map_err(|_| DataverseError::bad_request("the database lacks a system id"))?;
+    Ok(Some(SystemIds { organization, root_business_unit, currency, default_team, system_user }))
 }
 
 /// The `applicationid` of a client: its id when it is a GUID (as Entra client ids are), else a
@@ -266,18 +206,11 @@ pub(crate) async fn app_user(
         .from("systemuser")
         .and_where(Expr::col("applicationid").eq(app.to_string()))
         .build_sqlx(SqliteQueryBuilder);
-    if let Some(row) = statement(q)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?
-    {
+    if let Some(row) = statement(q).fetch_optional(&mut *conn).await.map_err(db_error)? {
         let id: String = row.try_get(0).map_err(db_error)?;
-        return Uuid::try_parse(&id)
-            .map_err(|_| DataverseError::bad_request("stored systemuserid is not a GUID"));
+        return Uuid::try_parse(&id).map_err(|_| DataverseError::bad_request("stored systemuserid is not a GUID"));
     }
-    let table = schema
-        .table("systemuser")
-        .ok_or_else(|| DataverseError::bad_request("no table systemuser"))?;
+    let table = schema.table("systemuser").ok_or_else(|| DataverseError::bad_request("no table systemuser"))?;
     let id = ids.next();
     let lastname: String = client_id.chars().take(64).collect();
     let cells: Cells = vec![
@@ -287,11 +220,7 @@ pub(crate) async fn app_user(
         ("accessmode".into(), Cell::Int(4)),
         ("isdisabled".into(), Cell::Int(0)),
     ];
-    let ctx = WriteCtx {
-        caller: sys.system_user,
-        ids: sys,
-        now: crate::rows::now_text(),
-    };
+    let ctx = WriteCtx { caller: sys.system_user, ids: sys, now: crate::rows::now_text() };
     write::insert(conn, &ctx, table, id, cells).await?;
     Ok(id)
 }
@@ -324,10 +253,7 @@ mod tests {
 
     #[test]
     fn application_ids_are_stable() {
-        assert_eq!(
-            application_id("stanchion-local"),
-            application_id("stanchion-local")
-        );
+        assert_eq!(application_id("stanchion-local"), application_id("stanchion-local"));
         let guid = "0b5a2f4e-6d1c-4c39-9f3e-1f2a3b4c5d6e";
         assert_eq!(application_id(guid).to_string(), guid);
     }

@@ -55,10 +55,7 @@ impl ServerHandle {
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(10), task).await.is_err() {
                 tracing::warn!("emulator did not stop within 10 s; aborting it");
                 abort.abort();
             }
@@ -72,13 +69,7 @@ fn normalize_org_url(url: &str) -> Result<String, EmulatorError> {
         && url.len() > "https://".len()
         && url.bytes().all(|b| b.is_ascii_graphic())
         && !url.contains(['?', '#']);
-    if ok {
-        Ok(url.to_owned())
-    } else {
-        Err(EmulatorError::Config(format!(
-            "org URL '{url}' is not an http(s) URL"
-        )))
-    }
+    if ok { Ok(url.to_owned()) } else { Err(EmulatorError::Config(format!("org URL '{url}' is not an http(s) URL"))) }
 }
 
 fn clients(
@@ -91,18 +82,10 @@ fn clients(
     }
     for (i, c) in config.clients.iter().enumerate() {
         if c.client_id.is_empty() || c.client_secret.is_empty() {
-            return Err(EmulatorError::Config(
-                "a client id or secret is empty".into(),
-            ));
+            return Err(EmulatorError::Config("a client id or secret is empty".into()));
         }
-        if config.clients[..i]
-            .iter()
-            .any(|o| o.client_id == c.client_id)
-        {
-            return Err(EmulatorError::Config(format!(
-                "client id '{}' is given twice",
-                c.client_id
-            )));
+        if config.clients[..i].iter().any(|o| o.client_id == c.client_id) {
+            return Err(EmulatorError::Config(format!("client id '{}' is given twice", c.client_id)));
         }
     }
     Ok((config.clients.clone(), false))
@@ -111,16 +94,8 @@ fn clients(
 pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| EmulatorError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|source| EmulatorError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+        .map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.listen, source })?;
     let org_url = match &config.org_url {
         Some(url) => normalize_org_url(url)?,
         None => format!("http://{local_addr}"),
@@ -140,24 +115,15 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
     let mut ids = Ids::new(config.seed);
     let (sys, registered) = {
         let mut w = store.write().await?;
-        let (sys, fresh) = seed::system(&mut w.tx, &schema, &mut ids)
-            .await
-            .map_err(setup)?;
+        let (sys, fresh) = seed::system(&mut w.tx, &schema, &mut ids).await.map_err(setup)?;
         let mut registered = Vec::with_capacity(credentials.len());
         for c in &credentials {
-            let user_id = seed::app_user(&mut w.tx, &schema, &sys, &mut ids, &c.client_id)
-                .await
-                .map_err(setup)?;
-            registered.push(Registered {
-                credential: c.clone(),
-                user_id,
-            });
+            let user_id = seed::app_user(&mut w.tx, &schema, &sys, &mut ids, &c.client_id).await.map_err(setup)?;
+            registered.push(Registered { credential: c.clone(), user_id });
         }
         match (config.seed, fresh, registered.first()) {
             (Some(n), true, Some(owner)) => {
-                seed::sample_data(&mut w.tx, &schema, &sys, owner.user_id, n)
-                    .await
-                    .map_err(setup)?
+                seed::sample_data(&mut w.tx, &schema, &sys, owner.user_id, n).await.map_err(setup)?
             }
             (Some(_), false, _) => {
                 tracing::info!("the database is not empty; sample data not loaded")
@@ -195,10 +161,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         clients: credentials,
         default_client_created,
         api_requests,
-        handle: ServerHandle {
-            stop: Some(stop),
-            task: Some(task),
-        },
+        handle: ServerHandle { stop: Some(stop), task: Some(task) },
     })
 }
 
@@ -216,8 +179,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let (mut response, kind) = if let Some(tenant) = token_tenant(&path) {
         (token_endpoint(&app, &parts, tenant, body).await, "token")
     } else if path == "/api" || path.starts_with("/api/") {
-        app.api_requests
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        app.api_requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let (r, kind) = api(&app, &parts, body).await;
         (with_header(r, "odata-version", "4.0"), kind)
     } else {
@@ -228,11 +190,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         );
         (with_header(error(&e), "odata-version", "4.0"), "not_found")
     };
-    response = with_header(
-        response,
-        "x-ms-service-request-id",
-        &uuid::Uuid::new_v4().to_string(),
-    );
+    response = with_header(response, "x-ms-service-request-id", &uuid::Uuid::new_v4().to_string());
     // Method, kind and status only: paths and bodies may hold field values.
     tracing::info!(
         method = %parts.method,
@@ -251,61 +209,31 @@ async fn token_endpoint(app: &App, parts: &Parts, tenant: &str, body: Body) -> R
             "error_description": format!("AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a {} request.", parts.method),
             "error_codes": [900561],
         });
-        return build(
-            StatusCode::BAD_REQUEST,
-            Some("application/json; charset=utf-8"),
-            e.to_string(),
-        );
+        return build(StatusCode::BAD_REQUEST, Some("application/json; charset=utf-8"), e.to_string());
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
         return build(StatusCode::PAYLOAD_TOO_LARGE, None, Body::empty());
     };
-    token::respond(
-        &app.keys,
-        &app.org_url,
-        &app.clients,
-        tenant,
-        &bytes,
-        chrono::Utc::now().timestamp(),
-    )
+    token::respond(&app.keys, &app.org_url, &app.clients, tenant, &bytes, chrono::Utc::now().timestamp())
 }
 
 /// A Web API call: authenticate, read the body, parse with the one parser, execute.
 async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
-    let authorization = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let caller = match authenticate(
-        &app.keys,
-        &app.org_url,
-        &app.clients,
-        authorization,
-        chrono::Utc::now().timestamp(),
-    ) {
-        Ok(c) => c,
-        Err(failure) => return (unauthorized(&failure, &app.org_url), "unauthenticated"),
-    };
+    let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller =
+        match authenticate(&app.keys, &app.org_url, &app.clients, authorization, chrono::Utc::now().timestamp()) {
+            Ok(c) => c,
+            Err(failure) => return (unauthorized(&failure, &app.org_url), "unauthenticated"),
+        };
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let e = DataverseError::new(
-            413,
-            codes::ODATA_PARSE,
-            format!("The request body is larger than {MAX_BODY} bytes"),
-        );
+        let e =
+            DataverseError::new(413, codes::ODATA_PARSE, format!("The request body is larger than {MAX_BODY} bytes"));
         return (error(&e), "too_large");
     };
     // Header values that are not UTF-8 are passed lossily: a damaged value of a header that
     // matters (If-Match, Prefer…) then fails the parser's validation instead of being dropped.
-    let owned: Vec<(&str, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let owned: Vec<(&str, String)> =
+        parts.headers.iter().map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let headers: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let raw = RawRequest {
         method: parts.method.as_str(),
@@ -338,10 +266,7 @@ mod tests {
 
     #[test]
     fn org_urls() {
-        assert_eq!(
-            normalize_org_url("https://org.crm.dynamics.com/").unwrap(),
-            "https://org.crm.dynamics.com"
-        );
+        assert_eq!(normalize_org_url("https://org.crm.dynamics.com/").unwrap(), "https://org.crm.dynamics.com");
         assert!(normalize_org_url("org.crm.dynamics.com").is_err());
         assert!(normalize_org_url("http://x/?a").is_err());
     }

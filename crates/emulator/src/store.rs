@@ -10,9 +10,7 @@ pub(crate) mod meta;
 
 use dataverse::Schema;
 use sea_query_sqlx::SqlxValues;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite};
 use std::path::Path;
 use std::time::Duration;
@@ -41,10 +39,7 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10));
-                SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(options)
-                    .await?
+                SqlitePoolOptions::new().max_connections(4).connect_with(options).await?
             }
             None => {
                 // One connection that is never closed: an in-memory database lives exactly as
@@ -59,10 +54,7 @@ impl Store {
                     .await?
             }
         };
-        let store = Store {
-            pool,
-            write_lock: Mutex::new(()),
-        };
+        let store = Store { pool, write_lock: Mutex::new(()) };
         {
             let mut conn = store.pool.acquire().await?;
             ddl::create_tables(&mut conn, schema).await?;
@@ -103,9 +95,7 @@ impl WriteTx<'_> {
 }
 
 /// A statement built by sea-query (every value bound) ready for sqlx.
-pub(crate) fn statement(
-    (sql, values): (String, SqlxValues),
-) -> sqlx::query::Query<'static, Sqlite, SqlxValues> {
+pub(crate) fn statement((sql, values): (String, SqlxValues)) -> sqlx::query::Query<'static, Sqlite, SqlxValues> {
     // The SQL text comes from sea-query's builder; every value is in `values`, bound.
     sqlx::query_with(AssertSqlSafe(sql), values)
 }

@@ -18,10 +18,7 @@ pub(crate) const LIFETIME: i64 = 3600;
 
 /// The token URL of an emulator: `{base}/{tenant}/oauth2/v2.0/token`.
 pub fn token_url(org_url_or_base: &str, tenant: &str) -> String {
-    format!(
-        "{}/{tenant}/oauth2/v2.0/token",
-        org_url_or_base.trim_end_matches('/')
-    )
+    format!("{}/{tenant}/oauth2/v2.0/token", org_url_or_base.trim_end_matches('/'))
 }
 
 /// A registered client and its application user.
@@ -39,10 +36,7 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(secret: &[u8]) -> Self {
-        Keys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
+        Keys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 }
 
@@ -108,19 +102,12 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
         "correlation_id": correlation.to_string(),
         "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
     });
-    no_store(build(
-        status,
-        Some("application/json; charset=utf-8"),
-        body.to_string(),
-    ))
+    no_store(build(status, Some("application/json; charset=utf-8"), body.to_string()))
 }
 
 fn no_store(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store, no-cache"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
@@ -129,12 +116,7 @@ fn no_store(mut response: Response) -> Response {
 /// client that keeps the base URL's trailing slash sends).
 fn scope_matches(scope: &str, org_url: &str) -> bool {
     let scope = scope.trim();
-    [
-        format!("{org_url}/.default"),
-        format!("{org_url}//.default"),
-    ]
-    .iter()
-    .any(|s| s.eq_ignore_ascii_case(scope))
+    [format!("{org_url}/.default"), format!("{org_url}//.default")].iter().any(|s| s.eq_ignore_ascii_case(scope))
 }
 
 /// Answers a token request (body: `application/x-www-form-urlencoded`).
@@ -152,12 +134,7 @@ pub(crate) fn respond(
             form.push((k.into_owned(), v.into_owned()));
         }
     }
-    let field = |name: &str| {
-        form.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
     let missing = |name: &str| {
         aad_error(
             StatusCode::BAD_REQUEST,
@@ -198,11 +175,7 @@ pub(crate) fn respond(
             "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
         );
     };
-    if !bool::from(
-        secret
-            .as_bytes()
-            .ct_eq(client.credential.client_secret.as_bytes()),
-    ) {
+    if !bool::from(secret.as_bytes().ct_eq(client.credential.client_secret.as_bytes())) {
         return aad_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -221,12 +194,7 @@ pub(crate) fn respond(
                 "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' is not valid; this organization's scope is '{org_url}/.default'."
             )
         };
-        return aad_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            70011,
-            &description,
-        );
+        return aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &description);
     }
     match mint(keys, org_url, tenant, client, now) {
         Ok(token) => {
@@ -236,20 +204,11 @@ pub(crate) fn respond(
                 "ext_expires_in": LIFETIME - 1,
                 "access_token": token,
             });
-            no_store(build(
-                StatusCode::OK,
-                Some("application/json; charset=utf-8"),
-                body.to_string(),
-            ))
+            no_store(build(StatusCode::OK, Some("application/json; charset=utf-8"), body.to_string()))
         }
         Err(e) => {
             tracing::error!(error = %e, "signing a token failed");
-            aad_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                50000,
-                "There was an error issuing a token.",
-            )
+            aad_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 50000, "There was an error issuing a token.")
         }
     }
 }
@@ -260,26 +219,14 @@ mod tests {
 
     #[test]
     fn token_urls() {
-        assert_eq!(
-            token_url("http://127.0.0.1:8090/", "contoso"),
-            "http://127.0.0.1:8090/contoso/oauth2/v2.0/token"
-        );
+        assert_eq!(token_url("http://127.0.0.1:8090/", "contoso"), "http://127.0.0.1:8090/contoso/oauth2/v2.0/token");
     }
 
     #[test]
     fn scopes() {
-        assert!(scope_matches(
-            "http://127.0.0.1:8090/.default",
-            "http://127.0.0.1:8090"
-        ));
-        assert!(scope_matches(
-            "http://127.0.0.1:8090//.default",
-            "http://127.0.0.1:8090"
-        ));
-        assert!(!scope_matches(
-            "http://other/.default",
-            "http://127.0.0.1:8090"
-        ));
+        assert!(scope_matches("http://127.0.0.1:8090/.default", "http://127.0.0.1:8090"));
+        assert!(scope_matches("http://127.0.0.1:8090//.default", "http://127.0.0.1:8090"));
+        assert!(!scope_matches("http://other/.default", "http://127.0.0.1:8090"));
         assert!(!scope_matches("", "http://127.0.0.1:8090"));
     }
 }

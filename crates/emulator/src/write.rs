@@ -53,11 +53,7 @@ fn set(cells: &mut Cells, name: &str, cell: Cell) {
 pub(crate) fn set_lookup(table: &Table, cells: &mut Cells, column: &str, id: Uuid, target: &str) {
     if table.column(column).is_some_and(|c| c.is_lookup()) {
         set(cells, column, Cell::Text(id.to_string()));
-        set(
-            cells,
-            &lookup_type_column(column),
-            Cell::Text(target.to_owned()),
-        );
+        set(cells, &lookup_type_column(column), Cell::Text(target.to_owned()));
     }
 }
 
@@ -69,10 +65,7 @@ pub(crate) fn record_cells(table: &Table, record: &Object) -> Result<Cells, Data
             DataverseError::new(
                 400,
                 codes::PAYLOAD_ERROR,
-                format!(
-                    "The property '{name}' does not exist on {}",
-                    table.logical_name
-                ),
+                format!("The property '{name}' does not exist on {}", table.logical_name),
             )
         })?;
         cells.push((name.to_owned(), to_cell(table, column, value)?));
@@ -101,41 +94,21 @@ pub(crate) async fn insert(
             set_lookup(table, &mut cells, "ownerid", ctx.caller, "systemuser");
             set_lookup(table, &mut cells, "owninguser", ctx.caller, "systemuser");
         }
-        set_lookup(
-            table,
-            &mut cells,
-            "owningbusinessunit",
-            ctx.ids.root_business_unit,
-            "businessunit",
-        );
+        set_lookup(table, &mut cells, "owningbusinessunit", ctx.ids.root_business_unit, "businessunit");
     }
     if get(&cells, "businessunitid").is_none() {
-        set_lookup(
-            table,
-            &mut cells,
-            "businessunitid",
-            ctx.ids.root_business_unit,
-            "businessunit",
-        );
+        set_lookup(table, &mut cells, "businessunitid", ctx.ids.root_business_unit, "businessunit");
     }
     apply_currency(table, &mut cells, ctx, true);
     if table.logical_name == "incident" && table.column("ticketnumber").is_some() {
-        let n = meta::next(conn, meta::TICKET_COUNTER)
-            .await
-            .map_err(db_error)?;
+        let n = meta::next(conn, meta::TICKET_COUNTER).await.map_err(db_error)?;
         set(&mut cells, "ticketnumber", Cell::Text(ticket_number(n)));
     }
-    let version = meta::next(conn, meta::VERSION_COUNTER)
-        .await
-        .map_err(db_error)?;
+    let version = meta::next(conn, meta::VERSION_COUNTER).await.map_err(db_error)?;
     set(&mut cells, "versionnumber", Cell::Int(version));
     if exists(conn, table, id).await? {
         // Spec §10.3 DuplicateRecord, "Cannot insert duplicate key." for a create.
-        return Err(DataverseError::new(
-            400,
-            codes::DUPLICATE_RECORD,
-            "Cannot insert duplicate key.",
-        ));
+        return Err(DataverseError::new(400, codes::DUPLICATE_RECORD, "Cannot insert duplicate key."));
     }
     cells.insert(0, (table.primary_id.clone(), Cell::Text(id.to_string())));
     let q = sea_query::Query::insert()
@@ -166,17 +139,11 @@ pub(crate) async fn update(
     set_lookup(table, &mut cells, "modifiedby", ctx.caller, "systemuser");
     let has_currency = get(current, "transactioncurrencyid").is_some_and(|c| *c != Cell::Null);
     apply_currency(table, &mut cells, ctx, !has_currency);
-    let version = meta::next(conn, meta::VERSION_COUNTER)
-        .await
-        .map_err(db_error)?;
+    let version = meta::next(conn, meta::VERSION_COUNTER).await.map_err(db_error)?;
     set(&mut cells, "versionnumber", Cell::Int(version));
     let q = sea_query::Query::update()
         .table(table.logical_name.clone())
-        .values(
-            cells
-                .iter()
-                .map(|(n, c)| (n.clone(), Expr::val(c.to_sql()))),
-        )
+        .values(cells.iter().map(|(n, c)| (n.clone(), Expr::val(c.to_sql()))))
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
     statement(q).execute(conn).await.map_err(db_error)?;
@@ -184,11 +151,7 @@ pub(crate) async fn update(
 }
 
 /// Deletes a row; false when there was none.
-pub(crate) async fn delete(
-    conn: &mut SqliteConnection,
-    table: &Table,
-    id: Uuid,
-) -> Result<bool, DataverseError> {
+pub(crate) async fn delete(conn: &mut SqliteConnection, table: &Table, id: Uuid) -> Result<bool, DataverseError> {
     let q = sea_query::Query::delete()
         .from_table(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
@@ -197,21 +160,13 @@ pub(crate) async fn delete(
     Ok(done.rows_affected() > 0)
 }
 
-async fn exists(
-    conn: &mut SqliteConnection,
-    table: &Table,
-    id: Uuid,
-) -> Result<bool, DataverseError> {
+async fn exists(conn: &mut SqliteConnection, table: &Table, id: Uuid) -> Result<bool, DataverseError> {
     let q = sea_query::Query::select()
         .column(table.primary_id.clone())
         .from(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
-    Ok(statement(q)
-        .fetch_optional(conn)
-        .await
-        .map_err(db_error)?
-        .is_some())
+    Ok(statement(q).fetch_optional(conn).await.map_err(db_error)?.is_some())
 }
 
 fn internal(e: &dyn std::fmt::Display) -> DataverseError {
@@ -223,10 +178,7 @@ fn internal(e: &dyn std::fmt::Display) -> DataverseError {
 /// insert must be present. `statecode`/`statuscode` can never be null.
 fn check_required(table: &Table, cells: &Cells, creating: bool) -> Result<(), DataverseError> {
     for column in &table.columns {
-        let never_null = matches!(
-            column.kind,
-            ColumnType::State { .. } | ColumnType::Status { .. }
-        );
+        let never_null = matches!(column.kind, ColumnType::State { .. } | ColumnType::Status { .. });
         if !(column.required || never_null) || column.is_lookup() {
             continue;
         }
@@ -239,10 +191,7 @@ fn check_required(table: &Table, cells: &Cells, creating: bool) -> Result<(), Da
             return Err(DataverseError::new(
                 400,
                 codes::INVALID_ARGUMENT,
-                format!(
-                    "Attribute '{}' of {} cannot be NULL.",
-                    column.logical_name, table.logical_name
-                ),
+                format!("Attribute '{}' of {} cannot be NULL.", column.logical_name, table.logical_name),
             ));
         }
     }
@@ -251,15 +200,8 @@ fn check_required(table: &Table, cells: &Cells, creating: bool) -> Result<(), Da
 
 /// Sets `statuscode` to the state's default when only the state is given (or on insert), and
 /// refuses a status that does not belong to the state (spec §10.3 `0x80048408`).
-fn apply_state(
-    table: &Table,
-    id: Uuid,
-    cells: &mut Cells,
-    current_state: Option<i64>,
-) -> Result<(), DataverseError> {
-    let (Some(state_col), Some(status_col)) =
-        (table.column("statecode"), table.column("statuscode"))
-    else {
+fn apply_state(table: &Table, id: Uuid, cells: &mut Cells, current_state: Option<i64>) -> Result<(), DataverseError> {
+    let (Some(state_col), Some(status_col)) = (table.column("statecode"), table.column("statuscode")) else {
         return Ok(());
     };
     let (ColumnType::State { options: states }, ColumnType::Status { options: statuses }) =
@@ -273,11 +215,7 @@ fn apply_state(
         set(cells, "statecode", Cell::Int(state));
     }
     match get(cells, "statuscode").and_then(Cell::as_int) {
-        Some(status)
-            if !statuses
-                .iter()
-                .any(|(v, _, s)| i64::from(*v) == status && i64::from(*s) == state) =>
-        {
+        Some(status) if !statuses.iter().any(|(v, _, s)| i64::from(*v) == status && i64::from(*s) == state) => {
             let label: String = states
                 .iter()
                 .find(|(v, _)| i64::from(*v) == state)
@@ -305,18 +243,10 @@ fn apply_state(
 }
 
 /// Derived columns: `fullname` from `firstname`/`lastname`; `x_base` from money `x`.
-fn derive(
-    table: &Table,
-    cells: &mut Cells,
-    current: &[(String, Cell)],
-) -> Result<(), DataverseError> {
-    let composes_name = ["firstname", "lastname", "fullname"]
-        .iter()
-        .all(|c| table.column(c).is_some());
+fn derive(table: &Table, cells: &mut Cells, current: &[(String, Cell)]) -> Result<(), DataverseError> {
+    let composes_name = ["firstname", "lastname", "fullname"].iter().all(|c| table.column(c).is_some());
     let creating = current.is_empty();
-    if composes_name
-        && (creating || get(cells, "firstname").is_some() || get(cells, "lastname").is_some())
-    {
+    if composes_name && (creating || get(cells, "firstname").is_some() || get(cells, "lastname").is_some()) {
         let part = |name: &str| {
             get(cells, name)
                 .or_else(|| get(current, name))
@@ -347,27 +277,13 @@ fn derive(
 
 /// When a money column gets a value and the row has no currency yet: USD, exchange rate 1.
 fn apply_currency(table: &Table, cells: &mut Cells, ctx: &WriteCtx<'_>, needs_currency: bool) {
-    let money_set = cells.iter().any(|(n, c)| {
-        *c != Cell::Null
-            && table
-                .column(n)
-                .is_some_and(|col| col.kind == ColumnType::Money)
-    });
+    let money_set =
+        cells.iter().any(|(n, c)| *c != Cell::Null && table.column(n).is_some_and(|col| col.kind == ColumnType::Money));
     if money_set && needs_currency && get(cells, "transactioncurrencyid").is_none() {
-        set_lookup(
-            table,
-            cells,
-            "transactioncurrencyid",
-            ctx.ids.currency,
-            "transactioncurrency",
-        );
+        set_lookup(table, cells, "transactioncurrencyid", ctx.ids.currency, "transactioncurrency");
         if table.column("exchangerate").is_some() {
             let one = 10i128.pow(decimal::DECIMAL_SCALE);
-            set(
-                cells,
-                "exchangerate",
-                Cell::Text(decimal::format(one, decimal::DECIMAL_SCALE)),
-            );
+            set(cells, "exchangerate", Cell::Text(decimal::format(one, decimal::DECIMAL_SCALE)));
         }
     }
 }
@@ -379,11 +295,7 @@ pub(crate) fn ticket_number(n: i64) -> String {
     let mut x = crate::seed::splitmix(n.unsigned_abs());
     let mut suffix = String::with_capacity(6);
     for i in 0..6 {
-        let c = if i % 2 == 0 {
-            LETTERS[(x % LETTERS.len() as u64) as usize]
-        } else {
-            b'0' + (x % 10) as u8
-        };
+        let c = if i % 2 == 0 { LETTERS[(x % LETTERS.len() as u64) as usize] } else { b'0' + (x % 10) as u8 };
         suffix.push(char::from(c));
         x /= 31;
     }

@@ -35,7 +35,13 @@ impl Draft {
         base.path = Some(clean(&raw, 2000));
         base.client_ip = Some(inc.client_ip.clone());
         base.user_agent = inc.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(|s| clean(s, 200));
-        Draft { agent: None, key_id: None, reasons: Vec::new(), base, redact: if record_values { Redact::Nothing } else { Redact::Literals } }
+        Draft {
+            agent: None,
+            key_id: None,
+            reasons: Vec::new(),
+            base,
+            redact: if record_values { Redact::Nothing } else { Redact::Literals },
+        }
     }
 
     /// Fills kind and canonical (redacted) path from the parsed request.
@@ -135,7 +141,9 @@ pub(crate) fn rows(request: &Request, body: &Value, status: u16) -> Option<u64> 
         return None;
     }
     match &request.operation {
-        Operation::Query(_) => body.as_object().and_then(|o| o.get("value")).and_then(Value::as_array).map(|v| v.len() as u64),
+        Operation::Query(_) => {
+            body.as_object().and_then(|o| o.get("value")).and_then(Value::as_array).map(|v| v.len() as u64)
+        }
         Operation::Retrieve { .. } => Some(1),
         _ => None,
     }
@@ -144,6 +152,7 @@ pub(crate) fn rows(request: &Request, body: &Value, status: u16) -> Option<u64> 
 /// The record's reason: the agent-facing message without its "Stanchion denied …: " lead-in
 /// and final full stop, so that the audit sentence reads "— denied: it can only read contacts."
 pub(crate) fn reason_phrase(message: &str) -> String {
-    let tail = message.split_once(": ").filter(|(head, _)| head.starts_with("Stanchion denied")).map_or(message, |(_, t)| t);
+    let tail =
+        message.split_once(": ").filter(|(head, _)| head.starts_with("Stanchion denied")).map_or(message, |(_, t)| t);
     tail.trim_end_matches('.').to_owned()
 }

@@ -33,7 +33,10 @@ pub struct AuthFailure {
 }
 
 /// Authenticates the `Authorization` header value.
-pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<Result<Agent, AuthFailure>, StoreError> {
+pub async fn authenticate(
+    store: &Store,
+    authorization: Option<&str>,
+) -> Result<Result<Agent, AuthFailure>, StoreError> {
     let fail = |code, message| AuthFailure { code, message, key_id: None, agent: None };
     let Some(value) = authorization else {
         return Ok(Err(fail("malformed_key", "the request has no bearer token")));

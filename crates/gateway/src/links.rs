@@ -13,14 +13,8 @@ pub struct LinkRewriter {
     client_base: String,
 }
 
-const LINK_ANNOTATIONS: &[&str] = &[
-    "@odata.context",
-    "@odata.id",
-    "@odata.nextLink",
-    "@odata.deltaLink",
-    "@odata.editLink",
-    "@odata.readLink",
-];
+const LINK_ANNOTATIONS: &[&str] =
+    &["@odata.context", "@odata.id", "@odata.nextLink", "@odata.deltaLink", "@odata.editLink", "@odata.readLink"];
 
 impl LinkRewriter {
     /// A rewriter from `org_url` to `public_base` (e.g. `http://127.0.0.1:8080`) with the client's
@@ -57,10 +51,10 @@ impl LinkRewriter {
         for (name, value) in o.iter_mut() {
             let is_link = LINK_ANNOTATIONS.iter().any(|a| name == *a || (name.ends_with(a) && name.len() > a.len()));
             if is_link {
-                if let Value::String(s) = value {
-                    if let Some(new) = self.rewrite(s) {
-                        *s = new;
-                    }
+                if let Value::String(s) = value
+                    && let Some(new) = self.rewrite(s)
+                {
+                    *s = new;
                 }
             } else {
                 self.rewrite_json(value);

@@ -45,7 +45,13 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "key look-up failed");
-            return refuse(gw, &inc, rec.unauthenticated(), Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into())).await;
+            return refuse(
+                gw,
+                &inc,
+                rec.unauthenticated(),
+                Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into()),
+            )
+            .await;
         }
     };
     rec.agent = Some((agent.id.clone(), agent.name.clone()));
@@ -79,7 +85,13 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "policy look-up failed");
-            return refuse(gw, &inc, rec.decision(), Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into())).await;
+            return refuse(
+                gw,
+                &inc,
+                rec.decision(),
+                Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into()),
+            )
+            .await;
         }
     };
     let authorized = match authorize(&gw.schema, agent.clone(), &policy, request, classification) {
@@ -103,7 +115,14 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let public_base = gw.public_base(&inc.headers);
     let rewriter = LinkRewriter::new(gw.upstream.org_url(), &public_base, authorized.request().version.as_str());
     let (response, outcome) = match result {
-        Ok(up) => respond(&rewriter, &Filter { schema: &gw.schema, policy: &policy }, authorized.request(), up, &inc, &attempt),
+        Ok(up) => respond(
+            &rewriter,
+            &Filter { schema: &gw.schema, policy: &policy },
+            authorized.request(),
+            up,
+            &inc,
+            &attempt,
+        ),
         Err(e) => upstream_failed(&e, &inc, &attempt),
     };
     match gw.audit.append(outcome).await {
@@ -166,7 +185,8 @@ fn audit_unavailable(inc: &Incoming) -> Response {
 }
 
 /// Headers passed back to the agent.
-const PASSED_HEADERS: &[&str] = &["content-type", "odata-version", "etag", "preference-applied", "x-ms-service-request-id", "retry-after"];
+const PASSED_HEADERS: &[&str] =
+    &["content-type", "odata-version", "etag", "preference-applied", "x-ms-service-request-id", "retry-after"];
 
 /// The filter phase's inputs: what the agent may see.
 struct Filter<'a> {
@@ -192,7 +212,14 @@ impl Filter<'_> {
     }
 }
 
-fn respond(rw: &LinkRewriter, filter: &Filter<'_>, request: &Request, up: UpstreamResponse, inc: &Incoming, attempt: &AuditRecord) -> (Response, AuditRecord) {
+fn respond(
+    rw: &LinkRewriter,
+    filter: &Filter<'_>,
+    request: &Request,
+    up: UpstreamResponse,
+    inc: &Incoming,
+    attempt: &AuditRecord,
+) -> (Response, AuditRecord) {
     let mut outcome = audit_record::outcome(attempt, inc, Decision::Allowed);
     outcome.upstream_status = Some(up.status);
     outcome.upstream_request_id = up.header("x-ms-service-request-id").map(|s| s.chars().take(100).collect());
@@ -210,7 +237,10 @@ fn respond(rw: &LinkRewriter, filter: &Filter<'_>, request: &Request, up: Upstre
                 outcome.decision = Some(Decision::Error);
                 outcome.reason_code = Some("upstream_unreadable".into());
                 outcome.reason = Some("Dynamics 365 answered with JSON Stanchion could not read".into());
-                let r = Refusal::new("upstream_unavailable", "Dynamics 365 answered with JSON Stanchion could not read".into());
+                let r = Refusal::new(
+                    "upstream_unavailable",
+                    "Dynamics 365 answered with JSON Stanchion could not read".into(),
+                );
                 return (r.into_response(&inc.request_id), outcome);
             }
         }
@@ -225,10 +255,10 @@ fn respond(rw: &LinkRewriter, filter: &Filter<'_>, request: &Request, up: Upstre
     }
     for name in ["odata-entityid", "location"] {
         if let Some(v) = up.header(name) {
-            if let Some(id) = entity_id(v) {
-                if !outcome.record_ids.contains(&id) {
-                    outcome.record_ids.push(id);
-                }
+            if let Some(id) = entity_id(v)
+                && !outcome.record_ids.contains(&id)
+            {
+                outcome.record_ids.push(id);
             }
             if let Ok(v) = HeaderValue::from_str(&rw.rewrite_header(v)) {
                 h.insert(if name == "location" { "location" } else { "odata-entityid" }, v);

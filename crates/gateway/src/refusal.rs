@@ -22,7 +22,9 @@ impl Refusal {
     /// The refusal for a reason code and message.
     pub fn new(code: &'static str, message: String) -> Self {
         let (status, hex) = match code {
-            "malformed_key" | "unknown_key" | "key_revoked" | "key_expired" | "agent_disabled" => (401, codes::UNAUTHORIZED),
+            "malformed_key" | "unknown_key" | "key_revoked" | "key_expired" | "agent_disabled" => {
+                (401, codes::UNAUTHORIZED)
+            }
             "syntax" => (400, codes::ODATA_PARSE),
             "rate_limited" => (429, codes::THROTTLING_REQUESTS),
             "audit_unavailable" => (503, codes::UNEXPECTED),
@@ -52,7 +54,10 @@ impl Refusal {
             h.insert("x-stanchion-request-id", v);
         }
         if status == StatusCode::UNAUTHORIZED {
-            h.insert("www-authenticate", HeaderValue::from_static("Bearer realm=\"stanchion\", error=\"invalid_token\""));
+            h.insert(
+                "www-authenticate",
+                HeaderValue::from_static("Bearer realm=\"stanchion\", error=\"invalid_token\""),
+            );
         }
         resp
     }

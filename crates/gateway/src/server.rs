@@ -37,7 +37,11 @@ pub struct Gateway {
 impl Gateway {
     /// Builds the gateway state; opens this process's audit chain.
     pub fn new(schema: Arc<Schema>, store: Store, upstream: UpstreamClient, config: GatewayConfig) -> Arc<Gateway> {
-        let chain_id = format!("gw-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let chain_id = format!(
+            "gw-{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         let audit = ChainAppender::start(store.clone(), chain_id);
         Arc::new(Gateway { schema, store, audit, upstream, config })
     }
@@ -55,17 +59,20 @@ impl Gateway {
         let host = headers
             .get("host")
             .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+            })
             .unwrap_or("localhost");
         format!("http://{host}")
     }
 
     fn public_base_from(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
         let mut h = headers.clone();
-        if self.config.trusted_proxies.contains(&peer) {
-            if let Some(host) = headers.get("x-forwarded-host").cloned() {
-                h.insert("host", host);
-            }
+        if self.config.trusted_proxies.contains(&peer)
+            && let Some(host) = headers.get("x-forwarded-host").cloned()
+        {
+            h.insert("host", host);
         }
         h
     }
@@ -77,7 +84,11 @@ pub fn router(gw: Arc<Gateway>) -> Router {
     Router::new().fallback(handle).layer(DefaultBodyLimit::max(limit)).with_state(gw)
 }
 
-async fn handle(State(gw): State<Arc<Gateway>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: axum::extract::Request) -> Response {
+async fn handle(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();

@@ -106,7 +106,9 @@ impl TokenCache {
         ];
         let body: String = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
+            .map(|(k, v)| {
+                format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC))
+            })
             .collect::<Vec<_>>()
             .join("&");
         let resp = self

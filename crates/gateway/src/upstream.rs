@@ -58,12 +58,18 @@ impl UpstreamClient {
     }
 
     /// Sends an authorized request. The only way agent traffic reaches the org.
-    pub async fn send(&self, schema: &Schema, authorized: &Authorized, request_id: &str) -> Result<UpstreamResponse, UpstreamError> {
+    pub async fn send(
+        &self,
+        schema: &Schema,
+        authorized: &Authorized,
+        request_id: &str,
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let request = authorized.request();
         let printed = dataverse::print::print_request(schema, request).ok_or(UpstreamError::NotForwardable)?;
         let url = format!("{}/api/data/{}/{}", self.org_url, request.version.as_str(), printed.target);
         let token = self.tokens.token().await?;
-        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|_| UpstreamError::NotForwardable)?;
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .map_err(|_| UpstreamError::NotForwardable)?;
         let mut builder = self
             .http
             .request(method, url)

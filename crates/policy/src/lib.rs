@@ -136,7 +136,9 @@ pub fn decide(schema: &Schema, policy: &AgentPolicy, touches: &Touches) -> Decis
     for access in &touches.tables {
         let level = policy.level(&access.table);
         let reason = match (level, access.privilege) {
-            (Level::Off, _) => Some(Reason { code: "table_off", message: format!("it has no access to {}", plural(&access.table)) }),
+            (Level::Off, _) => {
+                Some(Reason { code: "table_off", message: format!("it has no access to {}", plural(&access.table)) })
+            }
             (Level::Read, p) if p != Privilege::Read => {
                 Some(Reason { code: "table_read_only", message: format!("it can only read {}", plural(&access.table)) })
             }
@@ -145,10 +147,10 @@ pub fn decide(schema: &Schema, policy: &AgentPolicy, touches: &Touches) -> Decis
             }
             _ => None,
         };
-        if let Some(r) = reason {
-            if !reasons.contains(&r) {
-                reasons.push(r);
-            }
+        if let Some(r) = reason
+            && !reasons.contains(&r)
+        {
+            reasons.push(r);
         }
     }
     reasons.sort_by_key(|r| ORDER.iter().position(|c| *c == r.code).unwrap_or(ORDER.len()));

@@ -96,8 +96,16 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
             if json {
                 println!("{}", key_json(&info.id, &info.name, &key));
             } else {
-                println!("Created agent {} ({}).\nKey (shown once, store it now):\n  {}", info.name, info.id, key.expose());
-                println!("It has no access yet: grant some with `stanchion policy set \"{}\" TABLE read|full`.", info.name);
+                println!(
+                    "Created agent {} ({}).\nKey (shown once, store it now):\n  {}",
+                    info.name,
+                    info.id,
+                    key.expose()
+                );
+                println!(
+                    "It has no access yet: grant some with `stanchion policy set \"{}\" TABLE read|full`.",
+                    info.name
+                );
             }
         }
         AgentCommand::List { json } => {
@@ -140,7 +148,8 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
                 }
             }
             KeyCommand::Revoke { agent, key_id } => {
-                let key_id = key_id.strip_prefix("stn_").map_or(key_id.as_str(), |k| k.get(..12).unwrap_or(k)).to_owned();
+                let key_id =
+                    key_id.strip_prefix("stn_").map_or(key_id.as_str(), |k| k.get(..12).unwrap_or(k)).to_owned();
                 store.revoke_key(&cli_actor(), &agent, &key_id).await?;
                 println!("Revoked key {key_id}; it is refused from the next request on.");
             }
@@ -150,7 +159,9 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
 }
 
 fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a dataverse::metadata::Table> {
-    schema.table_by_any_name(name).with_context(|| format!("no table named '{name}' (use a logical name like account or a set name like accounts)"))
+    schema.table_by_any_name(name).with_context(|| {
+        format!("no table named '{name}' (use a logical name like account or a set name like accounts)")
+    })
 }
 
 pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
@@ -163,7 +174,10 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
             if json {
                 let tables: serde_json::Map<String, serde_json::Value> =
                     p.tables.iter().map(|(t, g)| (t.clone(), g.level.as_str().into())).collect();
-                println!("{}", serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records, "tables": tables}));
+                println!(
+                    "{}",
+                    serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records, "tables": tables})
+                );
             } else {
                 println!("{} — delete records: {}", info.name, if p.delete_records { "on" } else { "off" });
                 let listed: Vec<_> = p.tables.iter().filter(|(_, g)| g.level != policy::Level::Off).collect();
@@ -230,7 +244,9 @@ async fn explain(
     };
     let header_pairs: Vec<(&str, &str)> = headers
         .iter()
-        .map(|h| h.split_once(':').map(|(k, v)| (k.trim(), v.trim())).context("a --header must look like 'Name: value'"))
+        .map(|h| {
+            h.split_once(':').map(|(k, v)| (k.trim(), v.trim())).context("a --header must look like 'Name: value'")
+        })
         .collect::<Result<_>>()?;
     let method = method.to_ascii_uppercase();
     let agent_value = gateway::Agent { id: info.id.clone(), name: info.name.clone(), key_id: String::new() };
@@ -246,13 +262,18 @@ async fn explain(
                     let kind = Some(request.kind().name());
                     let classification = dataverse::classify(schema, &request);
                     let touches = match &classification {
-                        Classification::Classified(t) => t.tables.iter().map(|a| (a.table.clone(), a.privilege.name())).collect(),
+                        Classification::Classified(t) => {
+                            t.tables.iter().map(|a| (a.table.clone(), a.privilege.name())).collect()
+                        }
                         Classification::Unclassified { .. } => Vec::new(),
                     };
                     match gateway::authorize(schema, agent_value, &policy, request, classification) {
                         Ok(_) => ("allowed", "", String::new(), kind, touches),
                         Err(r) => {
-                            let first = r.reasons.first().map_or(("unclassified", String::new()), |x| (x.code, x.message.clone()));
+                            let first = r
+                                .reasons
+                                .first()
+                                .map_or(("unclassified", String::new()), |x| (x.code, x.message.clone()));
                             ("denied", first.0, first.1, kind, touches)
                         }
                     }
@@ -271,7 +292,11 @@ async fn explain(
         println!("{v}");
     } else {
         let what: Vec<String> = touches.iter().map(|(t, p)| format!("{p} {t}")).collect();
-        println!("{} {method} {path}: {decision}{}", info.name, if reason.is_empty() { String::new() } else { format!(" — {code}: {reason}") });
+        println!(
+            "{} {method} {path}: {decision}{}",
+            info.name,
+            if reason.is_empty() { String::new() } else { format!(" — {code}: {reason}") }
+        );
         if let Some(k) = kind {
             println!("  kind: {k}; needs: {}", if what.is_empty() { "nothing".into() } else { what.join(", ") });
         }

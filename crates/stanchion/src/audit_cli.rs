@@ -36,7 +36,10 @@ pub async fn audit(config: &Config, command: AuditCommand) -> Result<u8> {
                     println!("chain {}: {} records, checkpointed up to {cp}", c.chain_id, c.head_seq);
                 }
                 if !report.truncation_checkable {
-                    println!("truncation not checkable: no checkpoint file at {}", store.checkpoint_file().path().display());
+                    println!(
+                        "truncation not checkable: no checkpoint file at {}",
+                        store.checkpoint_file().path().display()
+                    );
                 }
                 for id in &report.outcome_unknown {
                     println!("outcome unknown for attempt {id} (the gateway stopped before Dynamics 365 answered)");

@@ -79,7 +79,11 @@ pub struct StoreSection {
 
 impl Default for StoreSection {
     fn default() -> Self {
-        StoreSection { data_dir: "./stanchion-data".into(), database_url: String::new(), key_secret_file: String::new() }
+        StoreSection {
+            data_dir: "./stanchion-data".into(),
+            database_url: String::new(),
+            key_secret_file: String::new(),
+        }
     }
 }
 
@@ -114,7 +118,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { per_agent_requests_per_minute: 600, per_agent_concurrency: 8, upstream_requests_per_5min: 5000, upstream_concurrency: 40 }
+        Limits {
+            per_agent_requests_per_minute: 600,
+            per_agent_concurrency: 8,
+            upstream_requests_per_5min: 5000,
+            upstream_concurrency: 40,
+        }
     }
 }
 
@@ -139,10 +148,12 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config> {
-        if let Ok(table) = text.parse::<toml::Table>() {
-            if table.get("upstream").and_then(|u| u.get("client_secret")).is_some() {
-                bail!("upstream.client_secret must not be in the file: use client_secret_file or STANCHION_UPSTREAM_CLIENT_SECRET");
-            }
+        if let Ok(table) = text.parse::<toml::Table>()
+            && table.get("upstream").and_then(|u| u.get("client_secret")).is_some()
+        {
+            bail!(
+                "upstream.client_secret must not be in the file: use client_secret_file or STANCHION_UPSTREAM_CLIENT_SECRET"
+            );
         }
         toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))
     }
@@ -220,9 +231,13 @@ impl Config {
             Self::opt_path(&self.audit.key_file).as_deref(),
         )?;
         for f in &secrets.generated {
-            eprintln!("warning: generated {}; back it up: losing it voids agent keys or audit verification", f.display());
+            eprintln!(
+                "warning: generated {}; back it up: losing it voids agent keys or audit verification",
+                f.display()
+            );
         }
-        let checkpoint_file = Self::opt_path(&self.audit.checkpoint_file).unwrap_or_else(|| data_dir.join("audit-checkpoints.log"));
+        let checkpoint_file =
+            Self::opt_path(&self.audit.checkpoint_file).unwrap_or_else(|| data_dir.join("audit-checkpoints.log"));
         let cfg = store::StoreConfig { database: store::database_path(&data_dir), secrets, checkpoint_file };
         Ok(store::Store::open(&cfg).await?)
     }

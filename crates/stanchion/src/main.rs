@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "stanchion", version, about = "Per-agent access control and audit for the Dynamics 365 (Dataverse) Web API")]
+#[command(
+    name = "stanchion",
+    version,
+    about = "Per-agent access control and audit for the Dynamics 365 (Dataverse) Web API"
+)]
 struct Cli {
     /// Configuration file (default: ./stanchion.toml when present).
     #[arg(long, global = true)]

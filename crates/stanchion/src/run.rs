@@ -64,10 +64,10 @@ pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u
     })
     .await?;
     print_line(&format!("listening emulator={}", running.org_url));
-    if running.default_client_created {
-        if let Some(c) = running.clients.first() {
-            eprintln!("client_id={} client_secret={} (shown once; also in the data dir)", c.client_id, c.client_secret);
-        }
+    if running.default_client_created
+        && let Some(c) = running.clients.first()
+    {
+        eprintln!("client_id={} client_secret={} (shown once; also in the data dir)", c.client_id, c.client_secret);
     }
     shutdown_signal().await;
     running.shutdown().await;
@@ -154,7 +154,11 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
     let app = gateway::router(gateway.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app).with_graceful_shutdown(async { let _ = stopped.await; }).await;
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
         if let Err(e) = result {
             tracing::error!(error = %e, "agents listener failed");
         }
@@ -240,7 +244,8 @@ pub async fn demo(mut config: Config, data_dir_given: bool, seed: u64, json: boo
 
 /// Creates the two demo agents (or adds a fresh key when they exist), returning names and keys.
 async fn demo_agents(store: &Store) -> Result<Vec<(String, String)>> {
-    let specs: [(&str, &[(&str, &str, policy::Level)]); 2] = [
+    type Grants<'a> = &'a [(&'a str, &'a str, policy::Level)];
+    let specs: [(&str, Grants); 2] = [
         (
             "Sales Ops Agent",
             &[

@@ -1,9 +1,9 @@
 //! The real `stanchion` binary: demo, CLI management, crash durability of the audit log, and the
 //! npm `dynamics-web-api` client against the emulator and the gateway.
 
-#[path = "cli/dwa.rs"]
-mod dwa;
 #[path = "cli/durability.rs"]
 mod durability;
+#[path = "cli/dwa.rs"]
+mod dwa;
 #[path = "cli/harness.rs"]
 mod harness;

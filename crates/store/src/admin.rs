@@ -3,7 +3,7 @@
 
 use crate::keys::AgentKey;
 use crate::{Store, StoreError};
-use audit::{AuditRecord, Change, ChainWriter, Kind, Timestamp};
+use audit::{AuditRecord, ChainWriter, Change, Kind, Timestamp};
 use policy::{AgentPolicy, Level, TableGrant};
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
@@ -96,10 +96,11 @@ impl Store {
             let value = apply(&mut conn).await?;
             let (a, name) = actor.parts();
             let record = AuditRecord::admin(Uuid::new_v4(), now(), a, name, kind, change);
-            let last = sqlx::query("SELECT seq, record FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1")
-                .bind(ADMIN_CHAIN)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let last =
+                sqlx::query("SELECT seq, record FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1")
+                    .bind(ADMIN_CHAIN)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             let key = &self.secrets.audit_key;
             let mut writer = match last {
                 None => ChainWriter::new(key, ADMIN_CHAIN),
@@ -183,7 +184,9 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .map_err(|e| match e {
-                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::DuplicateAgent(name2.clone()),
+                        sqlx::Error::Database(d) if d.is_unique_violation() => {
+                            StoreError::DuplicateAgent(name2.clone())
+                        }
                         e => e.into(),
                     })?;
                 sqlx::query("INSERT INTO agent_keys (key_id, agent_id, digest, created_at) VALUES (?, ?, ?, ?)")
@@ -201,7 +204,12 @@ impl Store {
     }
 
     /// Adds a key to an agent.
-    pub async fn add_key(&self, actor: &Actor, agent: &str, label: Option<&str>) -> Result<(AgentInfo, AgentKey), StoreError> {
+    pub async fn add_key(
+        &self,
+        actor: &Actor,
+        agent: &str,
+        label: Option<&str>,
+    ) -> Result<(AgentInfo, AgentKey), StoreError> {
         let info = self.find_agent(agent).await?;
         let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
         let digest = self.secrets.key_secret.digest(&key).to_vec();
@@ -210,14 +218,16 @@ impl Store {
         let (agent_id, key_id, label) = (info.id.clone(), key.key_id().to_owned(), label.map(str::to_owned));
         self.admin_change(actor, Kind::AgentKeyAdded, change, move |conn| {
             Box::pin(async move {
-                sqlx::query("INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at) VALUES (?, ?, ?, ?, ?)")
-                    .bind(&key_id)
-                    .bind(&agent_id)
-                    .bind(digest)
-                    .bind(label)
-                    .bind(now().to_string())
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&key_id)
+                .bind(&agent_id)
+                .bind(digest)
+                .bind(label)
+                .bind(now().to_string())
+                .execute(&mut *conn)
+                .await?;
                 Ok(())
             })
         })
@@ -254,12 +264,14 @@ impl Store {
         let (agent_id, key_id) = (info.id.clone(), key_id.to_owned());
         self.admin_change(actor, Kind::AgentKeyRevoked, change, move |conn| {
             Box::pin(async move {
-                let done = sqlx::query("UPDATE agent_keys SET revoked_at = ? WHERE key_id = ? AND agent_id = ? AND revoked_at IS NULL")
-                    .bind(now().to_string())
-                    .bind(&key_id)
-                    .bind(&agent_id)
-                    .execute(&mut *conn)
-                    .await?;
+                let done = sqlx::query(
+                    "UPDATE agent_keys SET revoked_at = ? WHERE key_id = ? AND agent_id = ? AND revoked_at IS NULL",
+                )
+                .bind(now().to_string())
+                .bind(&key_id)
+                .bind(&agent_id)
+                .execute(&mut *conn)
+                .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::UnknownKey(key_id));
                 }
@@ -311,17 +323,22 @@ impl Store {
             .await?;
         let mut policy = AgentPolicy { delete_records: delete.get::<i64, _>(0) != 0, ..AgentPolicy::default() };
         for r in rows {
-            let level: Level = r
-                .get::<&str, _>(1)
-                .parse()
-                .map_err(|e: policy::LevelError| StoreError::Corrupt(e.to_string()))?;
+            let level: Level =
+                r.get::<&str, _>(1).parse().map_err(|e: policy::LevelError| StoreError::Corrupt(e.to_string()))?;
             policy.tables.insert(r.get(0), TableGrant { level, delete: r.get::<i64, _>(2) != 0 });
         }
         Ok(policy)
     }
 
     /// Sets an agent's level on a table (logical name); returns the previous level.
-    pub async fn set_table_level(&self, actor: &Actor, agent: &str, table: &str, set_name: &str, level: Level) -> Result<Level, StoreError> {
+    pub async fn set_table_level(
+        &self,
+        actor: &Actor,
+        agent: &str,
+        table: &str,
+        set_name: &str,
+        level: Level,
+    ) -> Result<Level, StoreError> {
         let info = self.find_agent(agent).await?;
         let previous = self.policy(&info.id).await?.level(table);
         let mut change = Change::new(info.name.clone());

@@ -75,7 +75,11 @@ async fn run(store: Store, mut writer: ChainWriter, mut rx: mpsc::Receiver<Job>)
     }
 }
 
-async fn commit(store: &Store, writer: &mut ChainWriter, group: Vec<(AuditRecord, oneshot::Sender<Result<AuditRecord, StoreError>>)>) {
+async fn commit(
+    store: &Store,
+    writer: &mut ChainWriter,
+    group: Vec<(AuditRecord, oneshot::Sender<Result<AuditRecord, StoreError>>)>,
+) {
     if group.is_empty() {
         return;
     }
@@ -92,7 +96,7 @@ async fn commit(store: &Store, writer: &mut ChainWriter, group: Vec<(AuditRecord
         if first_of_chain {
             let first = ChainWriter::resume(writer.chain_id(), sealed[0].seq, &sealed[0].hash)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(cp) = first.checkpoint(&key, sealed[0].time.clone()) {
+            if let Some(cp) = first.checkpoint(&key, sealed[0].time) {
                 store.write_checkpoint(&cp).await?;
             }
         }

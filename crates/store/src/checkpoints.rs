@@ -42,9 +42,10 @@ impl CheckpointFile {
         };
         let mut out = Vec::new();
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            out.push(Checkpoint::parse_line(line).map_err(|e| {
-                StoreError::Corrupt(format!("{} line {}: {e}", self.path.display(), i + 1))
-            })?);
+            out.push(
+                Checkpoint::parse_line(line)
+                    .map_err(|e| StoreError::Corrupt(format!("{} line {}: {e}", self.path.display(), i + 1)))?,
+            );
         }
         Ok(Some(out))
     }
@@ -53,14 +54,16 @@ impl CheckpointFile {
 impl Store {
     /// Records a checkpoint in the store and in the checkpoint file.
     pub async fn write_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, hash, time, signature) VALUES (?, ?, ?, ?, ?)")
-            .bind(&checkpoint.chain_id)
-            .bind(checkpoint.seq as i64)
-            .bind(&checkpoint.hash)
-            .bind(checkpoint.time.to_string())
-            .bind(&checkpoint.signature)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, hash, time, signature) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&checkpoint.chain_id)
+        .bind(checkpoint.seq as i64)
+        .bind(&checkpoint.hash)
+        .bind(checkpoint.time.to_string())
+        .bind(&checkpoint.signature)
+        .execute(&self.pool)
+        .await?;
         self.checkpoints.append(checkpoint)
     }
 }

@@ -18,8 +18,8 @@ pub use appender::ChainAppender;
 pub use checkpoints::CheckpointFile;
 pub use secrets::{Secrets, load_or_create_secrets};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -100,7 +100,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool, secrets: config.secrets.clone(), checkpoints: CheckpointFile::new(config.checkpoint_file.clone()) })
+        Ok(Store {
+            pool,
+            secrets: config.secrets.clone(),
+            checkpoints: CheckpointFile::new(config.checkpoint_file.clone()),
+        })
     }
 
     /// The secrets in use.

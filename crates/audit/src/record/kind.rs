@@ -113,10 +113,7 @@ impl Kind {
         if let Kind::Other(name) = self {
             return name;
         }
-        NAMES
-            .iter()
-            .find(|(kind, _)| kind == self)
-            .map_or("", |(_, name)| name)
+        NAMES.iter().find(|(kind, _)| kind == self).map_or("", |(_, name)| name)
     }
 
     /// The kind named `name`, or [`Kind::Other`].

@@ -6,27 +6,19 @@ use crate::{AuditRecord, Kind};
 pub(super) fn sentence(record: &AuditRecord) -> String {
     let who = subject(record);
     let change = record.change.as_ref();
-    let agent = change
-        .map(|change| change.subject.as_str())
-        .or(record.agent_name.as_deref())
-        .unwrap_or("an agent");
-    let key = change
-        .and_then(|change| change.key_id.as_deref())
-        .or(record.key_id.as_deref());
+    let agent = change.map(|change| change.subject.as_str()).or(record.agent_name.as_deref()).unwrap_or("an agent");
+    let key = change.and_then(|change| change.key_id.as_deref()).or(record.key_id.as_deref());
     let from = change.and_then(|change| change.from.as_deref());
     let to = change.and_then(|change| change.to.as_deref());
 
     let action = match &record.kind {
         Kind::PolicyTableLevel => {
-            let table = change
-                .and_then(|change| change.set.as_deref().or(change.table.as_deref()))
-                .unwrap_or("a table");
+            let table =
+                change.and_then(|change| change.set.as_deref().or(change.table.as_deref())).unwrap_or("a table");
             match (from, to) {
-                (Some(from), Some(to)) => format!(
-                    "set {agent}'s access to {table} from {} to {}",
-                    level(from),
-                    level(to)
-                ),
+                (Some(from), Some(to)) => {
+                    format!("set {agent}'s access to {table} from {} to {}", level(from), level(to))
+                }
                 (None, Some(to)) => format!("set {agent}'s access to {table} to {}", level(to)),
                 (_, None) => format!("changed {agent}'s access to {table}"),
             }

@@ -15,18 +15,10 @@ struct Verb {
 }
 
 const fn verb(base: &'static str, past: &'static str) -> Verb {
-    Verb {
-        base,
-        past,
-        sent: false,
-    }
+    Verb { base, past, sent: false }
 }
 
-const SEND: Verb = Verb {
-    base: "send",
-    past: "sent",
-    sent: true,
-};
+const SEND: Verb = Verb { base: "send", past: "sent", sent: true };
 
 pub(super) fn sentence(record: &AuditRecord) -> String {
     let (verb, object) = action(record);
@@ -45,17 +37,9 @@ fn action(r: &AuditRecord) -> (Verb, String) {
     let cols = columns(r);
     match &r.kind {
         Kind::Query => (verb("read", "read"), format!("{}{cols}", counted(r, Read))),
-        Kind::FetchxmlQuery => (
-            verb("read", "read"),
-            format!("{} with FetchXML{cols}", counted(r, Read)),
-        ),
-        Kind::Retrieve | Kind::RetrieveProperty => {
-            (verb("read", "read"), format!("{}{cols}", one(r, Read)))
-        }
-        Kind::ChangeTracking => (
-            verb("read", "read"),
-            format!("changes to {}{cols}", plural(table(r, Read))),
-        ),
+        Kind::FetchxmlQuery => (verb("read", "read"), format!("{} with FetchXML{cols}", counted(r, Read))),
+        Kind::Retrieve | Kind::RetrieveProperty => (verb("read", "read"), format!("{}{cols}", one(r, Read))),
+        Kind::ChangeTracking => (verb("read", "read"), format!("changes to {}{cols}", plural(table(r, Read)))),
         Kind::Count => (verb("count", "counted"), plural(table(r, Read))),
         Kind::Create => {
             let object = match r.record_ids.first() {
@@ -64,14 +48,8 @@ fn action(r: &AuditRecord) -> (Verb, String) {
             };
             (verb("create", "created"), format!("{object}{cols}"))
         }
-        Kind::Update | Kind::UpdateProperty => (
-            verb("update", "updated"),
-            format!("{}{cols}", one(r, Write)),
-        ),
-        Kind::Upsert => (
-            verb("upsert", "upserted"),
-            format!("{}{cols}", one(r, Write)),
-        ),
+        Kind::Update | Kind::UpdateProperty => (verb("update", "updated"), format!("{}{cols}", one(r, Write))),
+        Kind::Upsert => (verb("upsert", "upserted"), format!("{}{cols}", one(r, Write))),
         Kind::ClearProperty => {
             let object = if r.columns.is_empty() {
                 one(r, Write)
@@ -83,19 +61,10 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::Delete => (verb("delete", "deleted"), one(r, Delete)),
         Kind::Associate => (verb("link", "linked"), pair(r, "to")),
         Kind::Disassociate => (verb("unlink", "unlinked"), pair(r, "from")),
-        Kind::UnboundFunction => (
-            verb("call", "called"),
-            format!("a function{}", request_line(r)),
-        ),
-        Kind::BoundFunction => (
-            verb("call", "called"),
-            format!("a function on {}", one(r, Read)),
-        ),
+        Kind::UnboundFunction => (verb("call", "called"), format!("a function{}", request_line(r))),
+        Kind::BoundFunction => (verb("call", "called"), format!("a function on {}", one(r, Read))),
         Kind::UnboundAction => (verb("run", "ran"), format!("an action{}", request_line(r))),
-        Kind::BoundAction => (
-            verb("run", "ran"),
-            format!("an action on {}", one(r, Write)),
-        ),
+        Kind::BoundAction => (verb("run", "ran"), format!("an action on {}", one(r, Write))),
         Kind::Batch => (
             SEND,
             match r.rows {
@@ -107,27 +76,18 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::ServiceDocument => (verb("read", "read"), "the service document".to_owned()),
         Kind::MetadataCsdl => (verb("read", "read"), "the metadata document".to_owned()),
         Kind::MetadataDefinitions => (verb("read", "read"), "table definitions".to_owned()),
-        Kind::Unclassified => (
-            SEND,
-            format!("a request Stanchion does not understand{}", request_line(r)),
-        ),
+        Kind::Unclassified => (SEND, format!("a request Stanchion does not understand{}", request_line(r))),
         Kind::Unauthenticated => (SEND, "a request".to_owned()),
         other => {
             let name = other.as_str();
-            (
-                SEND,
-                format!("{} {name} request{}", article(name), request_line(r)),
-            )
+            (SEND, format!("{} {name} request{}", article(name), request_line(r)))
         }
     }
 }
 
 /// The table to name: the first whose privilege matches the verb, else the first.
 fn table(r: &AuditRecord, privilege: Privilege) -> Option<&TableAccess> {
-    r.tables
-        .iter()
-        .find(|table| table.privilege == privilege)
-        .or_else(|| r.tables.first())
+    r.tables.iter().find(|table| table.privilege == privilege).or_else(|| r.tables.first())
 }
 
 /// The singular noun: the table's logical name.
@@ -175,11 +135,7 @@ fn pair(r: &AuditRecord, preposition: &str) -> String {
 
 /// ` (name, revenue)`, or nothing without columns.
 fn columns(r: &AuditRecord) -> String {
-    if r.columns.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", r.columns.join(", "))
-    }
+    if r.columns.is_empty() { String::new() } else { format!(" ({})", r.columns.join(", ")) }
 }
 
 /// ` (GET /api/data/v9.2/foo)`, or as much of it as is known.

@@ -34,19 +34,13 @@ fn escapes_strings_minimally_rfc8785_example() {
         r#"{"string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/", "literals": [null, true, false]}"#,
     )
     .unwrap();
-    assert_eq!(
-        canonical_json(&value).unwrap(),
-        r#"{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
-    );
+    assert_eq!(canonical_json(&value).unwrap(), r#"{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"#);
 }
 
 #[test]
 fn escapes_every_control_character_and_nothing_else() {
     let value = json!("\u{0}\u{8}\t\n\u{b}\u{c}\r\u{1f} \u{7f}\u{2028}é/");
-    assert_eq!(
-        canonical_json(&value).unwrap(),
-        "\"\\u0000\\b\\t\\n\\u000b\\f\\r\\u001f \u{7f}\u{2028}é/\""
-    );
+    assert_eq!(canonical_json(&value).unwrap(), "\"\\u0000\\b\\t\\n\\u000b\\f\\r\\u001f \u{7f}\u{2028}é/\"");
 }
 
 #[test]
@@ -64,9 +58,6 @@ fn nests_without_whitespace_and_prints_integers_plainly() {
 
 #[test]
 fn refuses_floats() {
-    assert_eq!(
-        canonical_json(&json!({"a": [1.5]})),
-        Err(Error::NonInteger("1.5".into()))
-    );
+    assert_eq!(canonical_json(&json!({"a": [1.5]})), Err(Error::NonInteger("1.5".into())));
     assert!(canonical_json(&json!(1.0)).is_err());
 }

@@ -64,9 +64,7 @@ fn seal_assigns_seq_prev_hash_and_hash_per_the_formula() {
         assert_eq!(record.canonical_bytes(), canonical.as_bytes());
         assert!(!canonical.contains("\"hash\""));
         assert!(canonical.starts_with("{\"actor\":\"agent\",\"actor_name\":null,"));
-        let prev_bytes: Vec<u8> = (0..32)
-            .map(|i| u8::from_str_radix(&prev[2 * i..2 * i + 2], 16).unwrap())
-            .collect();
+        let prev_bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&prev[2 * i..2 * i + 2], 16).unwrap()).collect();
         let expected = hex(&hmac(&[&prev_bytes, canonical.as_bytes()]));
         assert_eq!(record.hash, expected);
         assert_eq!(record_hash(&key(), record).unwrap(), expected);

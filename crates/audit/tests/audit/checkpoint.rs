@@ -12,15 +12,8 @@ const HASH: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 fn signature_covers_the_documented_message() {
     let checkpoint = Checkpoint::sign(&key(), "gw-1", 42, HASH, at(0));
     let mut mac = Hmac::<Sha256>::new_from_slice(&(0u8..32).collect::<Vec<_>>()).unwrap();
-    mac.update(
-        format!("stanchion-checkpoint-v1\ngw-1\n42\n{HASH}\n2026-11-26T10:31:02.123Z").as_bytes(),
-    );
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    mac.update(format!("stanchion-checkpoint-v1\ngw-1\n42\n{HASH}\n2026-11-26T10:31:02.123Z").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(checkpoint.signature, expected);
     assert!(checkpoint.verify_signature(&key()));
 }
@@ -31,26 +24,11 @@ fn signature_fails_on_any_change_or_another_key() {
     let other_key = AuditKey::from_bytes(&[7; 32]).unwrap();
     assert!(!checkpoint.verify_signature(&other_key));
     let changes = [
-        Checkpoint {
-            seq: 41,
-            ..checkpoint.clone()
-        },
-        Checkpoint {
-            chain_id: "gw-2".into(),
-            ..checkpoint.clone()
-        },
-        Checkpoint {
-            hash: HASH.replace('a', "b"),
-            ..checkpoint.clone()
-        },
-        Checkpoint {
-            time: at(1),
-            ..checkpoint.clone()
-        },
-        Checkpoint {
-            signature: "zz".into(),
-            ..checkpoint.clone()
-        },
+        Checkpoint { seq: 41, ..checkpoint.clone() },
+        Checkpoint { chain_id: "gw-2".into(), ..checkpoint.clone() },
+        Checkpoint { hash: HASH.replace('a', "b"), ..checkpoint.clone() },
+        Checkpoint { time: at(1), ..checkpoint.clone() },
+        Checkpoint { signature: "zz".into(), ..checkpoint.clone() },
     ];
     for changed in changes {
         assert!(!changed.verify_signature(&key()), "{changed:?}");
@@ -70,46 +48,20 @@ fn line_is_compact_json_in_field_order_and_parses_back() {
         )
     );
     assert_eq!(Checkpoint::parse_line(&line).unwrap(), checkpoint);
-    assert_eq!(
-        Checkpoint::parse_line(&format!("{line}\n")).unwrap(),
-        checkpoint
-    );
+    assert_eq!(Checkpoint::parse_line(&format!("{line}\n")).unwrap(), checkpoint);
 }
 
 #[test]
 fn parse_line_refuses_bad_lines() {
     let good = Checkpoint::sign(&key(), "gw-1", 42, HASH, at(0));
-    assert!(matches!(
-        Checkpoint::parse_line(""),
-        Err(Error::CheckpointLine(_))
-    ));
-    assert!(matches!(
-        Checkpoint::parse_line("{\"chain_id\":\"gw-1\"}"),
-        Err(Error::CheckpointLine(_))
-    ));
-    let extra = good
-        .to_line()
-        .replace("{\"chain_id\"", "{\"extra\":1,\"chain_id\"");
-    assert!(matches!(
-        Checkpoint::parse_line(&extra),
-        Err(Error::CheckpointLine(_))
-    ));
-    let short = Checkpoint {
-        hash: "abc".into(),
-        ..good.clone()
-    };
-    assert_eq!(
-        Checkpoint::parse_line(&short.to_line()),
-        Err(Error::Hex { field: "hash" })
-    );
-    let upper = Checkpoint {
-        signature: good.signature.to_uppercase(),
-        ..good
-    };
-    assert_eq!(
-        Checkpoint::parse_line(&upper.to_line()),
-        Err(Error::Hex { field: "signature" })
-    );
+    assert!(matches!(Checkpoint::parse_line(""), Err(Error::CheckpointLine(_))));
+    assert!(matches!(Checkpoint::parse_line("{\"chain_id\":\"gw-1\"}"), Err(Error::CheckpointLine(_))));
+    let extra = good.to_line().replace("{\"chain_id\"", "{\"extra\":1,\"chain_id\"");
+    assert!(matches!(Checkpoint::parse_line(&extra), Err(Error::CheckpointLine(_))));
+    let short = Checkpoint { hash: "abc".into(), ..good.clone() };
+    assert_eq!(Checkpoint::parse_line(&short.to_line()), Err(Error::Hex { field: "hash" }));
+    let upper = Checkpoint { signature: good.signature.to_uppercase(), ..good };
+    assert_eq!(Checkpoint::parse_line(&upper.to_line()), Err(Error::Hex { field: "signature" }));
 }
 
 #[test]
@@ -120,9 +72,6 @@ fn writer_checkpoints_its_head() {
     let records = super::chain::build("gw-1", 3);
     writer = ChainWriter::resume("gw-1", 3, &records[2].hash).unwrap();
     let checkpoint = writer.checkpoint(&key, at(5)).unwrap();
-    assert_eq!(
-        (checkpoint.seq, checkpoint.hash.as_str()),
-        (3, records[2].hash.as_str())
-    );
+    assert_eq!((checkpoint.seq, checkpoint.hash.as_str()), (3, records[2].hash.as_str()));
     assert!(checkpoint.verify_signature(&key));
 }

@@ -44,20 +44,9 @@ const FIELDS: [&str; 35] = [
 
 #[test]
 fn serializes_every_field_by_its_json_name_with_nulls() {
-    let record = AuditRecord::new(
-        id(1),
-        at(0),
-        RecordType::Decision,
-        Actor::Agent,
-        Kind::Unauthenticated,
-    );
+    let record = AuditRecord::new(id(1), at(0), RecordType::Decision, Actor::Agent, Kind::Unauthenticated);
     let value = record.to_value();
-    let names: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let names: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(names, FIELDS);
     assert_eq!(value["attempt_id"], serde_json::Value::Null);
     assert_eq!(value["change"], serde_json::Value::Null);
@@ -71,20 +60,13 @@ fn serializes_every_field_by_its_json_name_with_nulls() {
 #[test]
 fn serializes_enums_and_nested_objects_in_snake_case() {
     let record = AuditRecord {
-        tables: vec![audit::TableAccess::new(
-            "account",
-            "accounts",
-            audit::Privilege::AppendTo,
-        )],
+        tables: vec![audit::TableAccess::new("account", "accounts", audit::Privilege::AppendTo)],
         decision: Some(Decision::Allowed),
         transport: Some(audit::Transport::Mcp),
         ..agent_record(2, RecordType::Attempt, Kind::RetrieveProperty)
     };
     let value = record.to_value();
-    assert_eq!(
-        value["tables"],
-        serde_json::json!([{"table": "account", "set": "accounts", "privilege": "append_to"}])
-    );
+    assert_eq!(value["tables"], serde_json::json!([{"table": "account", "set": "accounts", "privilege": "append_to"}]));
     assert_eq!(value["decision"], "allowed");
     assert_eq!(value["transport"], "mcp");
     assert_eq!(value["actor"], "agent");
@@ -96,10 +78,7 @@ fn serializes_enums_and_nested_objects_in_snake_case() {
         Actor::Cli,
         Some("cli:root@host".into()),
         Kind::PolicyDeleteRecords,
-        Change {
-            to: Some("on".into()),
-            ..Change::new("Sales Ops Agent")
-        },
+        Change { to: Some("on".into()), ..Change::new("Sales Ops Agent") },
     );
     assert_eq!(
         admin.to_value()["change"],
@@ -125,10 +104,7 @@ fn round_trips_through_json_including_unknown_kinds() {
     assert_eq!(back, record);
     assert_eq!(back.kind.as_str(), "frobnicate");
     assert_eq!(Kind::parse("fetchxml_query"), Kind::FetchxmlQuery);
-    assert_eq!(
-        Kind::from("policy_table_level").to_string(),
-        "policy_table_level"
-    );
+    assert_eq!(Kind::from("policy_table_level").to_string(), "policy_table_level");
 }
 
 #[test]
@@ -156,12 +132,7 @@ fn outcome_of_links_and_copies_the_attempt() {
 fn timestamps_print_utc_with_milliseconds() {
     let time = Timestamp::parse("2026-11-26T11:31:02.123456+01:00").unwrap();
     assert_eq!(time.to_string(), "2026-11-26T10:31:02.123Z");
-    assert_eq!(
-        Timestamp::parse("2026-11-26T10:31:02Z")
-            .unwrap()
-            .to_string(),
-        "2026-11-26T10:31:02.000Z"
-    );
+    assert_eq!(Timestamp::parse("2026-11-26T10:31:02Z").unwrap().to_string(), "2026-11-26T10:31:02.000Z");
     assert!(Timestamp::parse("yesterday").is_err());
     assert!(serde_json::from_str::<Timestamp>("\"2026-13-01T00:00:00Z\"").is_err());
 }

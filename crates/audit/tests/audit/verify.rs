@@ -6,21 +6,11 @@ use super::chain::build;
 use super::{at, key};
 
 fn checkpoint_of(record: &AuditRecord) -> Checkpoint {
-    Checkpoint::sign(
-        &key(),
-        record.chain_id.clone(),
-        record.seq,
-        record.hash.clone(),
-        at(1000),
-    )
+    Checkpoint::sign(&key(), record.chain_id.clone(), record.seq, record.hash.clone(), at(1000))
 }
 
 fn bad(chain_id: &str, seq: u64, problem: &str) -> Option<BadRecord> {
-    Some(BadRecord {
-        chain_id: chain_id.into(),
-        seq,
-        problem: problem.into(),
-    })
+    Some(BadRecord { chain_id: chain_id.into(), seq, problem: problem.into() })
 }
 
 #[test]
@@ -37,16 +27,8 @@ fn intact_chains_verify_in_any_input_order() {
     assert_eq!(
         report.chains,
         [
-            ChainReport {
-                chain_id: "gw-a".into(),
-                head_seq: 2,
-                checkpoint_seq: None
-            },
-            ChainReport {
-                chain_id: "gw-b".into(),
-                head_seq: 5,
-                checkpoint_seq: Some(5)
-            },
+            ChainReport { chain_id: "gw-a".into(), head_seq: 2, checkpoint_seq: None },
+            ChainReport { chain_id: "gw-b".into(), head_seq: 5, checkpoint_seq: Some(5) },
         ]
     );
 }
@@ -57,10 +39,7 @@ fn a_modified_field_breaks_its_hash() {
     records[2].columns.push("revenue".into());
     let report = verify(&key(), records, None);
     assert!(!report.intact);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 3, "the hash does not match the record's contents")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 3, "the hash does not match the record's contents"));
 }
 
 #[test]
@@ -70,18 +49,12 @@ fn a_rehashed_record_without_the_key_or_relinking_is_caught() {
     let other_key = AuditKey::from_bytes(&[9; 32]).unwrap();
     records[2].hash = record_hash(&other_key, &records[2]).unwrap();
     let report = verify(&key(), records.clone(), None);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 3, "the hash does not match the record's contents")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 3, "the hash does not match the record's contents"));
 
     // Even with the key, rewriting one record breaks the next link.
     records[2].hash = record_hash(&key(), &records[2]).unwrap();
     let report = verify(&key(), records, None);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 4, "prev_hash does not match the hash of seq 3")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 4, "prev_hash does not match the hash of seq 3"));
 }
 
 #[test]
@@ -90,10 +63,7 @@ fn a_deleted_middle_record_is_a_seq_gap() {
     records.remove(2);
     let report = verify(&key(), records, None);
     assert!(!report.intact);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 3, "missing: seq 2 is followed by seq 4")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 3, "missing: seq 2 is followed by seq 4"));
     assert_eq!(report.chains[0].head_seq, 5);
 }
 
@@ -102,10 +72,7 @@ fn a_missing_first_record_is_caught() {
     let mut records = build("gw-1", 3);
     records.remove(0);
     let report = verify(&key(), records, None);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 1, "missing: the chain starts at seq 2")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 1, "missing: the chain starts at seq 2"));
 }
 
 #[test]
@@ -115,10 +82,7 @@ fn a_reordered_record_is_caught() {
     records[2].seq = 4;
     records[3].seq = 3;
     let report = verify(&key(), records, None);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 3, "the hash does not match the record's contents")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 3, "the hash does not match the record's contents"));
 }
 
 #[test]
@@ -132,13 +96,8 @@ fn a_duplicated_seq_is_caught() {
 #[test]
 fn a_wrong_genesis_is_caught() {
     let records = build("gw-1", 2);
-    let renamed: Vec<AuditRecord> = records
-        .into_iter()
-        .map(|record| AuditRecord {
-            chain_id: "gw-2".into(),
-            ..record
-        })
-        .collect();
+    let renamed: Vec<AuditRecord> =
+        records.into_iter().map(|record| AuditRecord { chain_id: "gw-2".into(), ..record }).collect();
     let report = verify(&key(), renamed, None);
     assert!(!report.intact);
     assert_eq!(report.first_bad.unwrap().seq, 1);
@@ -152,22 +111,8 @@ fn a_truncated_tail_is_caught_by_a_checkpoint() {
     let report = verify(&key(), records, Some(&checkpoints));
     assert!(!report.intact);
     assert!(report.truncation_checkable);
-    assert_eq!(
-        report.first_bad,
-        bad(
-            "gw-1",
-            4,
-            "truncated: the chain ends at seq 3 but a checkpoint covers seq 5"
-        )
-    );
-    assert_eq!(
-        report.chains,
-        [ChainReport {
-            chain_id: "gw-1".into(),
-            head_seq: 3,
-            checkpoint_seq: Some(5)
-        }]
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 4, "truncated: the chain ends at seq 3 but a checkpoint covers seq 5"));
+    assert_eq!(report.chains, [ChainReport { chain_id: "gw-1".into(), head_seq: 3, checkpoint_seq: Some(5) }]);
 }
 
 #[test]
@@ -190,19 +135,13 @@ fn a_forged_checkpoint_signature_is_damage() {
     let mut forged = checkpoint_of(&records[2]);
     forged.seq = 9;
     let report = verify(&key(), records.clone(), Some(&[forged]));
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 9, "a checkpoint's signature does not verify")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 9, "a checkpoint's signature does not verify"));
     assert_eq!(report.chains[0].checkpoint_seq, None);
 
     let other_key = AuditKey::from_bytes(&[9; 32]).unwrap();
     let foreign = Checkpoint::sign(&other_key, "gw-1", 3, records[2].hash.clone(), at(0));
     let report = verify(&key(), records, Some(&[foreign]));
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 3, "a checkpoint's signature does not verify")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 3, "a checkpoint's signature does not verify"));
 }
 
 #[test]
@@ -210,10 +149,7 @@ fn a_checkpoint_with_another_hash_is_damage() {
     let records = build("gw-1", 3);
     let other = Checkpoint::sign(&key(), "gw-1", 2, records[2].hash.clone(), at(0));
     let report = verify(&key(), records, Some(&[other]));
-    assert_eq!(
-        report.first_bad,
-        bad("gw-1", 2, "the hash differs from the checkpoint's hash")
-    );
+    assert_eq!(report.first_bad, bad("gw-1", 2, "the hash differs from the checkpoint's hash"));
 }
 
 #[test]
@@ -222,22 +158,8 @@ fn a_checkpointed_chain_without_records_is_damage() {
     let gone = build("gw-0", 2);
     let checkpoints = [checkpoint_of(&records[2]), checkpoint_of(&gone[1])];
     let report = verify(&key(), records, Some(&checkpoints));
-    assert_eq!(
-        report.first_bad,
-        bad(
-            "gw-0",
-            1,
-            "missing: the chain has no records but a checkpoint covers seq 2"
-        )
-    );
-    assert_eq!(
-        report.chains[0],
-        ChainReport {
-            chain_id: "gw-0".into(),
-            head_seq: 0,
-            checkpoint_seq: Some(2)
-        }
-    );
+    assert_eq!(report.first_bad, bad("gw-0", 1, "missing: the chain has no records but a checkpoint covers seq 2"));
+    assert_eq!(report.chains[0], ChainReport { chain_id: "gw-0".into(), head_seq: 0, checkpoint_seq: Some(2) });
 }
 
 #[test]
@@ -250,10 +172,7 @@ fn first_bad_is_the_earliest_by_chain_then_seq() {
     let mut records = b;
     records.extend(a);
     let report = verify(&key(), records, None);
-    assert_eq!(
-        report.first_bad,
-        bad("gw-a", 4, "the hash does not match the record's contents")
-    );
+    assert_eq!(report.first_bad, bad("gw-a", 4, "the hash does not match the record's contents"));
 }
 
 #[test]
@@ -280,20 +199,6 @@ fn report_serializes_with_the_documented_field_names() {
     let report = verify(&key(), records, Some(&checkpoints));
     insta::assert_json_snapshot!("report_truncated", report);
     let value = serde_json::to_value(&report).unwrap();
-    let names: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "intact",
-            "chains",
-            "first_bad",
-            "outcome_unknown",
-            "truncation_checkable"
-        ]
-    );
+    let names: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(names, ["intact", "chains", "first_bad", "outcome_unknown", "truncation_checkable"]);
 }

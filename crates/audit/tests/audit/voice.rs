@@ -1,8 +1,6 @@
 //! The voice: every example sentence from the design, exactly.
 
-use audit::{
-    Actor, AuditRecord, Decision, Kind, Privilege, RecordType, TableAccess, sentence, short_id,
-};
+use audit::{Actor, AuditRecord, Decision, Kind, Privilege, RecordType, TableAccess, sentence, short_id};
 
 use super::{agent_record, at, id};
 
@@ -47,17 +45,9 @@ fn accounts_read() -> Vec<TableAccess> {
 fn outcome_of_a_query() {
     let record = AuditRecord {
         rows: Some(25),
-        ..allowed(
-            Kind::Query,
-            accounts_read(),
-            &[],
-            &["name", "revenue", "telephone1"],
-        )
+        ..allowed(Kind::Query, accounts_read(), &[], &["name", "revenue", "telephone1"])
     };
-    assert_eq!(
-        sentence(&record),
-        "Sales Ops Agent read 25 accounts (name, revenue, telephone1) — allowed."
-    );
+    assert_eq!(sentence(&record), "Sales Ops Agent read 25 accounts (name, revenue, telephone1) — allowed.");
     assert_eq!(record.sentence(), sentence(&record));
 }
 
@@ -67,11 +57,7 @@ fn denied_delete() {
         tables: vec![table("contact", "contacts", Privilege::Delete)],
         record_ids: strings(&[GUID]),
         reason_code: Some("delete_off".into()),
-        ..denied(
-            "Sales Ops Agent",
-            Kind::Delete,
-            "deleting records is off for this agent",
-        )
+        ..denied("Sales Ops Agent", Kind::Delete, "deleting records is off for this agent")
     };
     assert_eq!(
         sentence(&record),
@@ -98,11 +84,7 @@ fn denied_update() {
 fn denied_batch_counts_parts_in_rows() {
     let record = AuditRecord {
         rows: Some(3),
-        ..denied(
-            "Support Agent",
-            Kind::Batch,
-            "part 2 reads leads, which this agent cannot see",
-        )
+        ..denied("Support Agent", Kind::Batch, "part 2 reads leads, which this agent cannot see")
     };
     assert_eq!(
         sentence(&record),
@@ -123,12 +105,7 @@ fn allowed_update_that_dynamics_refused() {
     );
     let record = AuditRecord {
         upstream_status: Some(412),
-        ..allowed(
-            Kind::Update,
-            accounts_write(),
-            &["7c1e9b2d-0a4f-4c3e-8d21-5f6a7b8c90e2"],
-            &["telephone1"],
-        )
+        ..allowed(Kind::Update, accounts_write(), &["7c1e9b2d-0a4f-4c3e-8d21-5f6a7b8c90e2"], &["telephone1"])
     };
     assert_eq!(
         sentence(&record),
@@ -140,42 +117,23 @@ fn allowed_update_that_dynamics_refused() {
 fn status_phrases() {
     let cases = [
         (404, "Dynamics 365 answered 404 (the record does not exist)"),
-        (
-            429,
-            "Dynamics 365 answered 429 (too many requests; Dynamics 365 asked to slow down)",
-        ),
+        (429, "Dynamics 365 answered 429 (too many requests; Dynamics 365 asked to slow down)"),
         (400, "Dynamics 365 answered 400 (the request was invalid)"),
-        (
-            401,
-            "Dynamics 365 answered 401 (Dynamics 365 refused the credentials or privileges)",
-        ),
-        (
-            403,
-            "Dynamics 365 answered 403 (Dynamics 365 refused the credentials or privileges)",
-        ),
+        (401, "Dynamics 365 answered 401 (Dynamics 365 refused the credentials or privileges)"),
+        (403, "Dynamics 365 answered 403 (Dynamics 365 refused the credentials or privileges)"),
         (500, "Dynamics 365 answered 500 (Dynamics 365 failed)"),
         (503, "Dynamics 365 answered 503 (Dynamics 365 failed)"),
         (409, "Dynamics 365 answered 409"),
     ];
     for (status, phrase) in cases {
-        let record = AuditRecord {
-            upstream_status: Some(status),
-            ..allowed(Kind::Retrieve, accounts_read(), &[GUID], &[])
-        };
-        assert_eq!(
-            sentence(&record),
-            format!("Sales Ops Agent read account 3f2c…9a1 — allowed; {phrase}.")
-        );
+        let record =
+            AuditRecord { upstream_status: Some(status), ..allowed(Kind::Retrieve, accounts_read(), &[GUID], &[]) };
+        assert_eq!(sentence(&record), format!("Sales Ops Agent read account 3f2c…9a1 — allowed; {phrase}."));
     }
     for status in [200, 201, 204, 304] {
-        let record = AuditRecord {
-            upstream_status: Some(status),
-            ..allowed(Kind::Delete, accounts_read(), &[GUID], &[])
-        };
-        assert_eq!(
-            sentence(&record),
-            "Sales Ops Agent deleted account 3f2c…9a1 — allowed."
-        );
+        let record =
+            AuditRecord { upstream_status: Some(status), ..allowed(Kind::Delete, accounts_read(), &[GUID], &[]) };
+        assert_eq!(sentence(&record), "Sales Ops Agent deleted account 3f2c…9a1 — allowed.");
     }
 }
 
@@ -194,12 +152,7 @@ fn other_allowed_kinds() {
             "Sales Ops Agent read account 3f2c…9a1 (name) — allowed.",
         ),
         (
-            allowed(
-                Kind::Create,
-                accounts_create(),
-                &[GUID],
-                &["name", "revenue"],
-            ),
+            allowed(Kind::Create, accounts_create(), &[GUID], &["name", "revenue"]),
             "Sales Ops Agent created account 3f2c…9a1 (name, revenue) — allowed.",
         ),
         (
@@ -214,26 +167,11 @@ fn other_allowed_kinds() {
             allowed(Kind::Upsert, accounts_write(), &[GUID], &["name"]),
             "Sales Ops Agent upserted account 3f2c…9a1 (name) — allowed.",
         ),
-        (
-            allowed(Kind::Delete, contacts_delete(), &[GUID], &[]),
-            "Sales Ops Agent deleted contact 3f2c…9a1 — allowed.",
-        ),
-        (
-            allowed(Kind::Count, accounts_read(), &[], &[]),
-            "Sales Ops Agent counted accounts — allowed.",
-        ),
-        (
-            query(1, &["name"]),
-            "Sales Ops Agent read 1 account (name) — allowed.",
-        ),
-        (
-            query(0, &["name"]),
-            "Sales Ops Agent read 0 accounts (name) — allowed.",
-        ),
-        (
-            query(25, &[]),
-            "Sales Ops Agent read 25 accounts — allowed.",
-        ),
+        (allowed(Kind::Delete, contacts_delete(), &[GUID], &[]), "Sales Ops Agent deleted contact 3f2c…9a1 — allowed."),
+        (allowed(Kind::Count, accounts_read(), &[], &[]), "Sales Ops Agent counted accounts — allowed."),
+        (query(1, &["name"]), "Sales Ops Agent read 1 account (name) — allowed."),
+        (query(0, &["name"]), "Sales Ops Agent read 0 accounts (name) — allowed."),
+        (query(25, &[]), "Sales Ops Agent read 25 accounts — allowed."),
     ];
     for (record, expected) in cases {
         assert_eq!(sentence(&record), expected);
@@ -248,18 +186,9 @@ fn names_the_first_table_whose_privilege_matches_the_verb() {
         table("contact", "contacts", Privilege::Write),
     ];
     let update = allowed(Kind::Update, tables.clone(), &[GUID], &[]);
-    assert_eq!(
-        sentence(&update),
-        "Sales Ops Agent updated opportunity 3f2c…9a1 — allowed."
-    );
-    let query = AuditRecord {
-        rows: Some(2),
-        ..allowed(Kind::Query, tables, &[], &[])
-    };
-    assert_eq!(
-        sentence(&query),
-        "Sales Ops Agent read 2 accounts — allowed."
-    );
+    assert_eq!(sentence(&update), "Sales Ops Agent updated opportunity 3f2c…9a1 — allowed.");
+    let query = AuditRecord { rows: Some(2), ..allowed(Kind::Query, tables, &[], &[]) };
+    assert_eq!(sentence(&query), "Sales Ops Agent read 2 accounts — allowed.");
 }
 
 #[test]
@@ -268,11 +197,7 @@ fn unclassified_request_shows_method_and_path() {
         method: Some("GET".into()),
         path: Some("/api/data/v9.2/foo?$skip=?".into()),
         reason_code: Some("unclassified".into()),
-        ..denied(
-            "Sales Ops Agent",
-            Kind::Unclassified,
-            "$skip is not supported yet",
-        )
+        ..denied("Sales Ops Agent", Kind::Unclassified, "$skip is not supported yet")
     };
     assert_eq!(
         sentence(&record),
@@ -287,13 +212,7 @@ fn unauthenticated_caller_is_named_by_ip() {
         decision: Some(Decision::Denied),
         reason_code: Some("unknown_key".into()),
         reason: Some("the bearer token is not a Stanchion agent key".into()),
-        ..AuditRecord::new(
-            id(4),
-            at(0),
-            RecordType::Decision,
-            Actor::Agent,
-            Kind::Unauthenticated,
-        )
+        ..AuditRecord::new(id(4), at(0), RecordType::Decision, Actor::Agent, Kind::Unauthenticated)
     };
     assert_eq!(
         sentence(&record),
@@ -352,12 +271,8 @@ fn sentences_are_derived_not_stored() {
 #[test]
 fn less_common_kinds() {
     let contact = "1a2b3c4d-0000-4000-8000-000000000cde";
-    let linked = || {
-        vec![
-            table("account", "accounts", Privilege::Append),
-            table("contact", "contacts", Privilege::AppendTo),
-        ]
-    };
+    let linked =
+        || vec![table("account", "accounts", Privilege::Append), table("contact", "contacts", Privilege::AppendTo)];
     let with_line = |kind: Kind, method: &str, path: &str| AuditRecord {
         method: Some(method.into()),
         path: Some(path.into()),
@@ -386,10 +301,7 @@ fn less_common_kinds() {
             "Sales Ops Agent read account 3f2c…9a1 (name) — allowed.",
         ),
         (
-            AuditRecord {
-                rows: Some(3),
-                ..allowed(Kind::FetchxmlQuery, accounts_read(), &[], &["name"])
-            },
+            AuditRecord { rows: Some(3), ..allowed(Kind::FetchxmlQuery, accounts_read(), &[], &["name"]) },
             "Sales Ops Agent read 3 accounts with FetchXML (name) — allowed.",
         ),
         (
@@ -404,19 +316,10 @@ fn less_common_kinds() {
             allowed(Kind::BoundAction, accounts_read(), &[GUID], &[]),
             "Sales Ops Agent ran an action on account 3f2c…9a1 — allowed.",
         ),
+        (allowed(Kind::ServiceDocument, Vec::new(), &[], &[]), "Sales Ops Agent read the service document — allowed."),
+        (allowed(Kind::MetadataCsdl, Vec::new(), &[], &[]), "Sales Ops Agent read the metadata document — allowed."),
         (
-            allowed(Kind::ServiceDocument, Vec::new(), &[], &[]),
-            "Sales Ops Agent read the service document — allowed.",
-        ),
-        (
-            allowed(Kind::MetadataCsdl, Vec::new(), &[], &[]),
-            "Sales Ops Agent read the metadata document — allowed.",
-        ),
-        (
-            AuditRecord {
-                rows: Some(1),
-                ..allowed(Kind::Batch, Vec::new(), &[], &[])
-            },
+            AuditRecord { rows: Some(1), ..allowed(Kind::Batch, Vec::new(), &[], &[]) },
             "Sales Ops Agent sent a batch of 1 request — allowed.",
         ),
         (
@@ -440,10 +343,7 @@ fn refusals_with_an_upstream_answer_and_without_a_reason() {
         upstream_status: Some(200),
         ..agent_record(7, RecordType::Outcome, Kind::Retrieve)
     };
-    assert_eq!(
-        sentence(&record),
-        "Sales Ops Agent tried to read contact 3f2c…9a1 (birthdate) — denied."
-    );
+    assert_eq!(sentence(&record), "Sales Ops Agent tried to read contact 3f2c…9a1 (birthdate) — denied.");
     let record = AuditRecord {
         decision: Some(Decision::Error),
         reason: Some("Dynamics 365 did not answer.".into()),

@@ -17,14 +17,8 @@ fn admin_changes() {
         to: Some("read".into()),
         ..Change::new("Support Agent")
     };
-    let key = Change {
-        key_id: Some("ABCDEFGHJKMN".into()),
-        ..Change::new("Support Agent")
-    };
-    let switch = |to: &str| Change {
-        to: Some(to.into()),
-        ..Change::new("Sales Ops Agent")
-    };
+    let key = Change { key_id: Some("ABCDEFGHJKMN".into()), ..Change::new("Support Agent") };
+    let switch = |to: &str| Change { to: Some(to.into()), ..Change::new("Sales Ops Agent") };
     let cases = [
         (
             admin(Actor::Admin, "alice", Kind::PolicyTableLevel, level.clone()),
@@ -47,21 +41,11 @@ fn admin_changes() {
             "Admin alice revoked key ABCDEFGHJKMN of Support Agent.",
         ),
         (
-            admin(
-                Actor::Admin,
-                "alice",
-                Kind::PolicyDeleteRecords,
-                switch("on"),
-            ),
+            admin(Actor::Admin, "alice", Kind::PolicyDeleteRecords, switch("on")),
             "Admin alice turned deleting records on for Sales Ops Agent.",
         ),
         (
-            admin(
-                Actor::Cli,
-                "cli:root@host",
-                Kind::PolicyDeleteRecords,
-                switch("off"),
-            ),
+            admin(Actor::Cli, "cli:root@host", Kind::PolicyDeleteRecords, switch("off")),
             "cli:root@host turned deleting records off for Sales Ops Agent.",
         ),
     ];
@@ -72,37 +56,14 @@ fn admin_changes() {
 
 #[test]
 fn admin_fallbacks() {
-    let bare = |actor: Actor, kind: Kind| {
-        AuditRecord::admin(
-            id(4),
-            at(0),
-            actor,
-            None,
-            kind,
-            Change::new("Support Agent"),
-        )
-    };
+    let bare =
+        |actor: Actor, kind: Kind| AuditRecord::admin(id(4), at(0), actor, None, kind, Change::new("Support Agent"));
     let cases = [
-        (
-            bare(Actor::Admin, Kind::AgentKeyRevoked),
-            "An admin revoked a key of Support Agent.",
-        ),
-        (
-            bare(Actor::Cli, Kind::AgentCreated),
-            "The CLI created agent Support Agent.",
-        ),
-        (
-            bare(Actor::System, Kind::AgentKeyAdded),
-            "Stanchion added a key to Support Agent.",
-        ),
-        (
-            bare(Actor::Admin, Kind::PolicyTableLevel),
-            "An admin changed Support Agent's access to a table.",
-        ),
-        (
-            bare(Actor::Admin, Kind::PolicyDeleteRecords),
-            "An admin changed whether Support Agent may delete records.",
-        ),
+        (bare(Actor::Admin, Kind::AgentKeyRevoked), "An admin revoked a key of Support Agent."),
+        (bare(Actor::Cli, Kind::AgentCreated), "The CLI created agent Support Agent."),
+        (bare(Actor::System, Kind::AgentKeyAdded), "Stanchion added a key to Support Agent."),
+        (bare(Actor::Admin, Kind::PolicyTableLevel), "An admin changed Support Agent's access to a table."),
+        (bare(Actor::Admin, Kind::PolicyDeleteRecords), "An admin changed whether Support Agent may delete records."),
         (
             AuditRecord::admin(
                 id(5),

@@ -49,11 +49,7 @@ impl Number {
     /// [`Number::is_integer`]) within `i64` range. `-0` gives `Some(0)`;
     /// `1.0`, `1e3` and out-of-range integers give `None`.
     pub fn as_i64(&self) -> Option<i64> {
-        if self.is_integer() {
-            self.0.parse().ok()
-        } else {
-            None
-        }
+        if self.is_integer() { self.0.parse().ok() } else { None }
     }
 
     /// The value as a `u64`, if the text is a non-negative integer literal
@@ -133,11 +129,7 @@ impl From<u32> for Number {
 /// `None` if no prefix is (`-`, `1.`, `1e+`, `.5`, `x`). A leading `0` ends the
 /// integer part, so `01` scans as `0`; callers decide what may follow.
 pub(super) fn scan_number(b: &[u8]) -> Option<usize> {
-    let digits_at = |i: usize| {
-        b.get(i..).map_or(0, |rest| {
-            rest.iter().take_while(|c| c.is_ascii_digit()).count()
-        })
-    };
+    let digits_at = |i: usize| b.get(i..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count());
     let mut i = 0;
     if b.first() == Some(&b'-') {
         i += 1;

@@ -17,21 +17,12 @@ pub(super) fn parse_document(bytes: &[u8], limits: &Limits) -> Result<Value, Jso
     if bytes.len() > limits.max_bytes {
         return Err(JsonError::new(limits.max_bytes, JsonErrorKind::TooLarge));
     }
-    let src = std::str::from_utf8(bytes)
-        .map_err(|e| JsonError::new(e.valid_up_to(), JsonErrorKind::InvalidUtf8))?;
-    let mut parser = Parser {
-        src,
-        bytes: src.as_bytes(),
-        pos: 0,
-        max_depth: limits.max_depth,
-    };
+    let src = std::str::from_utf8(bytes).map_err(|e| JsonError::new(e.valid_up_to(), JsonErrorKind::InvalidUtf8))?;
+    let mut parser = Parser { src, bytes: src.as_bytes(), pos: 0, max_depth: limits.max_depth };
     let value = parser.value(0)?;
     parser.skip_whitespace();
     if parser.pos < parser.bytes.len() {
-        return Err(JsonError::new(
-            parser.pos,
-            JsonErrorKind::TrailingCharacters,
-        ));
+        return Err(JsonError::new(parser.pos, JsonErrorKind::TrailingCharacters));
     }
     Ok(value)
 }
@@ -55,11 +46,7 @@ impl Parser<'_> {
         }
         // `at` always follows ASCII bytes or a complete token, so it is a
         // char boundary; the replacement character covers the impossible case.
-        let c = self
-            .src
-            .get(at..)
-            .and_then(|rest| rest.chars().next())
-            .unwrap_or(char::REPLACEMENT_CHARACTER);
+        let c = self.src.get(at..).and_then(|rest| rest.chars().next()).unwrap_or(char::REPLACEMENT_CHARACTER);
         JsonError::new(at, JsonErrorKind::UnexpectedCharacter(c))
     }
 
@@ -169,10 +156,7 @@ impl Parser<'_> {
                 duplicate
             };
             if duplicate {
-                return Err(JsonError::new(
-                    name_at,
-                    JsonErrorKind::DuplicateMember(name),
-                ));
+                return Err(JsonError::new(name_at, JsonErrorKind::DuplicateMember(name)));
             }
             self.skip_whitespace();
             if self.peek() != Some(b':') {
@@ -195,10 +179,7 @@ impl Parser<'_> {
         let end = start + len;
         // A complete number glued to more number characters (`01`, `1.2.3`,
         // `1e5e`, `1-2`) is one malformed number, not two tokens.
-        let glued = matches!(
-            self.bytes.get(end),
-            Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-        );
+        let glued = matches!(self.bytes.get(end), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
         if glued || len > Number::MAX_LEN {
             return Err(invalid);
         }
@@ -231,10 +212,7 @@ impl Parser<'_> {
                 }
                 Some(b'\\') => out.push(self.escape()?),
                 Some(_) => {
-                    return Err(JsonError::new(
-                        self.pos,
-                        JsonErrorKind::ControlCharacterInString,
-                    ));
+                    return Err(JsonError::new(self.pos, JsonErrorKind::ControlCharacterInString));
                 }
             }
         }

@@ -5,13 +5,7 @@
 use super::{Column, ColumnType, Ownership, Relationship, Schema, Table};
 
 fn col(name: &str, kind: ColumnType) -> Column {
-    Column {
-        logical_name: name.to_owned(),
-        kind,
-        required: false,
-        valid_for_create: true,
-        valid_for_update: true,
-    }
+    Column { logical_name: name.to_owned(), kind, required: false, valid_for_create: true, valid_for_update: true }
 }
 
 fn required(mut c: Column) -> Column {

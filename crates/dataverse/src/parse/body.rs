@@ -29,7 +29,10 @@ fn payload(table: &Table, detail: impl Into<String>) -> ParseError {
 /// Parses and validates a record body for `table`.
 pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: Write) -> Result<Object, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::Payload { code: codes::PAYLOAD_ERROR, message: "The request body is empty; a JSON object was expected".into() });
+        return Err(ParseError::Payload {
+            code: codes::PAYLOAD_ERROR,
+            message: "The request body is empty; a JSON object was expected".into(),
+        });
     }
     let value = json::parse(body).map_err(|e| ParseError::Payload {
         code: codes::PAYLOAD_ERROR,
@@ -73,7 +76,10 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
             };
             return Err(payload(
                 table,
-                format!("the property '{name}' does not exist or cannot be set on type 'Microsoft.Dynamics.CRM.{}'{hint}", table.logical_name),
+                format!(
+                    "the property '{name}' does not exist or cannot be set on type 'Microsoft.Dynamics.CRM.{}'{hint}",
+                    table.logical_name
+                ),
             ));
         };
         let settable = match write {
@@ -93,7 +99,9 @@ fn check_value(table: &Table, name: &str, kind: &ColumnType, value: &Value) -> R
     if value.is_null() {
         return Ok(());
     }
-    let wrong = || payload(table, format!("the value of '{name}' must be of type {}, not {}", kind.edm_name(), value.kind_name()));
+    let wrong = || {
+        payload(table, format!("the value of '{name}' must be of type {}, not {}", kind.edm_name(), value.kind_name()))
+    };
     match kind {
         ColumnType::String { max_length } | ColumnType::Memo { max_length } => {
             let s = value.as_str().ok_or_else(wrong)?;
@@ -108,7 +116,11 @@ fn check_value(table: &Table, name: &str, kind: &ColumnType, value: &Value) -> R
             }
         }
         ColumnType::Integer | ColumnType::BigInt => {
-            let n = value.as_number().and_then(|n| n.as_i64()).filter(|_| value.as_number().is_some_and(|n| n.is_integer())).ok_or_else(wrong)?;
+            let n = value
+                .as_number()
+                .and_then(|n| n.as_i64())
+                .filter(|_| value.as_number().is_some_and(|n| n.is_integer()))
+                .ok_or_else(wrong)?;
             if *kind == ColumnType::Integer && i32::try_from(n).is_err() {
                 return Err(payload(table, format!("the value of '{name}' is out of range for Edm.Int32")));
             }

@@ -138,10 +138,10 @@ fn scan(b: &[u8], mut i: usize, ok: impl Fn(u8) -> bool) -> usize {
 
 /// Recognises GUID, date, date-time and number literals.
 fn literal_token(s: &str) -> Option<Tok> {
-    if s.len() == 36 {
-        if let Ok(g) = Uuid::try_parse(s) {
-            return s.chars().nth(8).filter(|c| *c == '-').map(|_| Tok::Guid(g));
-        }
+    if s.len() == 36
+        && let Ok(g) = Uuid::try_parse(s)
+    {
+        return s.chars().nth(8).filter(|c| *c == '-').map(|_| Tok::Guid(g));
     }
     if is_date(s) {
         return Some(Tok::Date(s.to_owned()));
@@ -176,9 +176,8 @@ pub(crate) fn is_datetime(s: &str) -> bool {
     } else if time.len() > 6 {
         let (c, z) = time.split_at(time.len() - 6);
         let zb = z.as_bytes();
-        let ok = (zb[0] == b'+' || zb[0] == b'-')
-            && zb[3] == b':'
-            && [1, 2, 4, 5].iter().all(|&i| zb[i].is_ascii_digit());
+        let ok =
+            (zb[0] == b'+' || zb[0] == b'-') && zb[3] == b':' && [1, 2, 4, 5].iter().all(|&i| zb[i].is_ascii_digit());
         (c, ok)
     } else {
         return false;
@@ -187,10 +186,10 @@ pub(crate) fn is_datetime(s: &str) -> bool {
         return false;
     }
     let (hms, frac) = clock.split_once('.').map_or((clock, None), |(a, f)| (a, Some(f)));
-    if let Some(f) = frac {
-        if f.is_empty() || f.len() > 7 || !f.bytes().all(|x| x.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(f) = frac
+        && (f.is_empty() || f.len() > 7 || !f.bytes().all(|x| x.is_ascii_digit()))
+    {
+        return false;
     }
     let parts: Vec<&str> = hms.split(':').collect();
     if !(parts.len() == 2 || parts.len() == 3) || (frac.is_some() && parts.len() != 3) {
@@ -373,11 +372,13 @@ impl Parser<'_> {
         };
         let name = name.clone();
         if self.peek_at(1) == Some(&Tok::Slash) {
-            return Err(FilterError::Unsupported(if matches!(self.peek_at(2), Some(Tok::Ident(w)) if w == "any" || w == "all") {
-                "lambda operators (any/all) in $filter are not supported yet".to_owned()
-            } else {
-                "navigation paths in $filter are not supported yet".to_owned()
-            }));
+            return Err(FilterError::Unsupported(
+                if matches!(self.peek_at(2), Some(Tok::Ident(w)) if w == "any" || w == "all") {
+                    "lambda operators (any/all) in $filter are not supported yet".to_owned()
+                } else {
+                    "navigation paths in $filter are not supported yet".to_owned()
+                },
+            ));
         }
         if name.starts_with('@') {
             return Err(FilterError::Unsupported("parameter aliases are not supported yet".into()));
@@ -476,11 +477,14 @@ fn literal_fits(kind: &ColumnType, lit: &Literal) -> bool {
     match (kind, lit) {
         (_, Literal::Null) => true,
         (ColumnType::String { .. } | ColumnType::Memo { .. }, Literal::String(_)) => true,
-        (ColumnType::Integer | ColumnType::Picklist { .. } | ColumnType::State { .. } | ColumnType::Status { .. }, Literal::Integer(v)) => {
-            i32::try_from(*v).is_ok()
-        }
+        (
+            ColumnType::Integer | ColumnType::Picklist { .. } | ColumnType::State { .. } | ColumnType::Status { .. },
+            Literal::Integer(v),
+        ) => i32::try_from(*v).is_ok(),
         (ColumnType::BigInt, Literal::Integer(_)) => true,
-        (ColumnType::Decimal | ColumnType::Double | ColumnType::Money, Literal::Integer(_) | Literal::Decimal(_)) => true,
+        (ColumnType::Decimal | ColumnType::Double | ColumnType::Money, Literal::Integer(_) | Literal::Decimal(_)) => {
+            true
+        }
         (ColumnType::Boolean { .. }, Literal::Boolean(_)) => true,
         (ColumnType::DateTime | ColumnType::DateOnly, Literal::DateTime(_) | Literal::Date(_)) => true,
         (ColumnType::Uniqueidentifier | ColumnType::Lookup { .. }, Literal::Guid(_)) => true,

@@ -52,10 +52,10 @@ pub(crate) fn parse_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a st
                 }
                 h.consistency_strong = true;
             }
-            "odata-version" | "odata-maxversion" => {
-                if value != "4.0" && !(lower == "odata-maxversion" && value == "4.01") {
-                    return Err(ParseError::Syntax(format!("The header '{name}' must be 4.0")));
-                }
+            "odata-version" | "odata-maxversion"
+                if value != "4.0" && !(lower == "odata-maxversion" && value == "4.01") =>
+            {
+                return Err(ParseError::Syntax(format!("The header '{name}' must be 4.0")));
             }
             _ => {}
         }
@@ -66,8 +66,10 @@ pub(crate) fn parse_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a st
 
 /// Headers refused for every agent (design §4).
 pub(crate) fn is_refused(lower: &str) -> bool {
-    matches!(lower, "callerobjectid" | "mscrmcallerid" | "x-http-method" | "x-http-method-override" | "x-method-override")
-        || (lower.starts_with("mscrm.") && lower != "mscrm.suppressduplicatedetection")
+    matches!(
+        lower,
+        "callerobjectid" | "mscrmcallerid" | "x-http-method" | "x-http-method-override" | "x-method-override"
+    ) || (lower.starts_with("mscrm.") && lower != "mscrm.suppressduplicatedetection")
 }
 
 fn etag_condition(name: &str, value: &str) -> Result<EtagCondition, ParseError> {
@@ -139,7 +141,8 @@ fn parse_prefer(parts: &[&str]) -> Result<Prefer, ParseError> {
                 let inner = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
                 let names: Vec<String> = inner.split(',').map(|s| s.trim().to_owned()).collect();
                 let valid = |n: &String| {
-                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'*' | b'_' | b'-'))
+                    !n.is_empty()
+                        && n.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'*' | b'_' | b'-'))
                 };
                 if !names.iter().all(valid) {
                     return Err(ParseError::Syntax("The preference odata.include-annotations is malformed".into()));

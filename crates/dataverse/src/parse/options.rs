@@ -41,9 +41,8 @@ impl Options {
             if pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ParseError::Syntax(format!("Query option '{name}' was specified more than once")));
             }
-            let known = SUPPORTED.contains(&name.as_str())
-                || RECOGNISED.iter().any(|(n, _)| n == name)
-                || is_alias(name);
+            let known =
+                SUPPORTED.contains(&name.as_str()) || RECOGNISED.iter().any(|(n, _)| n == name) || is_alias(name);
             if !known {
                 return Err(ParseError::Syntax(if name.starts_with('$') {
                     format!("The query parameter {name} is not supported")
@@ -79,7 +78,9 @@ impl Options {
             return Err(Routed::Error(ParseError::Syntax(format!("{reason}; {what} takes no such option"))));
         }
         match self.pairs.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
-            Some((n, _)) => Err(Routed::Error(ParseError::Syntax(format!("The query option {n} is not allowed on {what}")))),
+            Some((n, _)) => {
+                Err(Routed::Error(ParseError::Syntax(format!("The query option {n} is not allowed on {what}"))))
+            }
             None => Ok(()),
         }
     }
@@ -133,21 +134,28 @@ impl Options {
                     }
                 };
                 if words.next().is_some() {
-                    return Err(Routed::Error(ParseError::Syntax(format!("$orderby item '{}' is malformed", item.trim()))));
+                    return Err(Routed::Error(ParseError::Syntax(format!(
+                        "$orderby item '{}' is malformed",
+                        item.trim()
+                    ))));
                 }
                 orderby.push(OrderBy { column: column.logical_name.clone(), descending });
             }
         }
         let top = match self.get("$top") {
             None => None,
-            Some(v) => Some(v.parse::<u32>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| {
-                ParseError::Syntax(format!("$top must be a non-negative whole number, not '{v}'"))
-            })?),
+            Some(v) => {
+                Some(v.parse::<u32>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| {
+                    ParseError::Syntax(format!("$top must be a non-negative whole number, not '{v}'"))
+                })?)
+            }
         };
         let count = match self.get("$count") {
             None | Some("false") => false,
             Some("true") => true,
-            Some(v) => return Err(Routed::Error(ParseError::Syntax(format!("$count must be true or false, not '{v}'")))),
+            Some(v) => {
+                return Err(Routed::Error(ParseError::Syntax(format!("$count must be true or false, not '{v}'"))));
+            }
         };
         Ok(Query { table: table.logical_name.clone(), select: self.select(table)?, filter, orderby, top, count })
     }

@@ -42,7 +42,8 @@ fn truncate(s: &str) -> &str {
 /// Splits a raw path into decoded segments, refusing empty, `.` and `..` segments and encoded
 /// slashes. A single trailing slash is allowed and dropped.
 pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<String>, ParseError> {
-    let trimmed = raw_path.strip_prefix('/').ok_or_else(|| ParseError::Syntax("The path must start with '/'".into()))?;
+    let trimmed =
+        raw_path.strip_prefix('/').ok_or_else(|| ParseError::Syntax("The path must start with '/'".into()))?;
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     let mut out = Vec::new();
     for raw in trimmed.split('/') {

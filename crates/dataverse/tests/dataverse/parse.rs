@@ -21,7 +21,11 @@ fn python_client_plus_is_space_and_dwa_percent_encoding() {
     let Operation::Query(q) = a.operation else { panic!() };
     assert_eq!(
         q.filter,
-        Some(Filter::Compare { left: Operand::Column("name".into()), op: CompareOp::Eq, right: Operand::Value(Literal::String("A+B".into())) })
+        Some(Filter::Compare {
+            left: Operand::Column("name".into()),
+            op: CompareOp::Eq,
+            right: Operand::Value(Literal::String("A+B".into()))
+        })
     );
 }
 
@@ -39,7 +43,8 @@ fn patch_with_if_match_is_update_without_is_upsert() {
     let u = parse("PATCH", &format!("/api/data/v9.2/accounts({id})"), &[("If-Match", "*")], r#"{"name":"x"}"#).unwrap();
     assert_eq!(u.kind(), RequestKind::Update);
     assert_eq!(u.headers.if_match, Some(EtagCondition::Any));
-    let p = parse("PATCH", &format!("/api/data/v9.2/accounts({id})"), &[("If-None-Match", "null")], r#"{"name":"x"}"#).unwrap();
+    let p = parse("PATCH", &format!("/api/data/v9.2/accounts({id})"), &[("If-None-Match", "null")], r#"{"name":"x"}"#)
+        .unwrap();
     assert_eq!(p.kind(), RequestKind::Upsert);
     assert_eq!(p.headers.if_none_match, None);
 }
@@ -61,7 +66,11 @@ fn every_kind_is_recognised() {
         ("POST", format!("/api/data/v9.2/accounts({id})/contact_customer_accounts/$ref"), RequestKind::Associate),
         ("DELETE", format!("/api/data/v9.2/accounts({id})/primarycontactid/$ref"), RequestKind::Disassociate),
         ("GET", "/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=@p1)".into(), RequestKind::UnboundFunction),
-        ("GET", format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess()"), RequestKind::BoundFunction),
+        (
+            "GET",
+            format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess()"),
+            RequestKind::BoundFunction,
+        ),
         ("POST", "/api/data/v9.2/WinOpportunity".into(), RequestKind::UnboundAction),
         ("POST", format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.Merge"), RequestKind::BoundAction),
         ("POST", "/api/data/v9.2/$batch".into(), RequestKind::Batch),

@@ -9,7 +9,14 @@ use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use proptest::prelude::*;
 
 fn columns(kind: fn(&ColumnType) -> bool) -> Vec<String> {
-    Schema::standard().table("account").unwrap().columns.iter().filter(|c| kind(&c.kind)).map(|c| c.logical_name.clone()).collect()
+    Schema::standard()
+        .table("account")
+        .unwrap()
+        .columns
+        .iter()
+        .filter(|c| kind(&c.kind))
+        .map(|c| c.logical_name.clone())
+        .collect()
 }
 
 fn text_col() -> impl Strategy<Value = String> {
@@ -26,8 +33,9 @@ fn literal_and_column() -> impl Strategy<Value = (String, Literal)> {
         .prop_map(|(c, v)| (c, Literal::Boolean(v)));
     let guid = (prop::sample::select(columns(|k| matches!(k, ColumnType::Lookup { .. }))), any::<u128>())
         .prop_map(|(c, v)| (c, Literal::Guid(uuid::Uuid::from_u128(v))));
-    let date = (prop::sample::select(columns(|k| matches!(k, ColumnType::DateTime))), 2000u32..2030, 1u32..13, 1u32..29)
-        .prop_map(|(c, y, m, d)| (c, Literal::DateTime(format!("{y}-{m:02}-{d:02}T10:20:30Z"))));
+    let date =
+        (prop::sample::select(columns(|k| matches!(k, ColumnType::DateTime))), 2000u32..2030, 1u32..13, 1u32..29)
+            .prop_map(|(c, y, m, d)| (c, Literal::DateTime(format!("{y}-{m:02}-{d:02}T10:20:30Z"))));
     let null = text_col().prop_map(|c| (c, Literal::Null));
     prop_oneof![text, int, money, boolean, guid, date, null]
 }
@@ -42,7 +50,11 @@ fn leaf() -> impl Strategy<Value = Filter> {
         let (l, r) = (Operand::Column(c), Operand::Value(lit));
         if flip { Filter::Compare { left: r, op, right: l } } else { Filter::Compare { left: l, op, right: r } }
     });
-    let text = (prop::sample::select(vec![TextFunction::Contains, TextFunction::StartsWith, TextFunction::EndsWith]), text_col(), "[a-z0-9 ']{0,8}")
+    let text = (
+        prop::sample::select(vec![TextFunction::Contains, TextFunction::StartsWith, TextFunction::EndsWith]),
+        text_col(),
+        "[a-z0-9 ']{0,8}",
+    )
         .prop_map(|(function, column, value)| Filter::Text { function, column, value });
     prop_oneof![cmp, text]
 }
@@ -85,7 +97,9 @@ fn request() -> impl Strategy<Value = Request> {
         id.clone().prop_map(|id| Operation::Delete { table: "account".into(), id }),
         ("[a-zA-Z ]{1,20}", 0i32..100_000).prop_map(|(name, n)| {
             let body = format!(r#"{{"name":{},"numberofemployees":{n}}}"#, dataverse::json::Value::String(name));
-            let Ok(dataverse::json::Value::Object(record)) = dataverse::json::parse(body.as_bytes()) else { unreachable!() };
+            let Ok(dataverse::json::Value::Object(record)) = dataverse::json::parse(body.as_bytes()) else {
+                unreachable!()
+            };
             Operation::Create { table: "account".into(), record, select: vec![] }
         }),
     ];
@@ -107,7 +121,13 @@ fn reparse(schema: &Schema, r: &Request) -> Request {
     };
     let headers: Vec<(&str, &str)> = printed.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let body = printed.body.unwrap_or_default();
-    let raw = RawRequest { method: r.method.as_str(), path: &path, query: query.as_deref(), headers: &headers, body: body.as_bytes() };
+    let raw = RawRequest {
+        method: r.method.as_str(),
+        path: &path,
+        query: query.as_deref(),
+        headers: &headers,
+        body: body.as_bytes(),
+    };
     parse_request(schema, &raw, &ParseLimits::default()).unwrap_or_else(|e| panic!("{e}: {path}?{query:?}"))
 }
 

@@ -70,9 +70,8 @@ const CITIES: &[(&str, &str, &str)] = &[
     ("Atlanta", "GA", "404"),
 ];
 const FIRST: &[&str] = &[
-    "Nancy", "Andrew", "Janet", "Margaret", "Steven", "Michael", "Robert", "Laura", "Anne",
-    "Maria", "Yvonne", "Susanna", "Rene", "Paul", "Scott", "Alex", "Jordan", "Priya", "Wei",
-    "Fatima", "Diego", "Hana", "Olga", "Samuel",
+    "Nancy", "Andrew", "Janet", "Margaret", "Steven", "Michael", "Robert", "Laura", "Anne", "Maria", "Yvonne",
+    "Susanna", "Rene", "Paul", "Scott", "Alex", "Jordan", "Priya", "Wei", "Fatima", "Diego", "Hana", "Olga", "Samuel",
 ];
 const LAST: &[&str] = &[
     "Davolio",
@@ -141,13 +140,8 @@ fn money(units: i64) -> Cell {
 }
 
 fn domain(company: &str) -> String {
-    let word: String = company
-        .split_whitespace()
-        .next()
-        .unwrap_or("example")
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let word: String =
+        company.split_whitespace().next().unwrap_or("example").chars().filter(char::is_ascii_alphanumeric).collect();
     format!("{}.example.com", word.to_ascii_lowercase())
 }
 
@@ -170,16 +164,8 @@ pub(super) async fn load(
 ) -> Result<(), DataverseError> {
     let mut rng = Rng::new(seed);
     let mut ids = Ids::Seeded(Rng::new(seed.wrapping_add(0x0053_414D_504C_4531)));
-    let ctx = WriteCtx {
-        caller: owner,
-        ids: sys,
-        now: crate::rows::now_text(),
-    };
-    let table = |name: &str| {
-        schema
-            .table(name)
-            .ok_or_else(|| DataverseError::bad_request(format!("no table {name}")))
-    };
+    let ctx = WriteCtx { caller: owner, ids: sys, now: crate::rows::now_text() };
+    let table = |name: &str| schema.table(name).ok_or_else(|| DataverseError::bad_request(format!("no table {name}")));
 
     let mut names: Vec<&'static str> = COMPANIES.to_vec();
     for i in (1..names.len()).rev() {
@@ -193,19 +179,10 @@ pub(super) async fn load(
         let revenue = rng.range(100, 250_000) * 1000;
         let cells: Cells = vec![
             ("name".into(), text(name)),
-            (
-                "accountnumber".into(),
-                text(format!("ACC-{:05}", 10_001 + i)),
-            ),
+            ("accountnumber".into(), text(format!("ACC-{:05}", 10_001 + i))),
             ("telephone1".into(), text(phone(&mut rng, city.2))),
-            (
-                "emailaddress1".into(),
-                text(format!("info@{}", domain(name))),
-            ),
-            (
-                "websiteurl".into(),
-                text(format!("https://www.{}", domain(name))),
-            ),
+            ("emailaddress1".into(), text(format!("info@{}", domain(name)))),
+            ("websiteurl".into(), text(format!("https://www.{}", domain(name)))),
             ("address1_city".into(), text(city.0)),
             ("address1_stateorprovince".into(), text(city.1)),
             ("address1_country".into(), text("United States")),
@@ -214,16 +191,9 @@ pub(super) async fn load(
             ("industrycode".into(), Cell::Int(rng.range(1, 33))),
             ("accountcategorycode".into(), Cell::Int(rng.range(1, 2))),
             ("customertypecode".into(), Cell::Int(3)),
-            (
-                "creditonhold".into(),
-                Cell::Int(i64::from(rng.below(10) == 0)),
-            ),
+            ("creditonhold".into(), Cell::Int(i64::from(rng.below(10) == 0))),
         ];
-        let account = Account {
-            id: ids.next(),
-            name,
-            city,
-        };
+        let account = Account { id: ids.next(), name, city };
         write::insert(conn, &ctx, account_table, account.id, cells).await?;
         accounts.push(account);
     }
@@ -232,11 +202,8 @@ pub(super) async fn load(
     let mut contacts = Vec::new();
     for _ in 0..40 {
         let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
-        let employer = if rng.below(4) == 0 {
-            None
-        } else {
-            Some(&accounts[rng.below(accounts.len() as u64) as usize])
-        };
+        let employer =
+            if rng.below(4) == 0 { None } else { Some(&accounts[rng.below(accounts.len() as u64) as usize]) };
         let city = employer.map_or_else(|| *rng.pick(CITIES), |a| a.city);
         let mail_domain = employer.map_or_else(|| "example.com".to_owned(), |a| domain(a.name));
         let mut cells: Cells = vec![
@@ -244,28 +211,15 @@ pub(super) async fn load(
             ("lastname".into(), text(last)),
             (
                 "emailaddress1".into(),
-                text(format!(
-                    "{}.{}@{mail_domain}",
-                    first.to_ascii_lowercase(),
-                    last.to_ascii_lowercase()
-                )),
+                text(format!("{}.{}@{mail_domain}", first.to_ascii_lowercase(), last.to_ascii_lowercase())),
             ),
             ("telephone1".into(), text(phone(&mut rng, city.2))),
             ("jobtitle".into(), text(*rng.pick(JOBS))),
             ("address1_city".into(), text(city.0)),
-            (
-                "preferredcontactmethodcode".into(),
-                Cell::Int(rng.range(1, 5)),
-            ),
+            ("preferredcontactmethodcode".into(), Cell::Int(rng.range(1, 5))),
         ];
         if let Some(a) = employer {
-            set_lookup(
-                contact_table,
-                &mut cells,
-                "parentcustomerid",
-                a.id,
-                "account",
-            );
+            set_lookup(contact_table, &mut cells, "parentcustomerid", a.id, "account");
         }
         let id = ids.next();
         write::insert(conn, &ctx, contact_table, id, cells).await?;
@@ -276,24 +230,11 @@ pub(super) async fn load(
     for _ in 0..15 {
         let (first, last, company) = (*rng.pick(FIRST), *rng.pick(LAST), *rng.pick(LEAD_COMPANIES));
         let cells: Cells = vec![
-            (
-                "subject".into(),
-                text(format!(
-                    "Interested in {}",
-                    rng.pick(PRODUCTS).to_ascii_lowercase()
-                )),
-            ),
+            ("subject".into(), text(format!("Interested in {}", rng.pick(PRODUCTS).to_ascii_lowercase()))),
             ("firstname".into(), text(first)),
             ("lastname".into(), text(last)),
             ("companyname".into(), text(company)),
-            (
-                "emailaddress1".into(),
-                text(format!(
-                    "{}@{}",
-                    first.to_ascii_lowercase(),
-                    domain(company)
-                )),
-            ),
+            ("emailaddress1".into(), text(format!("{}@{}", first.to_ascii_lowercase(), domain(company)))),
             ("leadsourcecode".into(), Cell::Int(rng.range(1, 10))),
             ("leadqualitycode".into(), Cell::Int(rng.range(1, 3))),
             ("industrycode".into(), Cell::Int(rng.range(1, 33))),
@@ -307,38 +248,16 @@ pub(super) async fn load(
         let account = &accounts[rng.below(accounts.len() as u64) as usize];
         let quantity = *rng.pick(&[10, 25, 50, 100, 250]);
         let mut cells: Cells = vec![
-            (
-                "name".into(),
-                text(format!("{quantity} {}", rng.pick(PRODUCTS))),
-            ),
+            ("name".into(), text(format!("{quantity} {}", rng.pick(PRODUCTS)))),
             ("estimatedvalue".into(), money(rng.range(10, 900) * 1000)),
-            (
-                "estimatedclosedate".into(),
-                text(format!(
-                    "2026-{:02}-{:02}",
-                    rng.range(1, 12),
-                    rng.range(1, 28)
-                )),
-            ),
+            ("estimatedclosedate".into(), text(format!("2026-{:02}-{:02}", rng.range(1, 12), rng.range(1, 28)))),
             ("closeprobability".into(), Cell::Int(rng.range(1, 9) * 10)),
             ("opportunityratingcode".into(), Cell::Int(rng.range(1, 3))),
             ("purchasetimeframe".into(), Cell::Int(rng.range(0, 4))),
             ("stepname".into(), text(*rng.pick(STEPS))),
         ];
-        set_lookup(
-            opportunity_table,
-            &mut cells,
-            "customerid",
-            account.id,
-            "account",
-        );
-        set_lookup(
-            opportunity_table,
-            &mut cells,
-            "parentaccountid",
-            account.id,
-            "account",
-        );
+        set_lookup(opportunity_table, &mut cells, "customerid", account.id, "account");
+        set_lookup(opportunity_table, &mut cells, "parentaccountid", account.id, "account");
         write::insert(conn, &ctx, opportunity_table, ids.next(), cells).await?;
     }
 
@@ -356,13 +275,7 @@ pub(super) async fn load(
     Ok(())
 }
 
-fn customer(
-    table: &Table,
-    cells: &mut Cells,
-    rng: &mut Rng,
-    accounts: &[Account],
-    contacts: &[Uuid],
-) {
+fn customer(table: &Table, cells: &mut Cells, rng: &mut Rng, accounts: &[Account], contacts: &[Uuid]) {
     if rng.below(5) < 3 || contacts.is_empty() {
         if let Some(a) = accounts.get(rng.below(accounts.len() as u64) as usize) {
             set_lookup(table, cells, "customerid", a.id, "account");

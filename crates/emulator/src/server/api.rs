@@ -29,11 +29,7 @@ pub(super) fn emulator_error(mut e: DataverseError) -> DataverseError {
 
 fn table<'a>(app: &'a App, logical: &str) -> Result<&'a Table, DataverseError> {
     app.schema.table(logical).ok_or_else(|| {
-        DataverseError::new(
-            404,
-            codes::ODATA_PARSE,
-            format!("Resource not found for the segment '{logical}'."),
-        )
+        DataverseError::new(404, codes::ODATA_PARSE, format!("Resource not found for the segment '{logical}'."))
     })
 }
 
@@ -59,11 +55,7 @@ fn entity_context(base: &Base, table: &Table, select: &[String]) -> String {
     }
 }
 
-pub(super) async fn execute(
-    app: &App,
-    req: &Request,
-    caller: Caller,
-) -> Result<Response, DataverseError> {
+pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<Response, DataverseError> {
     let base = Base(format!("{}/api/data/{}", app.org_url, req.version.as_str()));
     // Executing as the application user while the client asked for another identity or method
     // would silently do something else: refuse. Other refused headers (bypass, unknown
@@ -72,11 +64,7 @@ pub(super) async fn execute(
         let h = h.to_ascii_lowercase();
         matches!(
             h.as_str(),
-            "callerobjectid"
-                | "mscrmcallerid"
-                | "x-http-method"
-                | "x-http-method-override"
-                | "x-method-override"
+            "callerobjectid" | "mscrmcallerid" | "x-http-method" | "x-http-method-override" | "x-method-override"
         )
     };
     if let Some(name) = req.headers.refused.iter().find(overriding) {
@@ -91,19 +79,10 @@ pub(super) async fn execute(
         Operation::WhoAmI => {
             // Spec §6.2: WhoAmIResponse with BusinessUnitId, UserId, OrganizationId.
             let mut o = Object::new();
-            o.insert(
-                "@odata.context",
-                Value::String(base.context("Microsoft.Dynamics.CRM.WhoAmIResponse")),
-            );
-            o.insert(
-                "BusinessUnitId",
-                Value::String(app.sys.root_business_unit.to_string()),
-            );
+            o.insert("@odata.context", Value::String(base.context("Microsoft.Dynamics.CRM.WhoAmIResponse")));
+            o.insert("BusinessUnitId", Value::String(app.sys.root_business_unit.to_string()));
             o.insert("UserId", Value::String(caller.user_id.to_string()));
-            o.insert(
-                "OrganizationId",
-                Value::String(app.sys.organization.to_string()),
-            );
+            o.insert("OrganizationId", Value::String(app.sys.organization.to_string()));
             Ok(json(StatusCode::OK, o))
         }
         Operation::Query(q) => {
@@ -121,10 +100,7 @@ pub(super) async fn execute(
             if let Some(n) = count {
                 o.insert("@odata.count", Value::from(n));
             }
-            o.insert(
-                "value",
-                Value::Array(rows.into_iter().map(Value::Object).collect()),
-            );
+            o.insert("value", Value::Array(rows.into_iter().map(Value::Object).collect()));
             Ok(json(StatusCode::OK, o))
         }
         Operation::Count(q) => {
@@ -135,43 +111,26 @@ pub(super) async fn execute(
             let n = read::count(&mut conn, t, q.filter.as_ref()).await?;
             Ok(build(StatusCode::OK, Some("text/plain"), n.to_string()))
         }
-        Operation::Retrieve {
-            table: name,
-            id,
-            select,
-        } => retrieve(app, req, &base, table(app, name)?, *id, select).await,
-        Operation::Create {
-            table: name,
-            record,
-            select,
-        } => create(app, req, &base, caller, table(app, name)?, record, select).await,
-        Operation::Update {
-            table: name,
-            id,
-            record,
-            select,
-            upsert,
-        } => {
+        Operation::Retrieve { table: name, id, select } => {
+            retrieve(app, req, &base, table(app, name)?, *id, select).await
+        }
+        Operation::Create { table: name, record, select } => {
+            create(app, req, &base, caller, table(app, name)?, record, select).await
+        }
+        Operation::Update { table: name, id, record, select, upsert } => {
             let t = table(app, name)?;
             update(app, req, &base, caller, t, *id, record, select, *upsert).await
         }
         Operation::Delete { table: name, id } => delete(app, req, table(app, name)?, *id).await,
-        Operation::Unsupported { reason, .. } => Err(emulator_error(DataverseError::new(
-            501,
-            codes::ODATA_PARSE,
-            reason.clone(),
-        ))),
+        Operation::Unsupported { reason, .. } => {
+            Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
+        }
     }
 }
 
 /// Spec §8.1: `{"@odata.context":"{base}/$metadata","value":[{"name","kind":"EntitySet","url"}…]}`.
 fn service_document(app: &App, base: &Base) -> Response {
-    let mut sets: Vec<&str> = app
-        .schema
-        .tables()
-        .iter()
-        .map(|t| t.set_name.as_str())
-        .collect();
+    let mut sets: Vec<&str> = app.schema.tables().iter().map(|t| t.set_name.as_str()).collect();
     sets.sort_unstable();
     let value = sets
         .into_iter()
@@ -184,10 +143,7 @@ fn service_document(app: &App, base: &Base) -> Response {
         })
         .collect();
     let mut o = Object::new();
-    o.insert(
-        "@odata.context",
-        Value::String(format!("{}/$metadata", base.0)),
-    );
+    o.insert("@odata.context", Value::String(format!("{}/$metadata", base.0)));
     o.insert("value", Value::Array(value));
     json(StatusCode::OK, o)
 }
@@ -203,9 +159,8 @@ async fn retrieve(
     select: &[String],
 ) -> Result<Response, DataverseError> {
     let mut conn = app.store.read().await.map_err(db_error)?;
-    let (row, version) = read::row(&mut conn, t, id, select)
-        .await?
-        .ok_or_else(|| DataverseError::not_found(&t.logical_name, &id))?;
+    let (row, version) =
+        read::row(&mut conn, t, id, select).await?.ok_or_else(|| DataverseError::not_found(&t.logical_name, &id))?;
     let unchanged = match &req.headers.if_none_match {
         Some(EtagCondition::Any) => true,
         Some(EtagCondition::Tags(tags)) => names_version(tags, version),
@@ -214,10 +169,7 @@ async fn retrieve(
     let response = if unchanged {
         build(StatusCode::NOT_MODIFIED, None, Body::empty())
     } else {
-        json(
-            StatusCode::OK,
-            with_context(entity_context(base, t, select), row),
-        )
+        json(StatusCode::OK, with_context(entity_context(base, t, select), row))
     };
     Ok(with_header(response, "etag", &etag(version)))
 }
@@ -239,22 +191,15 @@ async fn create(
 ) -> Result<Response, DataverseError> {
     let cells = write::record_cells(t, record)?;
     let id = match record.get(&t.primary_id).and_then(Value::as_str) {
-        Some(s) => Uuid::try_parse(s)
-            .map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?,
+        Some(s) => {
+            Uuid::try_parse(s).map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?
+        }
         None => Uuid::new_v4(),
     };
     let mut w = app.store.write().await.map_err(db_error)?;
-    let ctx = WriteCtx {
-        caller: caller.user_id,
-        ids: &app.sys,
-        now: now_text(),
-    };
+    let ctx = WriteCtx { caller: caller.user_id, ids: &app.sys, now: now_text() };
     write::insert(&mut w.tx, &ctx, t, id, cells).await?;
-    let row = if representation(req) {
-        read::row(&mut w.tx, t, id, select).await?
-    } else {
-        None
-    };
+    let row = if representation(req) { read::row(&mut w.tx, t, id, select).await? } else { None };
     w.commit().await.map_err(db_error)?;
     Ok(written(base, t, id, select, row, StatusCode::CREATED))
 }
@@ -275,11 +220,7 @@ fn written(
             let r = with_header(r, "etag", &etag(version));
             with_header(r, "preference-applied", "return=representation")
         }
-        None => with_header(
-            no_content(),
-            "odata-entityid",
-            &base.entity_id(&t.set_name, &id),
-        ),
+        None => with_header(no_content(), "odata-entityid", &base.entity_id(&t.set_name, &id)),
     }
 }
 
@@ -301,11 +242,7 @@ async fn update(
 ) -> Result<Response, DataverseError> {
     let cells = write::record_cells(t, record)?;
     let mut w = app.store.write().await.map_err(db_error)?;
-    let ctx = WriteCtx {
-        caller: caller.user_id,
-        ids: &app.sys,
-        now: now_text(),
-    };
+    let ctx = WriteCtx { caller: caller.user_id, ids: &app.sys, now: now_text() };
     let created = match read::cells(&mut w.tx, t, id).await? {
         None if !upsert => return Err(DataverseError::not_found(&t.logical_name, &id)),
         None => {
@@ -321,11 +258,8 @@ async fn update(
                 ));
             }
             if let Some(EtagCondition::Tags(tags)) = &req.headers.if_match {
-                let version = current
-                    .iter()
-                    .find(|(n, _)| n == "versionnumber")
-                    .and_then(|(_, c)| c.as_int())
-                    .unwrap_or(0);
+                let version =
+                    current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int()).unwrap_or(0);
                 if !names_version(tags, version) {
                     return Err(concurrency_error());
                 }
@@ -334,24 +268,9 @@ async fn update(
             false
         }
     };
-    let row = if representation(req) {
-        read::row(&mut w.tx, t, id, select).await?
-    } else {
-        None
-    };
+    let row = if representation(req) { read::row(&mut w.tx, t, id, select).await? } else { None };
     w.commit().await.map_err(db_error)?;
-    Ok(written(
-        base,
-        t,
-        id,
-        select,
-        row,
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-    ))
+    Ok(written(base, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
 }
 
 fn concurrency_error() -> DataverseError {

@@ -11,10 +11,7 @@ use sea_query::{ColumnDef, Index, SqliteQueryBuilder};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 /// Creates (or completes) every table of `schema` and the emulator's meta table.
-pub(super) async fn create_tables(
-    conn: &mut SqliteConnection,
-    schema: &Schema,
-) -> Result<(), sqlx::Error> {
+pub(super) async fn create_tables(conn: &mut SqliteConnection, schema: &Schema) -> Result<(), sqlx::Error> {
     execute(conn, meta::create_table_sql()).await?;
     for table in schema.tables() {
         create_table(conn, table).await?;
@@ -65,18 +62,12 @@ async fn create_table(conn: &mut SqliteConnection, table: &Table) -> Result<(), 
         .await?;
     for (name, mut def) in column_defs(table) {
         if !existing.contains(&name) {
-            let alter = sea_query::Table::alter()
-                .table(table.logical_name.clone())
-                .add_column(&mut def)
-                .to_owned();
+            let alter = sea_query::Table::alter().table(table.logical_name.clone()).add_column(&mut def).to_owned();
             execute(conn, alter.to_string(SqliteQueryBuilder)).await?;
         }
     }
 
-    let indexed = table
-        .columns
-        .iter()
-        .filter(|c| c.is_lookup() || c.logical_name == "statecode");
+    let indexed = table.columns.iter().filter(|c| c.is_lookup() || c.logical_name == "statecode");
     for column in indexed {
         let index = Index::create()
             .if_not_exists()
@@ -91,10 +82,7 @@ async fn create_table(conn: &mut SqliteConnection, table: &Table) -> Result<(), 
 
 async fn execute(conn: &mut SqliteConnection, sql: String) -> Result<(), sqlx::Error> {
     // Schema statements built by sea-query from metadata names; they carry no values.
-    sqlx::query(AssertSqlSafe(sql))
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
 }
 
 #[cfg(test)]
@@ -111,10 +99,7 @@ mod tests {
             create.col(&mut def);
         }
         let sql = create.to_string(SqliteQueryBuilder);
-        assert!(
-            sql.contains(r#""accountid" text NOT NULL PRIMARY KEY"#),
-            "{sql}"
-        );
+        assert!(sql.contains(r#""accountid" text NOT NULL PRIMARY KEY"#), "{sql}");
         assert!(sql.contains(r#""name" text COLLATE NOCASE"#), "{sql}");
         assert!(sql.contains(r#""revenue" integer"#), "{sql}");
         assert!(sql.contains(r#""address1_latitude" double"#), "{sql}");

@@ -27,30 +27,18 @@ pub(super) fn create_table_sql() -> String {
 }
 
 /// The text stored under `key`.
-pub(crate) async fn get_text(
-    conn: &mut SqliteConnection,
-    key: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let q = Query::select()
-        .column(TEXT)
-        .from(TABLE)
-        .and_where(Expr::col(KEY).eq(key))
-        .build_sqlx(SqliteQueryBuilder);
+pub(crate) async fn get_text(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    let q = Query::select().column(TEXT).from(TABLE).and_where(Expr::col(KEY).eq(key)).build_sqlx(SqliteQueryBuilder);
     let row = statement(q).fetch_optional(conn).await?;
-    row.map(|r| r.try_get::<Option<String>, _>(TEXT))
-        .transpose()
-        .map(Option::flatten)
+    row.map(|r| r.try_get::<Option<String>, _>(TEXT)).transpose().map(Option::flatten)
 }
 
 /// Stores `value` under `key`.
-pub(crate) async fn set_text(
-    conn: &mut SqliteConnection,
-    key: &str,
-    value: &str,
-) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_text(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
     let q = Query::insert()
         .into_table(TABLE)
         .columns([KEY, TEXT])
+        // Two columns, two values: `values_panic` cannot panic here.
         .values_panic([key.into(), value.into()])
         .on_conflict(OnConflict::column(KEY).update_column(TEXT).to_owned())
         .build_sqlx(SqliteQueryBuilder);
@@ -63,12 +51,9 @@ pub(crate) async fn next(conn: &mut SqliteConnection, key: &str) -> Result<i64, 
     let q = Query::insert()
         .into_table(TABLE)
         .columns([KEY, INT])
+        // Two columns, two values: `values_panic` cannot panic here.
         .values_panic([key.into(), 1i64.into()])
-        .on_conflict(
-            OnConflict::column(KEY)
-                .value(INT, Expr::col((TABLE, INT)).add(1))
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(KEY).value(INT, Expr::col((TABLE, INT)).add(1)).to_owned())
         .returning_col(INT)
         .build_sqlx(SqliteQueryBuilder);
     let row = statement(q).fetch_one(conn).await?;

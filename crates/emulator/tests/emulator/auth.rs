@@ -19,21 +19,13 @@ async fn missing_and_garbage_tokens_are_401() {
     let challenge = header(&resp, "www-authenticate").expect("WWW-Authenticate");
     assert_eq!(
         challenge,
-        format!(
-            "Bearer authorization_uri={0}/common/oauth2/authorize, resource_id={0}/",
-            e.emu.org_url
-        )
+        format!("Bearer authorization_uri={0}/common/oauth2/authorize, resource_id={0}/", e.emu.org_url)
     );
     assert!(header(&resp, "x-ms-service-request-id").is_some());
     let message = assert_error(resp, 401, "0x80040277").await;
     assert!(message.contains("missing"), "{message}");
 
-    for garbage in [
-        "Bearer garbage",
-        "Bearer a.b.c",
-        "Basic dXNlcjpwYXNz",
-        "Bearer",
-    ] {
+    for garbage in ["Bearer garbage", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer"] {
         let resp = status_with(&e, Some(garbage)).await;
         assert_error(resp, 401, "0x80040277").await;
     }
@@ -60,18 +52,10 @@ async fn a_token_for_another_org_is_401() {
     let mut c2 = config(Storage::Dir(dir.path().to_owned()));
     c2.org_url = Some("http://org-two.test".into());
     let two = spawn_with(c2).await;
-    let resp = two
-        .http
-        .get(two.url("WhoAmI"))
-        .bearer_auth(&one_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = two.http.get(two.url("WhoAmI")).bearer_auth(&one_token).send().await.unwrap();
     let challenge = header(&resp, "www-authenticate").unwrap();
     assert!(
-        challenge.contains(
-            "authorization_uri=http://org-two.test/contoso.onmicrosoft.com/oauth2/authorize"
-        ),
+        challenge.contains("authorization_uri=http://org-two.test/contoso.onmicrosoft.com/oauth2/authorize"),
         "{challenge}"
     );
     let message = assert_error(resp, 401, "0x80040277").await;
@@ -84,13 +68,8 @@ async fn an_expired_token_is_401() {
     let e = spawn_with(config(Storage::Dir(dir.path().to_owned()))).await;
     let who = e.get_json("WhoAmI").await;
     let key_text = std::fs::read_to_string(dir.path().join("emulator-signing.key")).unwrap();
-    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(key_text.trim())
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(key_text.trim()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let claims = serde_json::json!({
         "aud": e.emu.org_url, "iss": "https://sts.windows.net/t/", "tid": "t",
         "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600,

@@ -60,12 +60,7 @@ pub async fn token_request(http: &Client, root: &str, pairs: &[(&str, &str)]) ->
         .expect("token request")
 }
 
-pub async fn fetch_token(
-    http: &Client,
-    root: &str,
-    org_url: &str,
-    client: &ClientCredential,
-) -> String {
+pub async fn fetch_token(http: &Client, root: &str, org_url: &str, client: &ClientCredential) -> String {
     let scope = format!("{org_url}/.default");
     let resp = token_request(
         http,
@@ -80,10 +75,7 @@ pub async fn fetch_token(
     .await;
     assert_eq!(resp.status(), 200);
     let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
-    body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
+    body["access_token"].as_str().expect("access_token").to_owned()
 }
 
 pub async fn json(resp: Response) -> Value {
@@ -92,9 +84,7 @@ pub async fn json(resp: Response) -> Value {
 }
 
 pub fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .map(|v| v.to_str().expect("ascii header").to_owned())
+    resp.headers().get(name).map(|v| v.to_str().expect("ascii header").to_owned())
 }
 
 impl Emu {
@@ -108,13 +98,7 @@ impl Emu {
         format!("{}/api/data/v9.2/{rel}", root(&self.emu))
     }
 
-    pub async fn send(
-        &self,
-        method: &str,
-        rel: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> Response {
+    pub async fn send(&self, method: &str, rel: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Response {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self
             .http
@@ -127,9 +111,7 @@ impl Emu {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            req = req.header("content-type", "application/json").body(b.to_string());
         }
         req.send().await.expect("request")
     }
@@ -147,18 +129,10 @@ impl Emu {
     /// Creates a row (204 path) and returns its id from `OData-EntityId`.
     pub async fn create(&self, set: &str, body: Value) -> String {
         let resp = self.send("POST", set, Some(&body), &[]).await;
-        assert_eq!(
-            resp.status(),
-            204,
-            "create in {set}: {:?}",
-            resp.text().await
-        );
+        assert_eq!(resp.status(), 204, "create in {set}: {:?}", resp.text().await);
         let entity = header(&resp, "odata-entityid").expect("OData-EntityId");
         let prefix = format!("{}/{set}(", self.base());
-        let id = entity
-            .strip_prefix(&prefix)
-            .and_then(|s| s.strip_suffix(')'))
-            .expect("entity id shape");
+        let id = entity.strip_prefix(&prefix).and_then(|s| s.strip_suffix(')')).expect("entity id shape");
         assert_eq!(id.len(), 36);
         id.to_owned()
     }
@@ -167,21 +141,11 @@ impl Emu {
 /// Asserts a Dataverse error answer: status, `error.code`, JSON content type, OData-Version.
 pub async fn assert_error(resp: Response, status: u16, code: &str) -> String {
     assert_eq!(resp.status(), status);
-    assert_eq!(
-        header(&resp, "content-type").as_deref(),
-        Some("application/json; odata.metadata=minimal")
-    );
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json; odata.metadata=minimal"));
     assert_eq!(header(&resp, "odata-version").as_deref(), Some("4.0"));
     let body = json(resp).await;
     assert_eq!(body["error"]["code"], code, "{body}");
-    let message = body["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_owned();
-    assert_eq!(
-        body["error"].as_object().unwrap().len(),
-        2,
-        "only code and message: {body}"
-    );
+    let message = body["error"]["message"].as_str().expect("message").to_owned();
+    assert_eq!(body["error"].as_object().unwrap().len(), 2, "only code and message: {body}");
     message
 }

@@ -8,10 +8,7 @@ async fn good_secret_gets_a_bearer_token() {
     assert!(e.emu.default_client_created);
     assert_eq!(e.emu.clients[0].client_id, "stanchion-local");
     let c = &e.emu.clients[0];
-    for scope in [
-        format!("{}/.default", e.emu.org_url),
-        format!("{}//.default", e.emu.org_url),
-    ] {
+    for scope in [format!("{}/.default", e.emu.org_url), format!("{}//.default", e.emu.org_url)] {
         let resp = token_request(
             &e.http,
             &root(&e.emu),
@@ -53,10 +50,7 @@ async fn wrong_secret_is_invalid_client() {
     assert_eq!(body["error"], "invalid_client");
     assert_eq!(body["error_codes"], serde_json::json!([7000215]));
     let description = body["error_description"].as_str().unwrap();
-    assert!(
-        description.starts_with("AADSTS7000215: Invalid client secret provided."),
-        "{description}"
-    );
+    assert!(description.starts_with("AADSTS7000215: Invalid client secret provided."), "{description}");
     assert!(!description.contains("nope"));
     for field in ["timestamp", "trace_id", "correlation_id"] {
         assert!(body[field].is_string(), "{field}");
@@ -84,31 +78,15 @@ async fn wrong_scope_unknown_grant_and_unknown_client_are_refused() {
     assert_eq!(body["error"], "invalid_scope");
     assert_eq!(body["error_codes"], serde_json::json!([70011]));
 
-    let resp = token_request(
-        &e.http,
-        &root(&e.emu),
-        &[("grant_type", "password"), ("client_id", &c.client_id)],
-    )
-    .await;
+    let resp = token_request(&e.http, &root(&e.emu), &[("grant_type", "password"), ("client_id", &c.client_id)]).await;
     assert_eq!(resp.status(), 400);
     let body = json(resp).await;
     assert_eq!(body["error"], "unsupported_grant_type");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("AADSTS70003:")
-    );
+    assert!(body["error_description"].as_str().unwrap().starts_with("AADSTS70003:"));
 
-    let resp = token_request(
-        &e.http,
-        &root(&e.emu),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "someone-else"),
-        ],
-    )
-    .await;
+    let resp =
+        token_request(&e.http, &root(&e.emu), &[("grant_type", "client_credentials"), ("client_id", "someone-else")])
+            .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(json(resp).await["error"], "unauthorized_client");
 
@@ -135,10 +113,7 @@ async fn configured_clients_replace_the_default_one() {
         ))
         .await;
     assert_eq!(user["fullname"], "# 0b5a2f4e-6d1c-4c39-9f3e-1f2a3b4c5d6e");
-    assert_eq!(
-        user["applicationid"],
-        "0b5a2f4e-6d1c-4c39-9f3e-1f2a3b4c5d6e"
-    );
+    assert_eq!(user["applicationid"], "0b5a2f4e-6d1c-4c39-9f3e-1f2a3b4c5d6e");
     assert_eq!(user["accessmode"], 4);
     let _ = http();
 }

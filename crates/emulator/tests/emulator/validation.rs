@@ -12,10 +12,7 @@ async fn bad_payloads_get_dataverse_codes() {
         (json!({"name": 42}), "0x80048d19"),
         (json!({"name": "x".repeat(161)}), "0x80044331"),
         (json!({"name": "x", "industrycode": 999}), "0x8004431a"),
-        (
-            json!({"name": "x", "statecode": 0, "statuscode": 2}),
-            "0x80048408",
-        ),
+        (json!({"name": "x", "statecode": 0, "statuscode": 2}), "0x80048408"),
         (json!({"name": "x", "revenue": 1e20}), "0x80044331"),
     ];
     for (body, code) in cases {
@@ -25,13 +22,7 @@ async fn bad_payloads_get_dataverse_codes() {
     let resp = e.send("POST", "accounts", None, &[]).await;
     assert_eq!(resp.status(), 400);
     let message = assert_error(
-        e.send(
-            "POST",
-            "contacts",
-            Some(&json!({"firstname": "No last name"})),
-            &[],
-        )
-        .await,
+        e.send("POST", "contacts", Some(&json!({"firstname": "No last name"})), &[]).await,
         400,
         "0x80040203",
     )
@@ -40,13 +31,7 @@ async fn bad_payloads_get_dataverse_codes() {
 
     let id = e.create("accounts", json!({"name": "Dup"})).await;
     let message = assert_error(
-        e.send(
-            "POST",
-            "accounts",
-            Some(&json!({"accountid": id, "name": "Dup"})),
-            &[],
-        )
-        .await,
+        e.send("POST", "accounts", Some(&json!({"accountid": id, "name": "Dup"})), &[]).await,
         400,
         "0x80040237",
     )
@@ -61,17 +46,17 @@ async fn unsupported_requests_are_501() {
     assert!(message.ends_with("(Stanchion's emulator)"), "{message}");
     assert!(message.contains("$expand"), "{message}");
     let resp = e
-        .send("POST", "accounts", Some(&json!({"name": "x", "primarycontactid@odata.bind": "/contacts(00000000-0000-0000-0000-000000000001)"})), &[])
-        .await;
-    assert_error(resp, 501, "0x0").await;
-    let resp = e
         .send(
-            "GET",
-            "WhoAmI",
-            None,
-            &[("callerobjectid", "00000000-0000-0000-0000-000000000001")],
+            "POST",
+            "accounts",
+            Some(
+                &json!({"name": "x", "primarycontactid@odata.bind": "/contacts(00000000-0000-0000-0000-000000000001)"}),
+            ),
+            &[],
         )
         .await;
+    assert_error(resp, 501, "0x0").await;
+    let resp = e.send("GET", "WhoAmI", None, &[("callerobjectid", "00000000-0000-0000-0000-000000000001")]).await;
     assert_error(resp, 501, "0x0").await;
     assert_error(e.get("nosuchset").await, 404, "0x0").await;
 }
@@ -95,66 +80,28 @@ async fn oversized_bodies_are_413() {
 #[tokio::test]
 async fn state_and_status_follow_each_other() {
     let e = spawn().await;
-    let id = e
-        .create("accounts", json!({"name": "Status only", "statuscode": 1}))
-        .await;
-    let row = e
-        .get_json(&format!("accounts({id})?$select=statecode,statuscode"))
-        .await;
-    assert_eq!(
-        (row["statecode"].clone(), row["statuscode"].clone()),
-        (json!(0), json!(1))
-    );
-    let resp = e
-        .send(
-            "PATCH",
-            &format!("accounts({id})"),
-            Some(&json!({"statecode": 1})),
-            &[("if-match", "*")],
-        )
-        .await;
+    let id = e.create("accounts", json!({"name": "Status only", "statuscode": 1})).await;
+    let row = e.get_json(&format!("accounts({id})?$select=statecode,statuscode")).await;
+    assert_eq!((row["statecode"].clone(), row["statuscode"].clone()), (json!(0), json!(1)));
+    let resp = e.send("PATCH", &format!("accounts({id})"), Some(&json!({"statecode": 1})), &[("if-match", "*")]).await;
     assert_eq!(resp.status(), 204);
-    let row = e
-        .get_json(&format!("accounts({id})?$select=statecode,statuscode"))
-        .await;
-    assert_eq!(
-        (row["statecode"].clone(), row["statuscode"].clone()),
-        (json!(1), json!(2))
-    );
-    let resp = e
-        .send(
-            "PATCH",
-            &format!("accounts({id})"),
-            Some(&json!({"statuscode": 1})),
-            &[("if-match", "*")],
-        )
-        .await;
+    let row = e.get_json(&format!("accounts({id})?$select=statecode,statuscode")).await;
+    assert_eq!((row["statecode"].clone(), row["statuscode"].clone()), (json!(1), json!(2)));
+    let resp = e.send("PATCH", &format!("accounts({id})"), Some(&json!({"statuscode": 1})), &[("if-match", "*")]).await;
     let message = assert_error(resp, 400, "0x80048408").await;
     assert_eq!(
         message,
-        format!(
-            "1 is not a valid status code for state code AccountState.Inactive on account with Id {id}."
-        )
+        format!("1 is not a valid status code for state code AccountState.Inactive on account with Id {id}.")
     );
-    let resp = e
-        .send(
-            "PATCH",
-            &format!("accounts({id})"),
-            Some(&json!({"statecode": null})),
-            &[("if-match", "*")],
-        )
-        .await;
+    let resp =
+        e.send("PATCH", &format!("accounts({id})"), Some(&json!({"statecode": null})), &[("if-match", "*")]).await;
     assert_error(resp, 400, "0x80040203").await;
 }
 
 #[tokio::test]
 async fn odd_requests_get_answers_not_panics() {
     let e = spawn().await;
-    let deep = format!(
-        "accounts?$filter={}name%20eq%20'x'{}",
-        "(".repeat(200),
-        ")".repeat(200)
-    );
+    let deep = format!("accounts?$filter={}name%20eq%20'x'{}", "(".repeat(200), ")".repeat(200));
     let gets = [
         "accounts(not-a-guid)",
         "accounts?$filter=name%20eq%20'unterminated",
@@ -180,13 +127,9 @@ async fn odd_requests_get_answers_not_panics() {
     for rel in gets {
         let resp = e.get(rel).await;
         let status = resp.status().as_u16();
-        assert!(
-            (400..500).contains(&status) || status == 501 || status == 200,
-            "{rel}: {status}"
-        );
+        assert!((400..500).contains(&status) || status == 501 || status == 200, "{rel}: {status}");
         if status != 200 {
-            let body: serde_json::Value =
-                serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+            let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
             assert!(body["error"]["code"].is_string(), "{rel}: {body}");
         }
     }
@@ -212,21 +155,11 @@ async fn odd_requests_get_answers_not_panics() {
         assert_eq!(resp.status(), 400, "{body:?}");
     }
     let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let resp = e
-        .http
-        .post(e.url("accounts"))
-        .bearer_auth(&e.token)
-        .body(nested)
-        .send()
-        .await
-        .unwrap();
+    let resp = e.http.post(e.url("accounts")).bearer_auth(&e.token).body(nested).send().await.unwrap();
     assert_eq!(resp.status(), 400);
     let resp = e
         .http
-        .request(
-            reqwest::Method::from_bytes(b"FOO").unwrap(),
-            e.url("accounts"),
-        )
+        .request(reqwest::Method::from_bytes(b"FOO").unwrap(), e.url("accounts"))
         .bearer_auth(&e.token)
         .send()
         .await

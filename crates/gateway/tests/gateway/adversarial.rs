@@ -9,7 +9,8 @@ use policy::Level;
 async fn tricks_are_refused_audited_and_not_forwarded() {
     let app = spawn_app().await;
     let key = app.agent("Sales Ops Agent", &[("account", Level::Full), ("contact", Level::Read)], false).await;
-    let cases: Vec<(&str, &str, Option<&str>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("GET", "Accounts", None, vec![], "unclassified"),
         ("GET", "ACCOUNTS?$top=1", None, vec![], "unclassified"),
         ("GET", "accounts?$SELECT=name", None, vec![], "syntax"),
@@ -28,8 +29,20 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
         ("GET", "accounts?$apply=aggregate($count as n)", None, vec![], "unclassified"),
         ("GET", "accounts?$filter=primarycontactid/fullname eq 'x'", None, vec![], "unclassified"),
         ("GET", "accounts?savedQuery=00000000-0000-0000-0000-000000000001", None, vec![], "unclassified"),
-        ("GET", "accounts?$top=1", None, vec![("MSCRMCallerID", "00000000-0000-0000-0000-000000000001")], "refused_header"),
-        ("GET", "accounts?$top=1", None, vec![("CallerObjectId", "00000000-0000-0000-0000-000000000001")], "refused_header"),
+        (
+            "GET",
+            "accounts?$top=1",
+            None,
+            vec![("MSCRMCallerID", "00000000-0000-0000-0000-000000000001")],
+            "refused_header",
+        ),
+        (
+            "GET",
+            "accounts?$top=1",
+            None,
+            vec![("CallerObjectId", "00000000-0000-0000-0000-000000000001")],
+            "refused_header",
+        ),
         ("GET", "accounts?$top=1", None, vec![("MSCRM.BypassCustomPluginExecution", "true")], "refused_header"),
         ("GET", "accounts?$top=1", None, vec![("MSCRM.SomethingNew", "1")], "refused_header"),
         ("GET", "accounts?$top=1", None, vec![("X-HTTP-Method", "DELETE")], "refused_header"),
@@ -37,7 +50,13 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
         ("POST", "accounts", Some(r#"{"name":"a","name":"b"}"#), vec![], "syntax"),
         ("POST", "accounts", Some(r#"{"name":"a","nosuchcolumn":1}"#), vec![], "syntax"),
         ("POST", "accounts", Some(r#"{"name":"\ud800"}"#), vec![], "syntax"),
-        ("POST", "accounts", Some(r#"{"name":"a","primarycontactid@odata.bind":"/contacts(00000000-0000-0000-0000-000000000001)"}"#), vec![], "unclassified"),
+        (
+            "POST",
+            "accounts",
+            Some(r#"{"name":"a","primarycontactid@odata.bind":"/contacts(00000000-0000-0000-0000-000000000001)"}"#),
+            vec![],
+            "unclassified",
+        ),
         ("POST", "contacts", Some(r#"{"lastname":"a"}"#), vec![], "table_read_only"),
         ("GET", "leads?$top=1", None, vec![], "table_off"),
         ("PATCH", "EntityDefinitions(LogicalName='account')", Some("{}"), vec![], "metadata_write"),

@@ -80,7 +80,14 @@ impl App {
         self.send_with(key, method, path, body, &[]).await
     }
 
-    pub async fn send_with(&self, key: &str, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn send_with(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let url = if path.starts_with("http") { path.to_owned() } else { self.api(path) };
         let mut req = self
             .http
@@ -104,7 +111,8 @@ impl App {
 
     /// An id of an existing row of a set, read straight from the emulator as a full-use client.
     pub async fn first_id(&self, key: &str, set: &str, id_col: &str) -> String {
-        let v: serde_json::Value = self.send(key, "GET", &format!("{set}?$select={id_col}&$top=1"), None).await.json().await.unwrap();
+        let v: serde_json::Value =
+            self.send(key, "GET", &format!("{set}?$select={id_col}&$top=1"), None).await.json().await.unwrap();
         v["value"][0][id_col].as_str().unwrap().to_owned()
     }
 
@@ -120,7 +128,8 @@ impl App {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let host = self.url.trim_start_matches("http://");
         let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await.unwrap();

@@ -17,12 +17,36 @@ async fn cases(app: &crate::app::App, admin: &str) -> Vec<(&'static str, Case)> 
     let id = app.first_id(admin, "accounts", "accountid").await;
     let fresh = uuid::Uuid::new_v4();
     vec![
-        ("query", Case { method: "GET", path: "accounts?$select=name&$filter=revenue gt 0&$orderby=name&$top=3".into(), body: None, headers: vec![] }),
+        (
+            "query",
+            Case {
+                method: "GET",
+                path: "accounts?$select=name&$filter=revenue gt 0&$orderby=name&$top=3".into(),
+                body: None,
+                headers: vec![],
+            },
+        ),
         ("count", Case { method: "GET", path: "accounts/$count".into(), body: None, headers: vec![] }),
         ("retrieve", Case { method: "GET", path: format!("accounts({id})?$select=name"), body: None, headers: vec![] }),
         ("create", Case { method: "POST", path: "accounts".into(), body: Some(NEW_ACCOUNT), headers: vec![] }),
-        ("update", Case { method: "PATCH", path: format!("accounts({id})"), body: Some(r#"{"telephone1":"555-0100"}"#), headers: vec![("If-Match", "*")] }),
-        ("upsert", Case { method: "PATCH", path: format!("accounts({fresh})"), body: Some(r#"{"name":"Upserted"}"#), headers: vec![] }),
+        (
+            "update",
+            Case {
+                method: "PATCH",
+                path: format!("accounts({id})"),
+                body: Some(r#"{"telephone1":"555-0100"}"#),
+                headers: vec![("If-Match", "*")],
+            },
+        ),
+        (
+            "upsert",
+            Case {
+                method: "PATCH",
+                path: format!("accounts({fresh})"),
+                body: Some(r#"{"name":"Upserted"}"#),
+                headers: vec![],
+            },
+        ),
         ("delete", Case { method: "DELETE", path: format!("accounts({fresh})"), body: None, headers: vec![] }),
     ]
 }
@@ -48,7 +72,9 @@ fn expected_reason(level: Level, op: &str) -> &'static str {
 async fn every_operation_at_every_level() {
     let app = spawn_app().await;
     let admin = app.agent("Admin Agent", &[("account", Level::Full)], true).await;
-    for (level, delete) in [(Level::Off, false), (Level::Read, false), (Level::Read, true), (Level::Full, false), (Level::Full, true)] {
+    for (level, delete) in
+        [(Level::Off, false), (Level::Read, false), (Level::Read, true), (Level::Full, false), (Level::Full, true)]
+    {
         let name = format!("Agent {level} {delete}");
         let key = app.agent(&name, &[("account", level)], delete).await;
         for (op, case) in cases(&app, &admin).await {
@@ -59,7 +85,11 @@ async fn every_operation_at_every_level() {
             let why = reason(&resp);
             let forwarded = app.upstream_requests() - before;
             if allowed(level, delete, op) {
-                assert!(status < 400, "{name} {op}: expected allowed, got {status} {why:?} {}", resp.text().await.unwrap());
+                assert!(
+                    status < 400,
+                    "{name} {op}: expected allowed, got {status} {why:?} {}",
+                    resp.text().await.unwrap()
+                );
                 assert!(forwarded >= 1, "{name} {op}: allowed but not forwarded");
                 let recs = app.records(&rid).await;
                 assert_eq!(recs.len(), 2, "{name} {op}: attempt + outcome");
@@ -109,7 +139,11 @@ async fn empty_policy_denies_every_kind() {
         ("DELETE", format!("accounts({id})"), None),
         ("PUT", format!("accounts({id})/name"), Some(r#"{"value":"x"}"#)),
         ("DELETE", format!("accounts({id})/telephone1"), None),
-        ("POST", format!("accounts({id})/contact_customer_accounts/$ref"), Some(r#"{"@odata.id":"contacts(00000000-0000-0000-0000-000000000001)"}"#)),
+        (
+            "POST",
+            format!("accounts({id})/contact_customer_accounts/$ref"),
+            Some(r#"{"@odata.id":"contacts(00000000-0000-0000-0000-000000000001)"}"#),
+        ),
         ("DELETE", format!("accounts({id})/primarycontactid/$ref"), None),
         ("GET", "RetrieveTotalRecordCount(EntityNames=@p1)?@p1=[\"account\"]".into(), None),
         ("GET", format!("accounts({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"), None),
@@ -141,7 +175,10 @@ async fn links_point_at_the_gateway_and_ids_are_recorded() {
     let id = entity.trim_end_matches(')').rsplit('(').next().unwrap().to_owned();
     let recs = app.records(&request_id(&resp)).await;
     assert_eq!(recs[1].record_ids, vec![id.clone()]);
-    assert_eq!(recs[1].sentence(), format!("Sales Ops Agent created account {} (name, revenue) — allowed.", audit::short_id(&id)));
+    assert_eq!(
+        recs[1].sentence(),
+        format!("Sales Ops Agent created account {} (name, revenue) — allowed.", audit::short_id(&id))
+    );
 
     let resp = app.send_with(&key, "GET", &format!("accounts({id})?$select=name"), None, &[]).await;
     let rid = request_id(&resp);

@@ -29,7 +29,12 @@ async fn sigkill_after_responses_loses_no_acknowledged_record() {
                     .await
                     .unwrap()
             } else {
-                client.get(format!("{base}/accounts?$filter=name eq '{secret}'&$top=5")).bearer_auth(&key).send().await.unwrap()
+                client
+                    .get(format!("{base}/accounts?$filter=name eq '{secret}'&$top=5"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap()
             };
             assert!(resp.status().is_success(), "{}", resp.status());
             request_ids.push(resp.headers()["x-stanchion-request-id"].to_str().unwrap().to_owned());
@@ -105,11 +110,17 @@ async fn demo_prints_keys_and_a_working_call() {
     std::fs::write(&body, r#"{"telephone1":"555-0199"}"#).unwrap();
     let body = body.to_str().unwrap();
     let url = "/api/data/v9.2/contacts(00000000-0000-0000-0000-000000000001)";
-    let (code, out) = cli(dir.path(), &["policy", "explain", "Support Agent", "PATCH", url, "--body", body, "--header", "If-Match: *", "--json"]);
+    let (code, out) = cli(
+        dir.path(),
+        &["policy", "explain", "Support Agent", "PATCH", url, "--body", body, "--header", "If-Match: *", "--json"],
+    );
     assert_eq!(code, 3, "{out}");
     let e: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(e["reason_code"], "table_read_only");
     let (_, tail) = cli(dir.path(), &["audit", "tail", "-n", "5"]);
     assert!(tail.contains("Sales Ops Agent read 3 accounts (name, revenue) — allowed."), "{tail}");
-    assert!(tail.contains("Sales Ops Agent tried to read incidents — denied: it has no access to incidents."), "{tail}");
+    assert!(
+        tail.contains("Sales Ops Agent tried to read incidents — denied: it has no access to incidents."),
+        "{tail}"
+    );
 }

@@ -35,8 +35,13 @@ pub fn start(data_dir: &Path, args: &[&str], json_line: bool) -> Running {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening "), "first line: {line:?}; stderr: {}", std::fs::read_to_string(&stderr_path).unwrap_or_default());
-    let field = |name: &str| line.split_whitespace().find_map(|p| p.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned();
+    assert!(
+        line.starts_with("listening "),
+        "first line: {line:?}; stderr: {}",
+        std::fs::read_to_string(&stderr_path).unwrap_or_default()
+    );
+    let field =
+        |name: &str| line.split_whitespace().find_map(|p| p.strip_prefix(&format!("{name}="))).unwrap_or("").to_owned();
     let json = json_line.then(|| {
         let mut l = String::new();
         out.read_line(&mut l).unwrap();
