@@ -46,6 +46,10 @@ impl Draft {
 
     /// Fills kind and canonical (redacted) path from the parsed request.
     pub fn set_request(&mut self, schema: &Schema, request: &Request) {
+        if let Operation::Unsupported { .. } = request.operation {
+            // Recognised but not understood: recorded as unclassified with its redacted raw path.
+            return;
+        }
         self.base.kind = Kind::parse(request.kind().name());
         if let Some(target) = print_target(schema, request, self.redact) {
             self.base.path = Some(format!("/api/data/{}/{target}", request.version.as_str()));

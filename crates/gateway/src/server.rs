@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{ChainAppender, Store};
 
+/// Internal header carrying a trusted proxy's `X-Forwarded-Proto` (never read from clients).
+const TRUSTED_PROTO: &str = "x-stanchion-trusted-proto";
+
 /// Gateway settings.
 #[derive(Debug, Clone, Default)]
 pub struct GatewayConfig {
@@ -51,11 +54,16 @@ impl Gateway {
         &self.audit
     }
 
-    /// The client-facing base URL (design §6.3).
+    /// The client-facing base URL (design §6.3): `listen.public_url`, else `{proto}://{Host}`
+    /// where `proto` is `https` only when a trusted proxy said so.
     pub(crate) fn public_base(&self, headers: &HeaderMap) -> String {
         if let Some(u) = self.config.public_url.as_deref().filter(|u| !u.is_empty()) {
             return u.trim_end_matches('/').to_owned();
         }
+        let proto = match headers.get(TRUSTED_PROTO).and_then(|v| v.to_str().ok()) {
+            Some("https") => "https",
+            _ => "http",
+        };
         let host = headers
             .get("host")
             .and_then(|h| h.to_str().ok())
@@ -64,15 +72,21 @@ impl Gateway {
                     && h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
             })
             .unwrap_or("localhost");
-        format!("http://{host}")
+        format!("{proto}://{host}")
     }
 
-    fn public_base_from(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
+    /// Headers as the pipeline sees them: `X-Forwarded-Host/-Proto` are honoured only from
+    /// `listen.trusted_proxies`, and a client cannot set the internal marker itself.
+    fn effective_headers(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
         let mut h = headers.clone();
-        if self.config.trusted_proxies.contains(&peer)
-            && let Some(host) = headers.get("x-forwarded-host").cloned()
-        {
-            h.insert("host", host);
+        h.remove(TRUSTED_PROTO);
+        if self.config.trusted_proxies.contains(&peer) {
+            if let Some(host) = headers.get("x-forwarded-host").cloned() {
+                h.insert("host", host);
+            }
+            if let Some(proto) = headers.get("x-forwarded-proto").cloned() {
+                h.insert(TRUSTED_PROTO, proto);
+            }
         }
         h
     }
@@ -96,7 +110,7 @@ async fn handle(
         Ok(b) => b,
         Err(_) => bytes::Bytes::from(vec![0u8; gw.config.limits.max_body + 1]),
     };
-    let headers = gw.public_base_from(&parts.headers, peer.ip());
+    let headers = gw.effective_headers(&parts.headers, peer.ip());
     let inc = Incoming {
         request_id,
         method: parts.method.as_str().to_owned(),

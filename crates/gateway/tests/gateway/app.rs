@@ -16,6 +16,10 @@ pub struct App {
 }
 
 pub async fn spawn_app() -> App {
+    spawn_app_with(GatewayConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: GatewayConfig) -> App {
     gateway::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator::start(EmulatorConfig {
@@ -48,7 +52,7 @@ pub async fn spawn_app() -> App {
         Arc::new(SystemClock),
     );
     let upstream = UpstreamClient::new(http.clone(), emulator.org_url.clone(), tokens);
-    let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, GatewayConfig::default());
+    let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = gateway::router(gw).into_make_service_with_connect_info::<std::net::SocketAddr>();

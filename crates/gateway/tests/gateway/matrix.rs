@@ -200,3 +200,21 @@ async fn revocation_applies_to_the_next_request() {
     assert_eq!(resp.status(), 401);
     assert_eq!(reason(&resp).as_deref(), Some("key_revoked"));
 }
+
+/// `X-Forwarded-Host/-Proto` count only from trusted proxies (design §6.3).
+#[tokio::test]
+async fn forwarded_headers_only_from_trusted_proxies() {
+    let forwarded = [("X-Forwarded-Host", "crm-proxy.example"), ("X-Forwarded-Proto", "https")];
+    let app = crate::app::spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    let resp = app.send_with(&key, "POST", "accounts", Some(NEW_ACCOUNT), &forwarded).await;
+    let entity = resp.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    assert!(entity.starts_with(&app.url), "untrusted forwarding headers were honoured: {entity}");
+
+    let config = gateway::GatewayConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
+    let app = crate::app::spawn_app_with(config).await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    let resp = app.send_with(&key, "POST", "accounts", Some(NEW_ACCOUNT), &forwarded).await;
+    let entity = resp.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    assert!(entity.starts_with("https://crm-proxy.example/api/data/v9.2/accounts("), "{entity}");
+}
