@@ -85,6 +85,18 @@ impl ColumnType {
     }
 }
 
+/// `RequiredLevel` of a column. Dataverse enforces only `SystemRequired` on API writes;
+/// `ApplicationRequired` ("business required") is enforced by forms, not by the Web API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequiredLevel {
+    /// Optional.
+    None,
+    /// Business required: shown as required in apps, not enforced by the Web API.
+    ApplicationRequired,
+    /// Enforced on every create and update.
+    SystemRequired,
+}
+
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -92,8 +104,8 @@ pub struct Column {
     pub logical_name: String,
     /// Its type.
     pub kind: ColumnType,
-    /// Whether a create must set it (`ApplicationRequired`/`SystemRequired`).
-    pub required: bool,
+    /// Requirement level (`AttributeMetadata.RequiredLevel`).
+    pub required: RequiredLevel,
     /// Whether clients may set it on create.
     pub valid_for_create: bool,
     /// Whether clients may set it on update.

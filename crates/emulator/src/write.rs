@@ -174,18 +174,20 @@ fn internal(e: &dyn std::fmt::Display) -> DataverseError {
     DataverseError::new(500, codes::UNEXPECTED, "An unexpected error occurred.")
 }
 
-/// Required columns (lookups excepted: clients cannot bind them yet) must not be null, and on
-/// insert must be present. `statecode`/`statuscode` can never be null.
+/// System-required columns (lookups excepted: clients cannot bind them yet) must not be null,
+/// and on insert must be present; business-required (`ApplicationRequired`) ones are not
+/// enforced by the Web API, so not here either. `statecode`/`statuscode` can never be null.
 fn check_required(table: &Table, cells: &Cells, creating: bool) -> Result<(), DataverseError> {
     for column in &table.columns {
         let never_null = matches!(column.kind, ColumnType::State { .. } | ColumnType::Status { .. });
-        if !(column.required || never_null) || column.is_lookup() {
+        let system = column.required == dataverse::metadata::RequiredLevel::SystemRequired;
+        if !(system || never_null) || column.is_lookup() {
             continue;
         }
         let missing = match get(cells, &column.logical_name) {
             Some(Cell::Null) => true,
             Some(_) => false,
-            None => creating && column.required,
+            None => creating && system,
         };
         if missing {
             return Err(DataverseError::new(

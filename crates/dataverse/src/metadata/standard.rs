@@ -2,14 +2,25 @@
 //! their lookups point at). Option values follow spec §15; they are marked there as remembered
 //! from the Dataverse table reference, so a real org's schema always wins over this one.
 
-use super::{Column, ColumnType, Ownership, Relationship, Schema, Table};
+use super::{Column, ColumnType, Ownership, Relationship, RequiredLevel, Schema, Table};
 
 fn col(name: &str, kind: ColumnType) -> Column {
-    Column { logical_name: name.to_owned(), kind, required: false, valid_for_create: true, valid_for_update: true }
+    Column {
+        logical_name: name.to_owned(),
+        kind,
+        required: RequiredLevel::None,
+        valid_for_create: true,
+        valid_for_update: true,
+    }
 }
 
 fn required(mut c: Column) -> Column {
-    c.required = true;
+    c.required = RequiredLevel::ApplicationRequired;
+    c
+}
+
+fn system_required(mut c: Column) -> Column {
+    c.required = RequiredLevel::SystemRequired;
     c
 }
 
@@ -358,7 +369,7 @@ fn incident() -> Table {
         required(string("title", 200)),
         read_only(string("ticketnumber", 100)),
         memo("description"),
-        required(lookup("customerid", &["account", "contact"])),
+        system_required(lookup("customerid", &["account", "contact"])),
         lookup("primarycontactid", &["contact"]),
         picklist(
             "caseorigincode",
@@ -417,7 +428,7 @@ fn systemuser() -> Table {
         ),
         string("title", 128),
         string("jobtitle", 100),
-        required(lookup("businessunitid", &["businessunit"])),
+        system_required(lookup("businessunitid", &["businessunit"])),
         lookup("parentsystemuserid", &["systemuser"]),
     ];
     table(Def {
@@ -441,7 +452,7 @@ fn team() -> Table {
         picklist("membershiptype", &[(0, "Members and guests"), (1, "Members"), (2, "Owners"), (3, "Guests")]),
         col("azureactivedirectoryobjectid", ColumnType::Uniqueidentifier),
         read_only(yes_no("isdefault")),
-        required(lookup("businessunitid", &["businessunit"])),
+        system_required(lookup("businessunitid", &["businessunit"])),
         lookup("administratorid", &["systemuser"]),
         memo("description"),
     ];
@@ -485,10 +496,10 @@ fn businessunit() -> Table {
 
 fn transactioncurrency() -> Table {
     let c = vec![
-        required(string("currencyname", 100)),
-        required(string("isocurrencycode", 5)),
-        required(string("currencysymbol", 13)),
-        required(col("exchangerate", ColumnType::Decimal)),
+        system_required(string("currencyname", 100)),
+        system_required(string("isocurrencycode", 5)),
+        system_required(string("currencysymbol", 13)),
+        system_required(col("exchangerate", ColumnType::Decimal)),
         col("currencyprecision", ColumnType::Integer),
         state(&[(0, "Active"), (1, "Inactive")]),
         status(&[(1, "Active", 0), (2, "Inactive", 1)]),

@@ -155,14 +155,31 @@ fn literal_token(s: &str) -> Option<Tok> {
     None
 }
 
+/// `YYYY-MM-DD`, a real calendar day (leap years included).
 pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
+    if !(b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_digit())
-        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+        && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_digit()))
+    {
+        return false;
+    }
+    let (y, m, d) = (num(&s[0..4]), num(&s[5..7]), num(&s[8..10]));
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// The value of an all-digit string (checked by the caller).
+fn num(s: &str) -> u32 {
+    s.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
 }
 
 /// `YYYY-MM-DDThh:mm[:ss[.f+]](Z|±hh:mm)`

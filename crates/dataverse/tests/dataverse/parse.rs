@@ -103,6 +103,8 @@ fn malformed_slice_syntax_is_a_syntax_error() {
         "/api/data/v9.2/accounts?$filter=tolower(name) eq 'a'",
         "/api/data/v9.2/accounts?$filter=revenue add 1 eq 2",
         "/api/data/v9.2/accounts(not-a-guid)",
+        "/api/data/v9.2/accounts?$filter=createdon gt 2024-02-30",
+        "/api/data/v9.2/accounts?$filter=createdon gt 2023-02-29T00:00:00Z",
     ] {
         assert!(matches!(parse("GET", url, &[], ""), Err(ParseError::Syntax(_))), "{url}");
     }
