@@ -1,5 +1,9 @@
 //! Protocol core tests: the standard schema, the parser's slice, the printer's round trip.
 
+#[path = "dataverse/fuzz_corpus.rs"]
+mod fuzz_corpus;
+#[path = "dataverse/json.rs"]
+mod json;
 #[path = "dataverse/parse.rs"]
 mod parse;
 #[path = "dataverse/roundtrip.rs"]

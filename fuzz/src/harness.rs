@@ -1,0 +1,45 @@
+//! Fuzz harnesses, shared by the `cargo fuzz` targets and by the corpus replay test that CI
+//! runs on the stable toolchain (`crates/dataverse/tests/fuzz_corpus.rs`).
+
+use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
+
+/// Splits the input into method, path, query, headers and body at `\n` boundaries and runs the
+/// whole request path of the protocol core: parse, classify, print (forwarded and redacted),
+/// and checks that a parsed request prints to something that parses back to the same request.
+pub fn parse_request_harness(schema: &Schema, data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(5, '\n');
+    let method = parts.next().unwrap_or("GET");
+    let target = parts.next().unwrap_or("/");
+    let header_text = parts.next().unwrap_or("");
+    let _ = parts.next();
+    let body = parts.next().unwrap_or("");
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (format!("/api/data/v9.2/{p}"), Some(q.to_owned())),
+        None => (format!("/api/data/v9.2/{target}"), None),
+    };
+    let headers: Vec<(&str, &str)> = header_text.split('\t').filter_map(|h| h.split_once(':')).collect();
+    let raw = RawRequest { method, path: &path, query: query.as_deref(), headers: &headers, body: body.as_bytes() };
+    let Ok(request) = parse_request(schema, &raw, &ParseLimits::default()) else { return };
+    let _ = dataverse::classify(schema, &request);
+    let _ = dataverse::print::print_target(schema, &request, dataverse::print::Redact::Literals);
+    let _ = dataverse::print::redact_raw(&path, query.as_deref());
+    let Some(printed) = dataverse::print::print_request(schema, &request) else { return };
+    let (p2, q2) = match printed.target.split_once('?') {
+        Some((p, q)) => (format!("/api/data/{}/{p}", request.version.as_str()), Some(q.to_owned())),
+        None => (format!("/api/data/{}/{}", request.version.as_str(), printed.target), None),
+    };
+    let h2: Vec<(&str, &str)> = printed.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let b2 = printed.body.unwrap_or_default();
+    let again = RawRequest { method: request.method.as_str(), path: &p2, query: q2.as_deref(), headers: &h2, body: b2.as_bytes() };
+    let reparsed = parse_request(schema, &again, &ParseLimits::default());
+    assert_eq!(reparsed.as_ref().ok(), Some(&request), "printed form does not parse back: {p2} {q2:?}");
+}
+
+/// Parses JSON and checks the exact round trip of what parsed.
+pub fn json_harness(data: &[u8]) {
+    if let Ok(v) = dataverse::json::parse(data) {
+        let text = v.to_json();
+        assert_eq!(dataverse::json::parse(text.as_bytes()).ok(), Some(v));
+    }
+}
