@@ -31,7 +31,13 @@ pub fn parse_request_harness(schema: &Schema, data: &[u8]) {
     };
     let h2: Vec<(&str, &str)> = printed.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let b2 = printed.body.unwrap_or_default();
-    let again = RawRequest { method: request.method.as_str(), path: &p2, query: q2.as_deref(), headers: &h2, body: b2.as_bytes() };
+    let again = RawRequest {
+        method: request.method.as_str(),
+        path: &p2,
+        query: q2.as_deref(),
+        headers: &h2,
+        body: b2.as_bytes(),
+    };
     let reparsed = parse_request(schema, &again, &ParseLimits::default());
     assert_eq!(reparsed.as_ref().ok(), Some(&request), "printed form does not parse back: {p2} {q2:?}");
 }

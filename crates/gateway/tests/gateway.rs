@@ -7,3 +7,5 @@ mod adversarial;
 mod app;
 #[path = "gateway/matrix.rs"]
 mod matrix;
+#[path = "gateway/token.rs"]
+mod token;

@@ -218,3 +218,19 @@ async fn forwarded_headers_only_from_trusted_proxies() {
     let entity = resp.headers()["odata-entityid"].to_str().unwrap().to_owned();
     assert!(entity.starts_with("https://crm-proxy.example/api/data/v9.2/accounts("), "{entity}");
 }
+
+/// If the audit log cannot commit, nothing is forwarded and the agent gets 503 (invariant 5).
+#[tokio::test]
+async fn no_audit_no_forwarding() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    assert_eq!(app.send(&key, "GET", "accounts?$top=1", None).await.status(), 200);
+    app.store.close().await;
+    let before = app.upstream_requests();
+    let resp = app.send(&key, "POST", "accounts", Some(NEW_ACCOUNT)).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(reason(&resp).as_deref(), Some("audit_unavailable"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("audit log unavailable"), "{body}");
+    assert_eq!(app.upstream_requests(), before);
+}
