@@ -47,27 +47,8 @@ pub enum Transport {
     Mcp,
 }
 
-/// A Dataverse privilege a request needs on a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Privilege {
-    /// `read`
-    Read,
-    /// `create`
-    Create,
-    /// `write`
-    Write,
-    /// `delete`
-    Delete,
-    /// `append`
-    Append,
-    /// `append_to`
-    AppendTo,
-    /// `assign`
-    Assign,
-    /// `share`
-    Share,
-}
+/// A Dataverse privilege a request needs on a table (the protocol core's own type).
+pub use dataverse::Privilege;
 
 /// What Stanchion decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

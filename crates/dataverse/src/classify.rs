@@ -7,8 +7,9 @@ use crate::query::Query;
 use crate::request::{Operation, Request, RequestKind};
 use uuid::Uuid;
 
-/// Dataverse table privileges (spec §13.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Dataverse table privileges (spec §13.2); snake_case in audit records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Privilege {
     /// prvRead
     Read,

@@ -5,7 +5,7 @@ use crate::pipeline::Incoming;
 use audit::{Actor, AuditRecord, Decision, Kind, RecordType, TableAccess, Timestamp, Transport};
 use dataverse::json::Value;
 use dataverse::print::{Redact, print_target, redact_raw};
-use dataverse::{Operation, Privilege, Request, Schema, Touches};
+use dataverse::{Operation, Request, Schema, Touches};
 use uuid::Uuid;
 
 /// A record under construction.
@@ -63,7 +63,7 @@ impl Draft {
             .iter()
             .map(|a| {
                 let set = schema.table(&a.table).map_or_else(|| a.table.clone(), |tb| tb.set_name.clone());
-                TableAccess::new(a.table.clone(), set, privilege(a.privilege))
+                TableAccess::new(a.table.clone(), set, a.privilege)
             })
             .collect();
         let root = t.tables.first().map(|a| a.table.clone());
@@ -115,19 +115,6 @@ impl Draft {
         let mut r = self.finish(crate::pipeline::ATTEMPT);
         r.decision = Some(Decision::Allowed);
         r
-    }
-}
-
-fn privilege(p: Privilege) -> audit::Privilege {
-    match p {
-        Privilege::Read => audit::Privilege::Read,
-        Privilege::Create => audit::Privilege::Create,
-        Privilege::Write => audit::Privilege::Write,
-        Privilege::Delete => audit::Privilege::Delete,
-        Privilege::Append => audit::Privilege::Append,
-        Privilege::AppendTo => audit::Privilege::AppendTo,
-        Privilege::Assign => audit::Privilege::Assign,
-        Privilege::Share => audit::Privilege::Share,
     }
 }
 
