@@ -300,8 +300,17 @@ impl Store {
         }))
     }
 
-    /// Records that a key was used (best effort; not part of the audit chain).
+    /// Records that a key was used (best effort; not part of the audit chain): at most once a
+    /// minute per key and process, so last use is accurate to a minute.
     pub async fn touch_key(&self, key_id: &str) -> Result<(), StoreError> {
+        {
+            let mut touches = self.key_touches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if touches.get(key_id).is_some_and(|t| now.duration_since(*t) < std::time::Duration::from_secs(60)) {
+                return Ok(());
+            }
+            touches.insert(key_id.to_owned(), now);
+        }
         sqlx::query("UPDATE agent_keys SET last_used_at = ? WHERE key_id = ?")
             .bind(now().to_string())
             .bind(key_id)

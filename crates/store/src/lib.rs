@@ -77,6 +77,9 @@ pub struct Store {
     pool: SqlitePool,
     secrets: Secrets,
     checkpoints: CheckpointFile,
+    /// When each key's `last_used_at` was last written by this process (written at most once a
+    /// minute per key, so a busy agent does not turn every request into a write).
+    key_touches: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,6 +107,7 @@ impl Store {
             pool,
             secrets: config.secrets.clone(),
             checkpoints: CheckpointFile::new(config.checkpoint_file.clone()),
+            key_touches: Default::default(),
         })
     }
 
