@@ -4,7 +4,7 @@
 
 use crate::metadata::Schema;
 use crate::query::Query;
-use crate::request::{Operation, Request, RequestKind};
+use crate::request::{Operation, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
 /// Dataverse table privileges (spec §13.2); snake_case in audit records.
@@ -109,9 +109,9 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         Operation::ServiceDocument => t.filtered_listing = true,
         Operation::WhoAmI => t.open_to_all = true,
         Operation::Query(q) | Operation::Count(q) => read_query(&mut t, q),
-        Operation::Retrieve { table, id, select } => {
-            t.add(table, crate::classify::Privilege::Read);
-            t.record_ids.push(*id);
+        Operation::Retrieve { table, key, select } => {
+            t.add(table, Privilege::Read);
+            t.add_key(table, key);
             t.add_columns(table, select);
         }
         Operation::Create { table, record, select } => {
@@ -125,18 +125,18 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             t.add_columns(table, record.keys());
             representation(&mut t, request, table, select);
         }
-        Operation::Update { table, id, record, select, upsert } => {
+        Operation::Update { table, key, record, select, upsert } => {
             if *upsert {
                 t.add(table, Privilege::Create);
             }
             t.add(table, Privilege::Write);
-            t.record_ids.push(*id);
+            t.add_key(table, key);
             t.add_columns(table, record.keys());
             representation(&mut t, request, table, select);
         }
-        Operation::Delete { table, id } => {
+        Operation::Delete { table, key } => {
             t.add(table, Privilege::Delete);
-            t.record_ids.push(*id);
+            t.add_key(table, key);
         }
     }
     if t.tables.is_empty() && !t.open_to_all && !t.filtered_listing {
@@ -167,6 +167,14 @@ fn representation(t: &mut Touches, request: &Request, table: &str, select: &[Str
 }
 
 impl Touches {
+    /// A row key: its id is a record id; alternate-key columns are columns the request names.
+    fn add_key(&mut self, table: &str, key: &RowKey) {
+        match key {
+            RowKey::Id(id) => self.record_ids.push(*id),
+            RowKey::Alternate(parts) => self.add_columns(table, parts.iter().map(|(c, _)| c)),
+        }
+    }
+
     fn add(&mut self, table: &str, privilege: Privilege) {
         if !self.tables.iter().any(|a| a.table == table && a.privilege == privilege) {
             self.tables.push(TableAccess { table: table.to_owned(), privilege });

@@ -143,6 +143,15 @@ pub struct Relationship {
     pub referencing_nav: String,
 }
 
+/// An alternate key (`EntityKeyMetadata`): columns whose values identify a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlternateKey {
+    /// Schema name of the key.
+    pub schema_name: String,
+    /// Key columns (logical names), in key order.
+    pub columns: Vec<String>,
+}
+
 /// A table (entity) definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -166,6 +175,8 @@ pub struct Table {
     pub ownership: Ownership,
     /// Columns, primary id first.
     pub columns: Vec<Column>,
+    /// Alternate keys.
+    pub keys: Vec<AlternateKey>,
 }
 
 impl Table {

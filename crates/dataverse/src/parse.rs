@@ -7,12 +7,13 @@
 mod body;
 mod filter;
 mod headers;
+mod keys;
 mod options;
 mod url;
 
 use crate::error::{DataverseError, codes};
 use crate::metadata::{Schema, Table};
-use crate::request::{ApiVersion, Method, Operation, Request, RequestKind};
+use crate::request::{ApiVersion, Method, Operation, Request, RequestKind, RowKey};
 use options::Options;
 use uuid::Uuid;
 
@@ -257,9 +258,9 @@ impl Route<'_> {
                 _ => Err(ParseError::NotFound(format!("Resource not found for the segment '{}'.", rest[0])).into()),
             };
         };
-        let id = self.row_key(table, key)?;
+        let key = self.row_key(table, key)?;
         match rest {
-            [] => self.row(table, id),
+            [] => self.row(table, key),
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
                 Method::Post | Method::Put => {
@@ -316,23 +317,17 @@ impl Route<'_> {
         }
     }
 
-    /// A row key: a GUID, or an alternate key (not supported yet).
-    fn row_key(&self, table: &Table, key: &str) -> Result<Uuid, Routed> {
+    /// A row key: a GUID, or an alternate key defined on the table.
+    fn row_key(&self, table: &Table, key: &str) -> Result<RowKey, Routed> {
         if key.len() == 36
             && let Ok(id) = Uuid::try_parse(key)
         {
-            return Ok(id);
+            return Ok(RowKey::Id(id));
         }
-        if key.contains('=') {
-            let kind = match self.method {
-                Method::Get => RequestKind::Retrieve,
-                Method::Patch => RequestKind::Upsert,
-                Method::Delete => RequestKind::Delete,
-                _ => RequestKind::Retrieve,
-            };
-            return self.unsupported(kind, "addressing rows by alternate key is not supported yet");
+        if !key.contains('=') {
+            return Err(ParseError::Syntax(format!("The key '{key}' of {} is not a GUID", table.set_name)).into());
         }
-        Err(ParseError::Syntax(format!("The key '{key}' of {} is not a GUID", table.set_name)).into())
+        keys::alternate_key(table, key).map_err(Routed::Error)
     }
 
     fn collection(&self, table: &Table) -> Result<Operation, Routed> {
@@ -345,13 +340,14 @@ impl Route<'_> {
                     return self.unsupported(RequestKind::ChangeTracking, "change tracking is not supported yet");
                 }
                 self.refuse_unsupported_options(RequestKind::Query)?;
-                self.unsupported_prefer(RequestKind::Query, &[])?;
-                self.options.only(&["$select", "$filter", "$orderby", "$top", "$count"], "a collection query")?;
+                self.check_prefer(&["maxpagesize"])?;
+                self.options
+                    .only(&["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"], "a collection query")?;
                 Ok(Operation::Query(self.options.query(table)?))
             }
             Method::Post => {
                 self.refuse_unsupported_options(RequestKind::Create)?;
-                self.unsupported_prefer(RequestKind::Create, &["return"])?;
+                self.check_prefer(&["return"])?;
                 self.options.only(&["$select"], "a create")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Create)?;
                 let select = self.options.select(table)?;
@@ -363,29 +359,29 @@ impl Route<'_> {
 
     fn count(&self, table: &Table) -> Result<Operation, Routed> {
         self.refuse_unsupported_options(RequestKind::Count)?;
-        self.unsupported_prefer(RequestKind::Count, &[])?;
+        self.check_prefer(&[])?;
         self.options.only(&["$filter"], "$count")?;
         Ok(Operation::Count(self.options.query(table)?))
     }
 
-    fn row(&self, table: &Table, id: Uuid) -> Result<Operation, Routed> {
+    fn row(&self, table: &Table, key: RowKey) -> Result<Operation, Routed> {
         let t = table.logical_name.clone();
         match self.method {
             Method::Get => {
                 self.refuse_unsupported_options(RequestKind::Retrieve)?;
-                self.unsupported_prefer(RequestKind::Retrieve, &[])?;
+                self.check_prefer(&[])?;
                 self.options.only(&["$select"], "a single row")?;
-                Ok(Operation::Retrieve { table: t, id, select: self.options.select(table)? })
+                Ok(Operation::Retrieve { table: t, key, select: self.options.select(table)? })
             }
             Method::Patch => {
                 let upsert = self.headers.if_match.is_none();
                 let kind = if upsert { RequestKind::Upsert } else { RequestKind::Update };
                 self.refuse_unsupported_options(kind)?;
-                self.unsupported_prefer(kind, &["return"])?;
+                self.check_prefer(&["return"])?;
                 self.options.only(&["$select"], "an update")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Update)?;
                 if let Some(v) = record.get(&table.primary_id)
-                    && v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != Some(id)
+                    && (key.id().is_none() || v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != key.id())
                 {
                     return Err(ParseError::Payload {
                         code: codes::INVALID_ARGUMENT,
@@ -393,13 +389,13 @@ impl Route<'_> {
                     }
                     .into());
                 }
-                Ok(Operation::Update { table: t, id, record, select: self.options.select(table)?, upsert })
+                Ok(Operation::Update { table: t, key, record, select: self.options.select(table)?, upsert })
             }
             Method::Delete => {
                 self.refuse_unsupported_options(RequestKind::Delete)?;
-                self.unsupported_prefer(RequestKind::Delete, &[])?;
+                self.check_prefer(&[])?;
                 self.options.only(&[], "a delete")?;
-                Ok(Operation::Delete { table: t, id })
+                Ok(Operation::Delete { table: t, key })
             }
             _ => self.not_allowed(&format!("a row of {}", table.set_name)),
         }
@@ -412,15 +408,15 @@ impl Route<'_> {
         }
     }
 
-    /// Preferences outside the slice: `odata.maxpagesize` and `odata.include-annotations` (not
-    /// supported yet), `odata.continue-on-error` outside `$batch`, `return` where it means nothing.
-    fn unsupported_prefer(&self, kind: RequestKind, allowed: &[&str]) -> Result<(), Routed> {
+    /// Preferences where they mean nothing are syntax errors: `odata.maxpagesize` outside
+    /// collection queries, `odata.continue-on-error` outside `$batch`, `return` outside writes.
+    fn check_prefer(&self, allowed: &[&str]) -> Result<(), Routed> {
         let p = &self.headers.prefer;
-        if p.max_page_size.is_some() {
-            return self.unsupported(kind, "paging with odata.maxpagesize is not supported yet");
-        }
-        if p.include_annotations.is_some() {
-            return self.unsupported(kind, "odata.include-annotations is not supported yet");
+        if p.max_page_size.is_some() && !allowed.contains(&"maxpagesize") {
+            return Err(ParseError::Syntax(
+                "The preference odata.maxpagesize applies only to collection queries".into(),
+            )
+            .into());
         }
         if p.continue_on_error {
             return Err(

@@ -7,7 +7,7 @@
 
 use crate::metadata::{Schema, Table};
 use crate::query::{Filter, Literal, Operand, Query};
-use crate::request::{EtagCondition, Operation, Prefer, Request};
+use crate::request::{EtagCondition, Operation, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
 
@@ -41,6 +41,9 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
+/// Characters percent-encoded in a key value inside a path segment.
+const PATH_VALUE: &AsciiSet = &QUERY_VALUE.add(b'/').add(b'?').add(b'(').add(b')');
+
 /// A request as it is sent upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printed {
@@ -70,28 +73,28 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
     let table = request.table().and_then(|t| schema.table(t));
     let mut out = String::new();
     let mut query: Vec<(&str, String)> = Vec::new();
+    let mut raw_tail: Option<(&str, String)> = None;
     match (&request.operation, table) {
         (Operation::ServiceDocument, _) => {}
         (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
         (Operation::Query(q), Some(t)) => {
             out.push_str(&t.set_name);
             query = query_options(t, q, redact);
+            raw_tail = skiptoken(q, redact).map(|v| ("$skiptoken", v));
         }
         (Operation::Count(q), Some(t)) => {
             let _ = write!(out, "{}/$count", t.set_name);
             query = query_options(t, q, redact);
         }
-        (Operation::Retrieve { id, select, .. } | Operation::Update { id, select, .. }, Some(t)) => {
-            let _ = write!(out, "{}({id})", t.set_name);
+        (Operation::Retrieve { key, select, .. } | Operation::Update { key, select, .. }, Some(t)) => {
+            print_row(&mut out, t, key, redact);
             push_select(&mut query, t, select);
         }
         (Operation::Create { select, .. }, Some(t)) => {
             out.push_str(&t.set_name);
             push_select(&mut query, t, select);
         }
-        (Operation::Delete { id, .. }, Some(t)) => {
-            let _ = write!(out, "{}({id})", t.set_name);
-        }
+        (Operation::Delete { key, .. }, Some(t)) => print_row(&mut out, t, key, redact),
         _ => return None,
     }
     for (i, (name, value)) in query.iter().enumerate() {
@@ -100,7 +103,37 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         out.push('=');
         out.extend(utf8_percent_encode(value, QUERY_VALUE));
     }
+    if let Some((name, value)) = raw_tail {
+        out.push(if query.is_empty() { '?' } else { '&' });
+        out.push_str(name);
+        out.push('=');
+        out.push_str(&value);
+    }
     Some(out)
+}
+
+/// `set(id)` or `set(col='v',…)`; key values are literals (redacted like any other).
+fn print_row(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
+    out.push_str(&table.set_name);
+    out.push('(');
+    match key {
+        RowKey::Id(id) => {
+            let _ = write!(out, "{id}");
+        }
+        RowKey::Alternate(parts) => {
+            for (i, (column, value)) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&odata_name(table, column));
+                out.push('=');
+                let mut v = String::new();
+                print_literal(&mut v, value, redact);
+                out.extend(utf8_percent_encode(&v, PATH_VALUE));
+            }
+        }
+    }
+    out.push(')');
 }
 
 fn push_select(query: &mut Vec<(&str, String)>, table: &Table, select: &[String]) {
@@ -136,6 +169,11 @@ fn query_options(table: &Table, q: &Query, redact: Redact) -> Vec<(&'static str,
         out.push(("$count", "true".into()));
     }
     out
+}
+
+/// `$skiptoken` goes last and unencoded: it is forwarded as the exact bytes received.
+fn skiptoken(q: &Query, redact: Redact) -> Option<String> {
+    q.skiptoken.as_ref().map(|t| if redact == Redact::Literals { "?".to_owned() } else { t.clone() })
 }
 
 fn odata_name(table: &Table, logical: &str) -> String {

@@ -20,6 +20,9 @@ pub struct Query {
     pub top: Option<u32>,
     /// `$count=true`: include the number of matching rows.
     pub count: bool,
+    /// `$skiptoken` from an `@odata.nextLink`, exactly as received (opaque: only the server
+    /// that issued it interprets it; the page size comes from `Prefer: odata.maxpagesize`).
+    pub skiptoken: Option<String>,
 }
 
 /// One sort key.

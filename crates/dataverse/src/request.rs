@@ -2,8 +2,29 @@
 //! emulator executes. It holds no raw text from the client except opaque tokens (none yet).
 
 use crate::json::Object;
-use crate::query::Query;
+use crate::query::{Literal, Query};
 use uuid::Uuid;
+
+/// How the URL addresses one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowKey {
+    /// By primary key: `accounts(00000000-…)`.
+    Id(Uuid),
+    /// By an alternate key: `accounts(accountnumber='A-1')`, composite
+    /// `contacts(firstname='Joe',emailaddress1='joe@example.com')`. Column logical names and
+    /// values, in the key's defined column order.
+    Alternate(Vec<(String, Literal)>),
+}
+
+impl RowKey {
+    /// The primary key, when the URL gives it.
+    pub fn id(&self) -> Option<Uuid> {
+        match self {
+            RowKey::Id(id) => Some(*id),
+            RowKey::Alternate(_) => None,
+        }
+    }
+}
 
 /// HTTP methods the Web API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,8 +242,8 @@ pub enum Operation {
     Retrieve {
         /// Table logical name.
         table: String,
-        /// Primary key.
-        id: Uuid,
+        /// Row key.
+        key: RowKey,
         /// Columns (logical names); empty = all.
         select: Vec<String>,
     },
@@ -239,8 +260,8 @@ pub enum Operation {
     Update {
         /// Table logical name.
         table: String,
-        /// Primary key.
-        id: Uuid,
+        /// Row key.
+        key: RowKey,
         /// Column values to change.
         record: Object,
         /// Columns returned with `return=representation`.
@@ -252,8 +273,8 @@ pub enum Operation {
     Delete {
         /// Table logical name.
         table: String,
-        /// Primary key.
-        id: Uuid,
+        /// Row key.
+        key: RowKey,
     },
     /// A request Stanchion recognises but does not support yet; never executed or forwarded.
     Unsupported {

@@ -76,6 +76,13 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
     };
     rec.set_request(&gw.schema, &request);
+    if request.headers.prefer.include_annotations.is_some() {
+        // Annotations carry values of other rows (lookup display names); they are forwarded
+        // only once the filter phase can drop what the agent may not see.
+        let msg =
+            "Stanchion does not understand this request: odata.include-annotations is not supported yet".to_owned();
+        return refuse(gw, &inc, rec.unclassified(), Refusal::new("unclassified", msg)).await;
+    }
     // Phases: classify, authorize.
     let classification = classify(&gw.schema, &request);
     if let Classification::Classified(t) = &classification {

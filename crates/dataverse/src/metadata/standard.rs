@@ -2,7 +2,7 @@
 //! their lookups point at). Option values follow spec §15; they are marked there as remembered
 //! from the Dataverse table reference, so a real org's schema always wins over this one.
 
-use super::{Column, ColumnType, Ownership, Relationship, RequiredLevel, Schema, Table};
+use super::{AlternateKey, Column, ColumnType, Ownership, Relationship, RequiredLevel, Schema, Table};
 
 fn col(name: &str, kind: ColumnType) -> Column {
     Column {
@@ -178,7 +178,16 @@ fn table(d: Def) -> Table {
         object_type_code: d.otc,
         ownership: d.ownership,
         columns,
+        keys: Vec::new(),
     }
+}
+
+fn with_key(mut t: Table, schema_name: &str, columns: &[&str]) -> Table {
+    t.keys.push(AlternateKey {
+        schema_name: schema_name.into(),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+    });
+    t
 }
 
 fn account() -> Table {
@@ -585,9 +594,11 @@ fn relationships(tables: &[Table]) -> Vec<Relationship> {
 }
 
 pub(super) fn schema() -> Schema {
+    // Real orgs define no alternate keys by default; the sample schema ships the two most
+    // commonly added ones so clients' alternate-key calls can be exercised (issue: queries).
     let tables = vec![
-        account(),
-        contact(),
+        with_key(account(), "accountnumber_key", &["accountnumber"]),
+        with_key(contact(), "emailaddress1_key", &["emailaddress1"]),
         lead(),
         opportunity(),
         incident(),

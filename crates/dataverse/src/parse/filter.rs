@@ -136,6 +136,33 @@ fn scan(b: &[u8], mut i: usize, ok: impl Fn(u8) -> bool) -> usize {
     i
 }
 
+/// A literal as it appears in a key or an alias value: `'text'` (with `''`), a GUID, a date,
+/// a date-time, a number, `true`, `false` or `null`.
+pub(crate) fn parse_literal(text: &str) -> Option<Literal> {
+    if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+        if text.len() < 2 || inner.replace("''", "").contains('\'') {
+            return None;
+        }
+        return Some(Literal::String(inner.replace("''", "'")));
+    }
+    match text {
+        "null" => return Some(Literal::Null),
+        "true" => return Some(Literal::Boolean(true)),
+        "false" => return Some(Literal::Boolean(false)),
+        _ => {}
+    }
+    Some(match literal_token(text)? {
+        Tok::Guid(g) => Literal::Guid(g),
+        Tok::Date(d) => Literal::Date(d),
+        Tok::DateTime(d) => Literal::DateTime(d),
+        Tok::Number(n) => match n.parse::<i64>() {
+            Ok(v) if !n.contains(['.', 'e', 'E']) => Literal::Integer(v),
+            _ => Literal::Decimal(n),
+        },
+        _ => return None,
+    })
+}
+
 /// Recognises GUID, date, date-time and number literals.
 fn literal_token(s: &str) -> Option<Tok> {
     if s.len() == 36
@@ -490,7 +517,7 @@ fn family(kind: Option<&ColumnType>) -> Option<Family> {
     })
 }
 
-fn literal_fits(kind: &ColumnType, lit: &Literal) -> bool {
+pub(crate) fn literal_fits(kind: &ColumnType, lit: &Literal) -> bool {
     match (kind, lit) {
         (_, Literal::Null) => true,
         (ColumnType::String { .. } | ColumnType::Memo { .. }, Literal::String(_)) => true,

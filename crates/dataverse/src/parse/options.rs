@@ -7,7 +7,7 @@ use crate::metadata::Table;
 use crate::query::{OrderBy, Query};
 
 /// Options Stanchion parses today.
-const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count"];
+const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
@@ -18,7 +18,6 @@ const RECOGNISED: &[(&str, &str)] = &[
     ("$format", "$format is not supported yet (Dataverse does not support it either)"),
     ("$compute", "$compute is not supported yet (Dataverse does not support it either)"),
     ("$levels", "$levels is not supported yet (Dataverse does not support it either)"),
-    ("$skiptoken", "paging with $skiptoken is not supported yet"),
     ("$deltatoken", "change tracking is not supported yet"),
     ("$id", "$id is not supported yet"),
     ("$schemaversion", "$schemaversion is not supported yet"),
@@ -31,14 +30,14 @@ const RECOGNISED: &[(&str, &str)] = &[
 /// The decoded query options of one request.
 #[derive(Debug, Default)]
 pub(crate) struct Options {
-    pairs: Vec<(String, String)>,
+    pairs: Vec<url::Pair>,
 }
 
 impl Options {
     pub(crate) fn parse(raw: &str) -> Result<Self, ParseError> {
         let pairs = url::query_pairs(raw)?;
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            if pairs[..i].iter().any(|(n, _)| n == name) {
+        for (i, url::Pair { name, .. }) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|p| p.name == *name) {
                 return Err(ParseError::Syntax(format!("Query option '{name}' was specified more than once")));
             }
             let known =
@@ -59,12 +58,27 @@ impl Options {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+    }
+
+    /// `$skiptoken` exactly as received: an opaque token of the server that issued it.
+    fn skiptoken(&self) -> Result<Option<String>, ParseError> {
+        match self.pairs.iter().find(|p| p.name == "$skiptoken") {
+            None => Ok(None),
+            Some(p)
+                if p.raw_value.is_empty()
+                    || p.raw_value.len() > 8192
+                    || p.raw_value.bytes().any(|b| !b.is_ascii_graphic()) =>
+            {
+                Err(ParseError::Syntax("$skiptoken must be the value of an @odata.nextLink".into()))
+            }
+            Some(p) => Ok(Some(p.raw_value.clone())),
+        }
     }
 
     /// The reason of the first recognised-but-unsupported option, if any.
     pub(crate) fn first_unsupported(&self) -> Option<String> {
-        self.pairs.iter().find_map(|(name, _)| {
+        self.pairs.iter().find_map(|url::Pair { name, .. }| {
             if is_alias(name) {
                 return Some("parameter aliases are not supported yet".to_owned());
             }
@@ -77,8 +91,8 @@ impl Options {
         if let Some(reason) = self.first_unsupported() {
             return Err(Routed::Error(ParseError::Syntax(format!("{reason}; {what} takes no such option"))));
         }
-        match self.pairs.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
-            Some((n, _)) => {
+        match self.pairs.iter().find(|p| !allowed.contains(&p.name.as_str())) {
+            Some(url::Pair { name: n, .. }) => {
                 Err(Routed::Error(ParseError::Syntax(format!("The query option {n} is not allowed on {what}"))))
             }
             None => Ok(()),
@@ -157,7 +171,16 @@ impl Options {
                 return Err(Routed::Error(ParseError::Syntax(format!("$count must be true or false, not '{v}'"))));
             }
         };
-        Ok(Query { table: table.logical_name.clone(), select: self.select(table)?, filter, orderby, top, count })
+        let skiptoken = self.skiptoken()?;
+        Ok(Query {
+            table: table.logical_name.clone(),
+            select: self.select(table)?,
+            filter,
+            orderby,
+            top,
+            count,
+            skiptoken,
+        })
     }
 }
 

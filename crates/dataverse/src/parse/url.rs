@@ -65,16 +65,25 @@ pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<String>, ParseError> {
     Ok(out)
 }
 
-/// Splits a raw query string into decoded `(name, value)` pairs in order. Empty pieces (`&&`)
-/// are skipped; a piece without `=` has an empty value.
-pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<(String, String)>, ParseError> {
+/// One query option: decoded name and value, and the value exactly as received (opaque tokens
+/// such as `$skiptoken` are forwarded byte for byte).
+#[derive(Debug)]
+pub(crate) struct Pair {
+    pub name: String,
+    pub value: String,
+    pub raw_value: String,
+}
+
+/// Splits a raw query string into decoded pairs in order. Empty pieces (`&&`) are skipped; a
+/// piece without `=` has an empty value.
+pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<Pair>, ParseError> {
     let mut out = Vec::new();
     for piece in raw_query.split('&') {
         if piece.is_empty() {
             continue;
         }
         let (n, v) = piece.split_once('=').unwrap_or((piece, ""));
-        out.push((decode(n, true)?, decode(v, true)?));
+        out.push(Pair { name: decode(n, true)?, value: decode(v, true)?, raw_value: v.to_owned() });
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 use dataverse::metadata::ColumnType;
 use dataverse::print::{Redact, print_request, print_target};
 use dataverse::query::{CompareOp, Filter, Literal, Operand, OrderBy, Query, TextFunction};
-use dataverse::request::{ApiVersion, Headers, Method, Operation, Request};
+use dataverse::request::{ApiVersion, Headers, Method, Operation, Request, RowKey};
 use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use proptest::prelude::*;
 
@@ -77,14 +77,16 @@ fn query() -> impl Strategy<Value = Query> {
         prop::collection::vec((prop::sample::select(all), any::<bool>()), 0..3),
         prop::option::of(0u32..5000),
         any::<bool>(),
+        prop::option::of("([A-Za-z0-9=._-]|%3C|%22|%20){1,20}"),
     )
-        .prop_map(|(select, filter, order, top, count)| Query {
+        .prop_map(|(select, filter, order, top, count, skiptoken)| Query {
             table: "account".into(),
             select,
             filter,
             orderby: order.into_iter().map(|(column, descending)| OrderBy { column, descending }).collect(),
             top,
             count,
+            skiptoken,
         })
 }
 
@@ -93,8 +95,12 @@ fn request() -> impl Strategy<Value = Request> {
     let op = prop_oneof![
         query().prop_map(Operation::Query),
         (id.clone(), prop::collection::vec(prop::sample::select(columns(|_| true)), 0..3))
-            .prop_map(|(id, select)| Operation::Retrieve { table: "account".into(), id, select }),
-        id.clone().prop_map(|id| Operation::Delete { table: "account".into(), id }),
+            .prop_map(|(id, select)| Operation::Retrieve { table: "account".into(), key: RowKey::Id(id), select }),
+        id.clone().prop_map(|id| Operation::Delete { table: "account".into(), key: RowKey::Id(id) }),
+        "[a-zA-Z0-9 '()&=?%-]{1,20}".prop_map(|v| Operation::Delete {
+            table: "account".into(),
+            key: RowKey::Alternate(vec![("accountnumber".into(), Literal::String(v))]),
+        }),
         ("[a-zA-Z ]{1,20}", 0i32..100_000).prop_map(|(name, n)| {
             let body = format!(r#"{{"name":{},"numberofemployees":{n}}}"#, dataverse::json::Value::String(name));
             let Ok(dataverse::json::Value::Object(record)) = dataverse::json::parse(body.as_bytes()) else {

@@ -89,6 +89,14 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             // Spec §3 response envelope; `@odata.count` before `value` (§3.7); no paging: at
             // most 5000 rows and no `@odata.nextLink`.
             let t = table(app, &q.table)?;
+            if q.skiptoken.is_some() || req.headers.prefer.max_page_size.is_some() {
+                // Paging lands with the paging slice; until then refuse rather than ignore it.
+                return Err(emulator_error(DataverseError::new(
+                    501,
+                    codes::ODATA_PARSE,
+                    "paging is not supported yet",
+                )));
+            }
             let mut conn = app.store.read().await.map_err(db_error)?;
             let (rows, count) = read::query(&mut conn, t, q).await?;
             let context = match context_columns(t, &q.select) {
@@ -111,21 +119,28 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             let n = read::count(&mut conn, t, q.filter.as_ref()).await?;
             Ok(build(StatusCode::OK, Some("text/plain"), n.to_string()))
         }
-        Operation::Retrieve { table: name, id, select } => {
-            retrieve(app, req, &base, table(app, name)?, *id, select).await
+        Operation::Retrieve { table: name, key, select } => {
+            retrieve(app, req, &base, table(app, name)?, by_id(key)?, select).await
         }
         Operation::Create { table: name, record, select } => {
             create(app, req, &base, caller, table(app, name)?, record, select).await
         }
-        Operation::Update { table: name, id, record, select, upsert } => {
+        Operation::Update { table: name, key, record, select, upsert } => {
             let t = table(app, name)?;
-            update(app, req, &base, caller, t, *id, record, select, *upsert).await
+            update(app, req, &base, caller, t, by_id(key)?, record, select, *upsert).await
         }
-        Operation::Delete { table: name, id } => delete(app, req, table(app, name)?, *id).await,
+        Operation::Delete { table: name, key } => delete(app, req, table(app, name)?, by_id(key)?).await,
         Operation::Unsupported { reason, .. } => {
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
         }
     }
+}
+
+/// The primary key of a row key (alternate keys are resolved by the alternate-key slice).
+fn by_id(key: &dataverse::request::RowKey) -> Result<Uuid, DataverseError> {
+    key.id().ok_or_else(|| {
+        DataverseError::new(501, codes::ODATA_PARSE, "addressing rows by alternate key is not supported yet")
+    })
 }
 
 /// Spec §8.1: `{"@odata.context":"{base}/$metadata","value":[{"name","kind":"EntitySet","url"}…]}`.
