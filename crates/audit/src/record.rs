@@ -95,12 +95,14 @@ pub struct Change {
     pub to: Option<String>,
     /// The key id, for key changes and agent creation (12 Crockford base32 characters).
     pub key_id: Option<String>,
+    /// The column, for hidden-column changes.
+    pub column: Option<String>,
 }
 
 impl Change {
     /// A change about `subject` with every other field empty.
     pub fn new(subject: impl Into<String>) -> Self {
-        Self { subject: subject.into(), table: None, set: None, from: None, to: None, key_id: None }
+        Self { subject: subject.into(), table: None, set: None, from: None, to: None, key_id: None, column: None }
     }
 }
 

@@ -202,19 +202,62 @@ struct Filter<'a> {
 }
 
 impl Filter<'_> {
-    /// Drops from a listing what the agent cannot read (design §4): the service document lists
-    /// only entity sets of tables with at least Read.
+    /// Drops what the agent may not see (design §4): the service document lists only tables it
+    /// can read; rows lose hidden columns in every form (the column, `_x_value`, `x_base`, and
+    /// their annotations), with or without `$select`.
     fn apply(&self, request: &Request, value: &mut dataverse::json::Value) {
-        if request.operation != dataverse::Operation::ServiceDocument {
-            return;
+        use dataverse::Operation;
+        use dataverse::json::Value;
+        match &request.operation {
+            Operation::ServiceDocument => {
+                let Some(Value::Array(entries)) = value.as_object_mut().and_then(|o| o.get_mut("value")) else {
+                    return;
+                };
+                entries.retain(|e| {
+                    let set = e.as_object().and_then(|o| o.get("name")).and_then(|n| n.as_str());
+                    set.and_then(|s| self.schema.table_by_set(s))
+                        .is_some_and(|t| self.policy.level(&t.logical_name) >= policy::Level::Read)
+                });
+            }
+            Operation::Query(q) => {
+                if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
+                    for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                        self.row(&q.table, row);
+                    }
+                }
+            }
+            Operation::Retrieve { table, .. } | Operation::Create { table, .. } | Operation::Update { table, .. } => {
+                if let Some(row) = value.as_object_mut() {
+                    self.row(table, row);
+                }
+            }
+            _ => {}
         }
-        let Some(items) = value.as_object_mut().and_then(|o| o.get_mut("value")) else { return };
-        if let dataverse::json::Value::Array(entries) = items {
-            entries.retain(|e| {
-                let set = e.as_object().and_then(|o| o.get("name")).and_then(|n| n.as_str());
-                set.and_then(|s| self.schema.table_by_set(s))
-                    .is_some_and(|t| self.policy.level(&t.logical_name) >= policy::Level::Read)
-            });
+    }
+
+    /// Removes hidden columns of `table` from one row.
+    fn row(&self, table: &str, row: &mut dataverse::json::Object) {
+        let Some(hidden) = self.policy.hidden.get(table).filter(|h| !h.is_empty()) else { return };
+        let Some(t) = self.schema.table(table) else { return };
+        let mut names: Vec<String> = Vec::new();
+        for column in hidden {
+            if let Some(c) = t.column(column) {
+                names.push(c.odata_name());
+                if c.kind == dataverse::metadata::ColumnType::Money {
+                    names.push(format!("{column}_base"));
+                }
+            }
+        }
+        let doomed: Vec<String> = row
+            .keys()
+            .filter(|k| {
+                let property = k.split_once('@').map_or(k.as_ref(), |(p, _)| p);
+                names.iter().any(|n| n == property)
+            })
+            .map(|k| k.to_string())
+            .collect();
+        for k in doomed {
+            row.remove(&k);
         }
     }
 }

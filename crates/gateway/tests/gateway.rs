@@ -5,6 +5,8 @@
 mod adversarial;
 #[path = "gateway/app.rs"]
 mod app;
+#[path = "gateway/hidden.rs"]
+mod hidden;
 #[path = "gateway/matrix.rs"]
 mod matrix;
 #[path = "gateway/token.rs"]

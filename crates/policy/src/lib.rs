@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use dataverse::{Privilege, Schema, Touches};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -91,12 +91,22 @@ pub struct AgentPolicy {
     pub tables: BTreeMap<String, TableGrant>,
     /// The agent's Delete records switch (mirrored into every table grant).
     pub delete_records: bool,
+    /// Hidden columns per table logical name (design §4: hidden in every form).
+    pub hidden: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl AgentPolicy {
     /// The level on a table (Off when not listed).
     pub fn level(&self, table: &str) -> Level {
         self.tables.get(table).map_or(Level::Off, |g| g.level)
+    }
+
+    /// Whether a column of a table is hidden from the agent.
+    /// A money column's `x_base` twin is hidden with it.
+    pub fn is_hidden(&self, table: &str, column: &str) -> bool {
+        self.hidden.get(table).is_some_and(|cols| {
+            cols.contains(column) || column.strip_suffix("_base").is_some_and(|stem| cols.contains(stem))
+        })
     }
 
     /// Whether rows of this table may be deleted.
@@ -151,6 +161,17 @@ pub fn decide(schema: &Schema, policy: &AgentPolicy, touches: &Touches) -> Decis
             && !reasons.contains(&r)
         {
             reasons.push(r);
+        }
+    }
+    for (table, column) in &touches.columns {
+        if policy.is_hidden(table, column) {
+            let r = Reason {
+                code: "hidden_column",
+                message: format!("column {column} of {table} is hidden for this agent"),
+            };
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
         }
     }
     reasons.sort_by_key(|r| ORDER.iter().position(|c| *c == r.code).unwrap_or(ORDER.len()));

@@ -60,6 +60,10 @@ pub enum PolicyCommand {
     Set { agent: String, table: String, level: String },
     /// Turn the Delete records switch on or off.
     DeleteRecords { agent: String, state: String },
+    /// Hide a column of a table from an agent, in every form.
+    HideColumn { agent: String, table: String, column: String },
+    /// Show a hidden column to an agent again.
+    ShowColumn { agent: String, table: String, column: String },
     /// Explain what the gateway would decide for a request (exit 3 when denied).
     Explain {
         agent: String,
@@ -167,6 +171,10 @@ fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a dataverse::metadata::
 pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
     let store = config.open_store().await?;
     let schema = Schema::standard();
+    let command_kind = match command {
+        PolicyCommand::HideColumn { .. } => "hide",
+        _ => "other",
+    };
     match command {
         PolicyCommand::Show { agent, json } => {
             let info = store.find_agent(&agent).await?;
@@ -186,7 +194,10 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
                 }
                 for (t, g) in listed {
                     let set = schema.table(t).map_or(t.as_str(), |tb| tb.set_name.as_str());
-                    println!("  {set:<24} {}", g.level.label());
+                    let hidden =
+                        p.hidden.get(t).map(|c| c.iter().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
+                    let hidden = if hidden.is_empty() { String::new() } else { format!("  (hidden: {hidden})") };
+                    println!("  {set:<24} {}{hidden}", g.level.label());
                 }
             }
         }
@@ -204,6 +215,21 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
             };
             store.set_delete_records(&cli_actor(), &agent, on).await?;
             println!("{agent}: deleting records is {state}");
+        }
+        PolicyCommand::HideColumn { agent, table: name, column }
+        | PolicyCommand::ShowColumn { agent, table: name, column } => {
+            let hide = matches!(command_kind, "hide");
+            let t = table(&schema, &name)?;
+            let c = t
+                .column(&column)
+                .or_else(|| t.column_by_odata_name(&column))
+                .with_context(|| format!("{} has no column '{column}'", t.logical_name))?;
+            if c.logical_name == t.primary_id {
+                bail!("the primary id column {} cannot be hidden", t.primary_id);
+            }
+            store.set_column_hidden(&cli_actor(), &agent, &t.logical_name, &t.set_name, &c.logical_name, hide).await?;
+            let verb = if hide { "hidden from" } else { "shown to" };
+            println!("column {} of {} is {verb} {agent}", c.logical_name, t.set_name);
         }
         PolicyCommand::Explain { agent, method, url, body, headers, json } => {
             return explain(&store, &schema, &agent, &method, &url, body, &headers, json).await;

@@ -331,6 +331,13 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut policy = AgentPolicy { delete_records: delete.get::<i64, _>(0) != 0, ..AgentPolicy::default() };
+        let hidden = sqlx::query("SELECT table_name, column_name FROM policy_hidden_columns WHERE agent_id = ?")
+            .bind(agent_id)
+            .fetch_all(&self.pool)
+            .await?;
+        for r in hidden {
+            policy.hidden.entry(r.get(0)).or_default().insert(r.get(1));
+        }
         for r in rows {
             let level: Level =
                 r.get::<&str, _>(1).parse().map_err(|e: policy::LevelError| StoreError::Corrupt(e.to_string()))?;
@@ -373,6 +380,37 @@ impl Store {
         })
         .await?;
         Ok(previous)
+    }
+
+    /// Hides a column of a table from an agent (`hide = true`) or shows it again.
+    pub async fn set_column_hidden(
+        &self,
+        actor: &Actor,
+        agent: &str,
+        table: &str,
+        set_name: &str,
+        column: &str,
+        hide: bool,
+    ) -> Result<(), StoreError> {
+        let info = self.find_agent(agent).await?;
+        let mut change = Change::new(info.name.clone());
+        change.table = Some(table.to_owned());
+        change.set = Some(set_name.to_owned());
+        change.column = Some(column.to_owned());
+        let kind = if hide { Kind::PolicyColumnHidden } else { Kind::PolicyColumnShown };
+        let (agent_id, table, column) = (info.id.clone(), table.to_owned(), column.to_owned());
+        self.admin_change(actor, kind, change, move |conn| {
+            Box::pin(async move {
+                let sql = if hide {
+                    "INSERT OR IGNORE INTO policy_hidden_columns (agent_id, table_name, column_name) VALUES (?, ?, ?)"
+                } else {
+                    "DELETE FROM policy_hidden_columns WHERE agent_id = ? AND table_name = ? AND column_name = ?"
+                };
+                sqlx::query(sql).bind(&agent_id).bind(&table).bind(&column).execute(&mut *conn).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Turns the Delete records switch on or off (mirrored into every table grant).

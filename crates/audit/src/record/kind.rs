@@ -70,12 +70,16 @@ pub enum Kind {
     PolicyTableLevel,
     /// Admin: deleting records was turned on or off for an agent.
     PolicyDeleteRecords,
+    /// An admin hid a column from an agent.
+    PolicyColumnHidden,
+    /// An admin showed a hidden column to an agent again.
+    PolicyColumnShown,
     /// A kind this version does not know, kept verbatim.
     Other(String),
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 29] = [
+const NAMES: [(Kind, &str); 31] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -105,6 +109,8 @@ const NAMES: [(Kind, &str); 29] = [
     (Kind::AgentKeyRevoked, "agent_key_revoked"),
     (Kind::PolicyTableLevel, "policy_table_level"),
     (Kind::PolicyDeleteRecords, "policy_delete_records"),
+    (Kind::PolicyColumnHidden, "policy_column_hidden"),
+    (Kind::PolicyColumnShown, "policy_column_shown"),
 ];
 
 impl Kind {
@@ -133,6 +139,8 @@ impl Kind {
                 | Kind::AgentKeyRevoked
                 | Kind::PolicyTableLevel
                 | Kind::PolicyDeleteRecords
+                | Kind::PolicyColumnHidden
+                | Kind::PolicyColumnShown
         )
     }
 }

@@ -39,6 +39,16 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
             Some(Some(state)) => format!("turned deleting records {state} for {agent}"),
             _ => format!("changed whether {agent} may delete records"),
         },
+        Kind::PolicyColumnHidden | Kind::PolicyColumnShown => {
+            let table =
+                change.and_then(|change| change.set.as_deref().or(change.table.as_deref())).unwrap_or("a table");
+            let column = change.and_then(|change| change.column.as_deref()).unwrap_or("a column");
+            if record.kind == Kind::PolicyColumnHidden {
+                format!("hid column {column} of {table} from {agent}")
+            } else {
+                format!("showed column {column} of {table} to {agent} again")
+            }
+        }
         other => format!("made a change ({other}) for {agent}"),
     };
     // Admin records carry no decision, so this is empty unless one is set.

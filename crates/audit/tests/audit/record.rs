@@ -84,7 +84,7 @@ fn serializes_enums_and_nested_objects_in_snake_case() {
         admin.to_value()["change"],
         serde_json::json!({
             "subject": "Sales Ops Agent", "table": null, "set": null,
-            "from": null, "to": "on", "key_id": null
+            "from": null, "to": "on", "key_id": null, "column": null
         })
     );
     assert_eq!(admin.to_value()["record_type"], "admin");

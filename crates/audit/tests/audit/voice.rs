@@ -1,6 +1,8 @@
 //! The voice: every example sentence from the design, exactly.
 
-use audit::{Actor, AuditRecord, Decision, Kind, Privilege, RecordType, TableAccess, sentence, short_id};
+use audit::{
+    Actor, AuditRecord, Change, Decision, Kind, Privilege, RecordType, TableAccess, Timestamp, sentence, short_id,
+};
 
 use super::{agent_record, at, id};
 
@@ -354,4 +356,19 @@ fn refusals_with_an_upstream_answer_and_without_a_reason() {
         sentence(&record),
         "Sales Ops Agent tried to read contact 3f2c…9a1 (birthdate) — error: Dynamics 365 did not answer; Dynamics 365 answered 503 (Dynamics 365 failed)."
     );
+}
+
+#[test]
+fn hidden_column_changes() {
+    let mut change = Change::new("Support Agent");
+    change.table = Some("contact".into());
+    change.set = Some("contacts".into());
+    change.column = Some("emailaddress1".into());
+    let id = uuid::Uuid::nil();
+    let t: Timestamp = "2026-11-26T10:00:00.000Z".parse().unwrap();
+    let hid =
+        AuditRecord::admin(id, t.clone(), Actor::Admin, Some("alice".into()), Kind::PolicyColumnHidden, change.clone());
+    assert_eq!(hid.sentence(), "Admin alice hid column emailaddress1 of contacts from Support Agent.");
+    let shown = AuditRecord::admin(id, t, Actor::Admin, Some("alice".into()), Kind::PolicyColumnShown, change);
+    assert_eq!(shown.sentence(), "Admin alice showed column emailaddress1 of contacts to Support Agent again.");
 }
