@@ -8,6 +8,7 @@
 //! and the CLI do), or forward anything that is not [`Authorized`].
 #![forbid(unsafe_code)]
 
+mod annotations;
 mod audit_record;
 mod authenticate;
 mod authorize;

@@ -76,12 +76,11 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
     };
     rec.set_request(&gw.schema, &request);
-    if request.headers.prefer.include_annotations.is_some() {
-        // Annotations carry values of other rows (lookup display names); they are forwarded
-        // only once the filter phase can drop what the agent may not see.
-        let msg =
-            "Stanchion does not understand this request: odata.include-annotations is not supported yet".to_owned();
-        return refuse(gw, &inc, rec.unclassified(), Refusal::new("unclassified", msg)).await;
+    let mut request = request;
+    // The annotations the agent asked for; upstream also gets what the filter phase needs.
+    let asked: Vec<String> = request.headers.prefer.include_annotations.clone().unwrap_or_default();
+    if !asked.is_empty() {
+        request.headers.prefer.include_annotations = Some(crate::annotations::upstream_list(&asked));
     }
     // Phases: classify, authorize.
     let classification = classify(&gw.schema, &request);
@@ -124,7 +123,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let (response, outcome) = match result {
         Ok(up) => respond(
             &rewriter,
-            &Filter { schema: &gw.schema, policy: &policy },
+            &Filter { schema: &gw.schema, policy: &policy, asked: &asked },
             authorized.request(),
             up,
             &inc,
@@ -199,6 +198,8 @@ const PASSED_HEADERS: &[&str] =
 struct Filter<'a> {
     schema: &'a dataverse::Schema,
     policy: &'a policy::AgentPolicy,
+    /// Annotations the agent asked for (`Prefer: odata.include-annotations`).
+    asked: &'a [String],
 }
 
 impl Filter<'_> {
@@ -233,6 +234,7 @@ impl Filter<'_> {
             }
             _ => {}
         }
+        crate::annotations::filter(self.schema, self.policy, self.asked, value);
     }
 
     /// Removes hidden columns of `table` from one row.
