@@ -2,8 +2,9 @@
 //! it cannot be classified. Never returns an empty set of touches for a request that reaches
 //! data (design §3.1).
 
+use crate::metadata::Navigation;
 use crate::metadata::Schema;
-use crate::query::Query;
+use crate::query::{Expand, Filter, Operand, Query};
 use crate::request::{Operation, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
@@ -107,12 +108,21 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             };
         }
         Operation::ServiceDocument => t.filtered_listing = true,
+        // A keyed read of a table's definition is a read of that table (design §4); a name this
+        // schema does not know is answered filtered (by the gateway, from the response).
+        Operation::Metadata(read) => match schema.table(read.logical_name()) {
+            Some(table) => t.add(&table.logical_name, Privilege::Read),
+            None => t.filtered_listing = true,
+        },
         Operation::WhoAmI => t.open_to_all = true,
-        Operation::Query(q) | Operation::Count(q) => read_query(&mut t, q),
-        Operation::Retrieve { table, key, select } => {
+        Operation::Query(q) | Operation::Count(q) => read_query(&mut t, schema, q),
+        Operation::Retrieve { table, key, select, expand } => {
             t.add(table, Privilege::Read);
             t.add_key(table, key);
             t.add_columns(table, select);
+            for e in expand {
+                read_expand(&mut t, schema, table, e);
+            }
         }
         Operation::Create { table, record, select } => {
             t.add(table, Privilege::Create);
@@ -149,13 +159,81 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
     Classification::Classified(t)
 }
 
-fn read_query(t: &mut Touches, q: &Query) {
+/// A query reads its table and, through navigation in `$filter` and `$expand`, every table it
+/// reaches (design §4): each is a read of that table, and each lookup followed is a column read.
+fn read_query(t: &mut Touches, schema: &Schema, q: &Query) {
     t.add(&q.table, Privilege::Read);
     t.add_columns(&q.table, &q.select);
     if let Some(f) = &q.filter {
-        t.add_columns(&q.table, f.columns());
+        read_filter(t, schema, &q.table, f);
     }
     t.add_columns(&q.table, q.orderby.iter().map(|o| &o.column));
+    for e in &q.expand {
+        read_expand(t, schema, &q.table, e);
+    }
+}
+
+fn read_filter(t: &mut Touches, schema: &Schema, table: &str, f: &Filter) {
+    match f {
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            read_filter(t, schema, table, a);
+            read_filter(t, schema, table, b);
+        }
+        Filter::Not(a) => read_filter(t, schema, table, a),
+        Filter::Text { column, .. } | Filter::Function { column, .. } => t.add_columns(table, [column]),
+        Filter::Compare { left, right, .. } => {
+            for o in [left, right] {
+                match o {
+                    Operand::Column(c) => t.add_columns(table, [c]),
+                    Operand::Related { path, column } => {
+                        let mut from = table;
+                        for hop in path {
+                            t.add_columns(from, [&hop.column]);
+                            t.add(&hop.table, Privilege::Read);
+                            from = &hop.table;
+                        }
+                        t.add_columns(from, [column]);
+                    }
+                    Operand::Value(_) => {}
+                }
+            }
+        }
+        Filter::Any { navigation, table: related, predicate } => {
+            collection_link(t, schema, table, navigation, related);
+            if let Some((_, p)) = predicate {
+                read_filter(t, schema, related, p);
+            }
+        }
+        Filter::All { navigation, table: related, predicate, .. } => {
+            collection_link(t, schema, table, navigation, related);
+            read_filter(t, schema, related, predicate);
+        }
+    }
+}
+
+/// Following a collection-valued navigation reads the related table and its lookup column.
+fn collection_link(t: &mut Touches, schema: &Schema, table: &str, navigation: &str, related: &str) {
+    t.add(related, Privilege::Read);
+    if let Some(Navigation::Collection { column, .. }) = schema.navigation(table, navigation) {
+        t.add_columns(related, [column]);
+    }
+}
+
+fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
+    match schema.navigation(table, &e.navigation) {
+        Some(Navigation::Single { column, .. }) => t.add_columns(table, [column]),
+        Some(Navigation::Collection { column, .. }) => t.add_columns(&e.table, [column]),
+        None => {}
+    }
+    t.add(&e.table, Privilege::Read);
+    t.add_columns(&e.table, &e.select);
+    if let Some(f) = &e.filter {
+        read_filter(t, schema, &e.table, f);
+    }
+    t.add_columns(&e.table, e.orderby.iter().map(|o| &o.column));
+    for nested in &e.expand {
+        read_expand(t, schema, &e.table, nested);
+    }
 }
 
 /// `Prefer: return=representation` on a write is a read too (design §4).

@@ -194,6 +194,38 @@ impl Table {
     }
 }
 
+/// A navigation property of a table, resolved from the relationships.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Navigation<'a> {
+    /// Single-valued: this table's lookup `column` points at one row of `target`.
+    Single {
+        /// The relationship.
+        relationship: &'a Relationship,
+        /// Lookup column on this table.
+        column: &'a str,
+        /// The table pointed at.
+        target: &'a str,
+    },
+    /// Collection-valued: rows of `target` whose lookup `column` points at this row.
+    Collection {
+        /// The relationship.
+        relationship: &'a Relationship,
+        /// Lookup column on the target table.
+        column: &'a str,
+        /// The related table.
+        target: &'a str,
+    },
+}
+
+impl Navigation<'_> {
+    /// The related table's logical name.
+    pub fn target(&self) -> &str {
+        match self {
+            Navigation::Single { target, .. } | Navigation::Collection { target, .. } => target,
+        }
+    }
+}
+
 /// Errors building a schema.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SchemaError {
@@ -264,6 +296,24 @@ impl Schema {
     /// The table with this entity set name (case-sensitive, as Dataverse).
     pub fn table_by_set(&self, set_name: &str) -> Option<&Table> {
         self.by_set.get(set_name).map(|&i| &self.tables[i])
+    }
+
+    /// The navigation property `name` of `table` (single-valued: the relationship's
+    /// `referencing_nav`; collection-valued: its schema name), if any.
+    pub fn navigation(&self, table: &str, name: &str) -> Option<Navigation<'_>> {
+        self.relationships.iter().find_map(|r| {
+            if r.referencing_table == table && r.referencing_nav == name {
+                Some(Navigation::Single { relationship: r, column: &r.referencing_column, target: &r.referenced_table })
+            } else if r.referenced_table == table && r.schema_name == name {
+                Some(Navigation::Collection {
+                    relationship: r,
+                    column: &r.referencing_column,
+                    target: &r.referencing_table,
+                })
+            } else {
+                None
+            }
+        })
     }
 
     /// The table for a logical or entity set name (CLI convenience).

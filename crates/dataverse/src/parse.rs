@@ -5,9 +5,11 @@
 //! value being parsed; malformed syntax inside the slice is a [`ParseError::Syntax`] (400).
 
 mod body;
+mod expand;
 mod filter;
 mod headers;
 mod keys;
+mod metadata;
 mod options;
 mod url;
 
@@ -208,6 +210,15 @@ impl Route<'_> {
                 Method::Post => self.unsupported(RequestKind::Batch, "$batch is not supported yet"),
                 _ => self.not_allowed("$batch"),
             },
+            "EntityDefinitions" if self.method == Method::Get => {
+                match metadata::read(self.segments, key, self.options)? {
+                    Some(read) => Ok(Operation::Metadata(read)),
+                    None => self.unsupported(
+                        RequestKind::MetadataDefinitions,
+                        "this EntityDefinitions read is not supported yet",
+                    ),
+                }
+            }
             n if METADATA_SETS.contains(&n) => {
                 let reason = if self.method == Method::Get {
                     format!("{n} is not supported yet")
@@ -341,9 +352,11 @@ impl Route<'_> {
                 }
                 self.refuse_unsupported_options(RequestKind::Query)?;
                 self.check_prefer(&["maxpagesize"])?;
-                self.options
-                    .only(&["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"], "a collection query")?;
-                Ok(Operation::Query(self.options.query(table)?))
+                self.options.only(
+                    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "@aliases"],
+                    "a collection query",
+                )?;
+                Ok(Operation::Query(self.options.query(self.schema, table)?))
             }
             Method::Post => {
                 self.refuse_unsupported_options(RequestKind::Create)?;
@@ -360,8 +373,8 @@ impl Route<'_> {
     fn count(&self, table: &Table) -> Result<Operation, Routed> {
         self.refuse_unsupported_options(RequestKind::Count)?;
         self.check_prefer(&[])?;
-        self.options.only(&["$filter"], "$count")?;
-        Ok(Operation::Count(self.options.query(table)?))
+        self.options.only(&["$filter", "@aliases"], "$count")?;
+        Ok(Operation::Count(self.options.query(self.schema, table)?))
     }
 
     fn row(&self, table: &Table, key: RowKey) -> Result<Operation, Routed> {
@@ -370,8 +383,9 @@ impl Route<'_> {
             Method::Get => {
                 self.refuse_unsupported_options(RequestKind::Retrieve)?;
                 self.check_prefer(&[])?;
-                self.options.only(&["$select"], "a single row")?;
-                Ok(Operation::Retrieve { table: t, key, select: self.options.select(table)? })
+                self.options.only(&["$select", "$expand"], "a single row")?;
+                let expand = self.options.expand(self.schema, table)?;
+                Ok(Operation::Retrieve { table: t, key, select: self.options.select(table)?, expand })
             }
             Method::Patch => {
                 let upsert = self.headers.if_match.is_none();

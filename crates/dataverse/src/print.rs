@@ -6,8 +6,8 @@
 //! literal prints as `?` (GUIDs stay: they are record ids), for audit records and logs.
 
 use crate::metadata::{Schema, Table};
-use crate::query::{Filter, Literal, Operand, Query};
-use crate::request::{EtagCondition, Operation, Prefer, Request, RowKey};
+use crate::query::{Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
+use crate::request::{EtagCondition, MetadataRead, Operation, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
 
@@ -77,16 +77,38 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
     match (&request.operation, table) {
         (Operation::ServiceDocument, _) => {}
         (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
+        (Operation::Metadata(MetadataRead::Entities { logical_name, select }), _) => {
+            out.push_str("EntityDefinitions");
+            if !select.is_empty() {
+                query.push(("$select", select.join(",")));
+            }
+            query.push(("$filter", format!("LogicalName eq '{logical_name}'")));
+        }
+        (Operation::Metadata(MetadataRead::PicklistAttributes { logical_name }), _) => {
+            let _ = write!(
+                out,
+                "EntityDefinitions(LogicalName='{logical_name}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
+            );
+            query.push(("$select", "LogicalName".into()));
+            query.push(("$expand", "OptionSet($select=Options)".into()));
+        }
         (Operation::Query(q), Some(t)) => {
             out.push_str(&t.set_name);
-            query = query_options(t, q, redact);
+            query = query_options(schema, t, q, redact);
             raw_tail = skiptoken(q, redact).map(|v| ("$skiptoken", v));
         }
         (Operation::Count(q), Some(t)) => {
             let _ = write!(out, "{}/$count", t.set_name);
-            query = query_options(t, q, redact);
+            query = query_options(schema, t, q, redact);
         }
-        (Operation::Retrieve { key, select, .. } | Operation::Update { key, select, .. }, Some(t)) => {
+        (Operation::Retrieve { key, select, expand, .. }, Some(t)) => {
+            print_row(&mut out, t, key, redact);
+            push_select(&mut query, t, select);
+            if !expand.is_empty() {
+                query.push(("$expand", expand_text(schema, expand, redact)));
+            }
+        }
+        (Operation::Update { key, select, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);
             push_select(&mut query, t, select);
         }
@@ -143,32 +165,81 @@ fn push_select(query: &mut Vec<(&str, String)>, table: &Table, select: &[String]
     }
 }
 
-fn query_options(table: &Table, q: &Query, redact: Redact) -> Vec<(&'static str, String)> {
+fn query_options(schema: &Schema, table: &Table, q: &Query, redact: Redact) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     push_select(&mut out, table, &q.select);
     if let Some(f) = &q.filter {
-        let mut s = String::new();
-        print_filter(&mut s, table, f, 0, redact);
-        out.push(("$filter", s));
+        out.push(("$filter", filter_text(schema, table, f, redact)));
     }
     if !q.orderby.is_empty() {
-        let items: Vec<String> = q
-            .orderby
-            .iter()
-            .map(|o| {
-                let name = odata_name(table, &o.column);
-                if o.descending { format!("{name} desc") } else { name }
-            })
-            .collect();
-        out.push(("$orderby", items.join(",")));
+        out.push(("$orderby", orderby_text(table, &q.orderby)));
     }
     if let Some(top) = q.top {
-        out.push(("$top", if redact == Redact::Literals { "?".into() } else { top.to_string() }));
+        out.push(("$top", top_text(top, redact)));
     }
     if q.count {
         out.push(("$count", "true".into()));
     }
+    if !q.expand.is_empty() {
+        out.push(("$expand", expand_text(schema, &q.expand, redact)));
+    }
     out
+}
+
+fn top_text(top: u32, redact: Redact) -> String {
+    if redact == Redact::Literals { "?".into() } else { top.to_string() }
+}
+
+fn orderby_text(table: &Table, orderby: &[OrderBy]) -> String {
+    let items: Vec<String> = orderby
+        .iter()
+        .map(|o| {
+            let name = odata_name(table, &o.column);
+            if o.descending { format!("{name} desc") } else { name }
+        })
+        .collect();
+    items.join(",")
+}
+
+fn filter_text(schema: &Schema, table: &Table, f: &Filter, redact: Redact) -> String {
+    let mut s = String::new();
+    Ctx { schema, table, var: None, redact }.filter(&mut s, f, 0);
+    s
+}
+
+/// `$expand` items: `nav`, `nav/$ref`, `nav($select=…;$filter=…;$orderby=…;$top=…;$expand=…)`.
+fn expand_text(schema: &Schema, items: &[Expand], redact: Redact) -> String {
+    let mut parts = Vec::new();
+    for e in items {
+        let Some(related) = schema.table(&e.table) else { continue };
+        if e.refs_only {
+            parts.push(format!("{}/$ref", e.navigation));
+            continue;
+        }
+        let mut options = Vec::new();
+        if !e.select.is_empty() {
+            let names: Vec<String> = e.select.iter().map(|c| odata_name(related, c)).collect();
+            options.push(format!("$select={}", names.join(",")));
+        }
+        if let Some(f) = &e.filter {
+            options.push(format!("$filter={}", filter_text(schema, related, f, redact)));
+        }
+        if !e.orderby.is_empty() {
+            options.push(format!("$orderby={}", orderby_text(related, &e.orderby)));
+        }
+        if let Some(top) = e.top {
+            options.push(format!("$top={}", top_text(top, redact)));
+        }
+        if !e.expand.is_empty() {
+            options.push(format!("$expand={}", expand_text(schema, &e.expand, redact)));
+        }
+        if options.is_empty() {
+            parts.push(e.navigation.clone());
+        } else {
+            parts.push(format!("{}({})", e.navigation, options.join(";")));
+        }
+    }
+    parts.join(",")
 }
 
 /// `$skiptoken` goes last and unencoded: it is forwarded as the exact bytes received.
@@ -180,55 +251,139 @@ fn odata_name(table: &Table, logical: &str) -> String {
     table.column(logical).map_or_else(|| logical.to_owned(), |c| c.odata_name())
 }
 
-/// Precedence: or 1, and 2, not/atoms 3.
-fn print_filter(out: &mut String, table: &Table, f: &Filter, parent: u8, redact: Redact) {
-    let (prec, needs_parens) = match f {
-        Filter::Or(..) => (1, parent > 1),
-        Filter::And(..) => (2, parent > 2),
-        _ => (3, false),
-    };
-    if needs_parens {
-        out.push('(');
-    }
-    match f {
-        Filter::Or(a, b) | Filter::And(a, b) => {
-            let word = if prec == 1 { " or " } else { " and " };
-            print_filter(out, table, a, prec, redact);
-            out.push_str(word);
-            // A right child of the same precedence keeps its parentheses (left associativity).
-            print_filter(out, table, b, prec + 1, redact);
+/// Printing context of a filter: the current table and, inside a lambda, its range variable.
+struct Ctx<'a> {
+    schema: &'a Schema,
+    table: &'a Table,
+    var: Option<&'a str>,
+    redact: Redact,
+}
+
+impl Ctx<'_> {
+    /// A column name of the current table, through the range variable inside a lambda.
+    fn column(&self, out: &mut String, logical: &str) {
+        if let Some(v) = self.var {
+            out.push_str(v);
+            out.push('/');
         }
-        Filter::Not(inner) => {
-            out.push_str("not ");
-            match **inner {
-                Filter::Text { .. } => print_filter(out, table, inner, 3, redact),
-                _ => {
-                    out.push('(');
-                    print_filter(out, table, inner, 0, redact);
-                    out.push(')');
+        out.push_str(&odata_name(self.table, logical));
+    }
+
+    /// Precedence: or 1, and 2, not/atoms 3.
+    fn filter(&self, out: &mut String, f: &Filter, parent: u8) {
+        let (prec, needs_parens) = match f {
+            Filter::Or(..) => (1, parent > 1),
+            Filter::And(..) => (2, parent > 2),
+            _ => (3, false),
+        };
+        if needs_parens {
+            out.push('(');
+        }
+        match f {
+            Filter::Or(a, b) | Filter::And(a, b) => {
+                let word = if prec == 1 { " or " } else { " and " };
+                self.filter(out, a, prec);
+                out.push_str(word);
+                // A right child of the same precedence keeps its parentheses (left associativity).
+                self.filter(out, b, prec + 1);
+            }
+            Filter::Not(inner) => {
+                out.push_str("not ");
+                match **inner {
+                    Filter::Text { .. } | Filter::Any { .. } | Filter::All { .. } | Filter::Function { .. } => {
+                        self.filter(out, inner, 3)
+                    }
+                    _ => {
+                        out.push('(');
+                        self.filter(out, inner, 0);
+                        out.push(')');
+                    }
                 }
             }
+            Filter::Compare { left, op, right } => {
+                self.operand(out, left);
+                let _ = write!(out, " {} ", op.keyword());
+                self.operand(out, right);
+            }
+            Filter::Text { function, column, value } => {
+                let _ = write!(out, "{}(", function.name());
+                self.column(out, column);
+                out.push(',');
+                print_literal(out, &Literal::String(value.clone()), self.redact);
+                out.push(')');
+            }
+            Filter::Function { function, column, values } => {
+                let _ = write!(out, "Microsoft.Dynamics.CRM.{}(PropertyName='{column}'", function.name());
+                match function.args() {
+                    FunctionArgs::None => {}
+                    FunctionArgs::Value => {
+                        out.push_str(",PropertyValue=");
+                        values.iter().for_each(|v| print_literal(out, v, self.redact));
+                    }
+                    FunctionArgs::Values => {
+                        out.push_str(",PropertyValues=[");
+                        for (i, v) in values.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            print_literal(out, v, self.redact);
+                        }
+                        out.push(']');
+                    }
+                    FunctionArgs::Pair => {
+                        for (i, v) in values.iter().enumerate() {
+                            let _ = write!(out, ",PropertyValue{}=", i + 1);
+                            print_literal(out, v, self.redact);
+                        }
+                    }
+                }
+                out.push(')');
+            }
+            Filter::Any { navigation, table, predicate } => {
+                if let Some(v) = self.var {
+                    let _ = write!(out, "{v}/");
+                }
+                let _ = write!(out, "{navigation}/any(");
+                if let (Some((var, p)), Some(related)) = (predicate, self.schema.table(table)) {
+                    let _ = write!(out, "{var}:");
+                    Ctx { schema: self.schema, table: related, var: Some(var), redact: self.redact }.filter(out, p, 0);
+                }
+                out.push(')');
+            }
+            Filter::All { navigation, table, variable, predicate } => {
+                if let Some(v) = self.var {
+                    let _ = write!(out, "{v}/");
+                }
+                let _ = write!(out, "{navigation}/all({variable}:");
+                if let Some(related) = self.schema.table(table) {
+                    Ctx { schema: self.schema, table: related, var: Some(variable), redact: self.redact }
+                        .filter(out, predicate, 0);
+                }
+                out.push(')');
+            }
         }
-        Filter::Compare { left, op, right } => {
-            print_operand(out, table, left, redact);
-            let _ = write!(out, " {} ", op.keyword());
-            print_operand(out, table, right, redact);
-        }
-        Filter::Text { function, column, value } => {
-            let _ = write!(out, "{}({},", function.name(), odata_name(table, column));
-            print_literal(out, &Literal::String(value.clone()), redact);
+        if needs_parens {
             out.push(')');
         }
     }
-    if needs_parens {
-        out.push(')');
-    }
-}
 
-fn print_operand(out: &mut String, table: &Table, o: &Operand, redact: Redact) {
-    match o {
-        Operand::Column(c) => out.push_str(&odata_name(table, c)),
-        Operand::Value(v) => print_literal(out, v, redact),
+    fn operand(&self, out: &mut String, o: &Operand) {
+        match o {
+            Operand::Column(c) => self.column(out, c),
+            Operand::Related { path, column } => {
+                if let Some(v) = self.var {
+                    out.push_str(v);
+                    out.push('/');
+                }
+                for hop in path {
+                    out.push_str(&hop.navigation);
+                    out.push('/');
+                }
+                let last = path.last().and_then(|h| self.schema.table(&h.table));
+                out.push_str(&last.map_or_else(|| column.clone(), |t| odata_name(t, column)));
+            }
+            Operand::Value(v) => print_literal(out, v, self.redact),
+        }
     }
 }
 

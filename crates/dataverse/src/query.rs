@@ -23,6 +23,31 @@ pub struct Query {
     /// `$skiptoken` from an `@odata.nextLink`, exactly as received (opaque: only the server
     /// that issued it interprets it; the page size comes from `Prefer: odata.maxpagesize`).
     pub skiptoken: Option<String>,
+    /// `$expand`: related rows returned with each row.
+    pub expand: Vec<Expand>,
+}
+
+/// `$expand` of one navigation property, with its own options (spec §3.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expand {
+    /// The navigation property, as named in the URL.
+    pub navigation: String,
+    /// The related table (logical name).
+    pub table: String,
+    /// Collection-valued (rows pointing here) rather than single-valued (the row pointed at).
+    pub collection: bool,
+    /// `nav/$ref`: only references (`@odata.id`) of the related rows.
+    pub refs_only: bool,
+    /// Columns of the related table; empty = all.
+    pub select: Vec<String>,
+    /// Filter on related rows (collection-valued only).
+    pub filter: Option<Filter>,
+    /// Order of related rows (collection-valued only).
+    pub orderby: Vec<OrderBy>,
+    /// Most related rows per row (collection-valued only).
+    pub top: Option<u32>,
+    /// Nested expansions.
+    pub expand: Vec<Expand>,
 }
 
 /// One sort key.
@@ -52,6 +77,37 @@ pub enum Filter {
         /// Right operand.
         right: Operand,
     },
+    /// `nav/any(x: predicate)` or `nav/any()`: some related row matches (exists).
+    Any {
+        /// Collection-valued navigation property of the current table.
+        navigation: String,
+        /// The related table.
+        table: String,
+        /// The range variable and the predicate over the related table's rows; `None` for
+        /// `nav/any()` (at least one related row).
+        predicate: Option<(String, Box<Filter>)>,
+    },
+    /// `nav/all(x: predicate)`: every related row matches.
+    All {
+        /// Collection-valued navigation property of the current table.
+        navigation: String,
+        /// The related table.
+        table: String,
+        /// The range variable.
+        variable: String,
+        /// Predicate over the related table's rows.
+        predicate: Box<Filter>,
+    },
+    /// A Dataverse query function (`Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',
+    /// PropertyValue=7)`, spec §3.2.1) on a column of the current table.
+    Function {
+        /// Which function.
+        function: QueryFunction,
+        /// Its `PropertyName` column (logical name).
+        column: String,
+        /// `PropertyValue`, the `PropertyValues` list, or `PropertyValue1`/`PropertyValue2`.
+        values: Vec<Literal>,
+    },
     /// `contains`, `startswith`, `endswith` on a text column.
     Text {
         /// Which function.
@@ -64,7 +120,9 @@ pub enum Filter {
 }
 
 impl Filter {
-    /// Every column this filter reads, in order of appearance (duplicates kept).
+    /// Every column of the query's own table this filter reads, in order of appearance
+    /// (duplicates kept): for a navigation path, its first lookup column. Reads through other
+    /// tables are listed by the classifier.
     pub fn columns(&self) -> Vec<&str> {
         let mut out = Vec::new();
         self.collect_columns(&mut out);
@@ -78,14 +136,20 @@ impl Filter {
                 b.collect_columns(out);
             }
             Filter::Not(a) => a.collect_columns(out),
+            Filter::Any { .. } | Filter::All { .. } => {}
             Filter::Compare { left, right, .. } => {
                 for o in [left, right] {
                     if let Operand::Column(c) = o {
                         out.push(c);
                     }
+                    if let Operand::Related { path, .. } = o
+                        && let Some(first) = path.first()
+                    {
+                        out.push(&first.column);
+                    }
                 }
             }
-            Filter::Text { column, .. } => out.push(column),
+            Filter::Text { column, .. } | Filter::Function { column, .. } => out.push(column),
         }
     }
 }
@@ -159,10 +223,29 @@ impl TextFunction {
 /// One side of a comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operand {
-    /// A column of the query's table (logical name).
+    /// A column of the current table (logical name).
     Column(String),
+    /// A column reached through single-valued navigation properties
+    /// (`primarycontactid/createdby/fullname`).
+    Related {
+        /// Each hop: navigation name, its lookup column on the table it leaves, the table reached.
+        path: Vec<Hop>,
+        /// Column of the last table reached (logical name).
+        column: String,
+    },
     /// A literal value.
     Value(Literal),
+}
+
+/// One hop of a navigation path through a single-valued navigation property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// Navigation property name.
+    pub navigation: String,
+    /// The lookup column on the table the hop leaves.
+    pub column: String,
+    /// The table reached (logical name).
+    pub table: String,
 }
 
 /// A typed literal.
@@ -184,4 +267,95 @@ pub enum Literal {
     DateTime(String),
     /// A date, `YYYY-MM-DD`.
     Date(String),
+}
+
+/// The parameters a query function takes besides `PropertyName`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionArgs {
+    /// None (`Today`, `EqualUserId`…).
+    None,
+    /// `PropertyValue`.
+    Value,
+    /// `PropertyValues` (a list).
+    Values,
+    /// `PropertyValue1` and `PropertyValue2` (fiscal period and year).
+    Pair,
+}
+
+macro_rules! query_functions {
+    ($($name:ident: $args:ident, $kind:ident;)*) => {
+        /// Dataverse query functions (spec §3.2.1), by their unqualified name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum QueryFunction {
+            $(
+                #[doc = concat!("`Microsoft.Dynamics.CRM.", stringify!($name), "`")]
+                $name,
+            )*
+        }
+
+        impl QueryFunction {
+            /// Every function.
+            pub const ALL: &'static [QueryFunction] = &[$(QueryFunction::$name),*];
+
+            /// The unqualified name.
+            pub fn name(self) -> &'static str {
+                match self { $(QueryFunction::$name => stringify!($name),)* }
+            }
+
+            /// Its parameters besides `PropertyName`.
+            pub fn args(self) -> FunctionArgs {
+                match self { $(QueryFunction::$name => FunctionArgs::$args,)* }
+            }
+
+            /// Which column types it applies to.
+            pub fn operand(self) -> FunctionOperand {
+                match self { $(QueryFunction::$name => FunctionOperand::$kind,)* }
+            }
+        }
+    };
+}
+
+/// What a query function's `PropertyName` column must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionOperand {
+    /// A date or date-time column.
+    Date,
+    /// A lookup or id column (user, business unit, hierarchy).
+    Id,
+    /// Any comparable column (`Between`, `In`…).
+    Any,
+    /// A multi-select choice column.
+    MultiSelect,
+    /// A language code column.
+    Language,
+}
+
+query_functions! {
+    InFiscalPeriod: Value, Date; InFiscalPeriodAndYear: Pair, Date; InFiscalYear: Value, Date;
+    InOrAfterFiscalPeriodAndYear: Pair, Date; InOrBeforeFiscalPeriodAndYear: Pair, Date;
+    Last7Days: None, Date; LastFiscalPeriod: None, Date; LastFiscalYear: None, Date; LastMonth: None, Date;
+    LastWeek: None, Date; LastXDays: Value, Date; LastXFiscalPeriods: Value, Date; LastXFiscalYears: Value, Date;
+    LastXHours: Value, Date; LastXMonths: Value, Date; LastXWeeks: Value, Date; LastXYears: Value, Date;
+    LastYear: None, Date; Next7Days: None, Date; NextFiscalPeriod: None, Date; NextFiscalYear: None, Date;
+    NextMonth: None, Date; NextWeek: None, Date; NextXDays: Value, Date; NextXFiscalPeriods: Value, Date;
+    NextXFiscalYears: Value, Date; NextXHours: Value, Date; NextXMonths: Value, Date; NextXWeeks: Value, Date;
+    NextXYears: Value, Date; NextYear: None, Date; OlderThanXDays: Value, Date; OlderThanXHours: Value, Date;
+    OlderThanXMinutes: Value, Date; OlderThanXMonths: Value, Date; OlderThanXWeeks: Value, Date;
+    OlderThanXYears: Value, Date; On: Value, Date; OnOrAfter: Value, Date; OnOrBefore: Value, Date;
+    ThisFiscalPeriod: None, Date; ThisFiscalYear: None, Date; ThisMonth: None, Date; ThisWeek: None, Date;
+    ThisYear: None, Date; Today: None, Date; Tomorrow: None, Date; Yesterday: None, Date;
+    EqualBusinessId: None, Id; EqualUserId: None, Id; NotEqualBusinessId: None, Id; NotEqualUserId: None, Id;
+    Above: Value, Id; AboveOrEqual: Value, Id; EqualUserOrUserHierarchy: None, Id;
+    EqualUserOrUserHierarchyAndTeams: None, Id; EqualUserOrUserTeams: None, Id; EqualUserTeams: None, Id;
+    NotUnder: Value, Id; Under: Value, Id; UnderOrEqual: Value, Id;
+    ContainValues: Values, MultiSelect; DoesNotContainValues: Values, MultiSelect;
+    Between: Values, Any; NotBetween: Values, Any; In: Values, Any; NotIn: Values, Any;
+    EqualUserLanguage: None, Language;
+}
+
+impl QueryFunction {
+    /// The function with this unqualified name (case-sensitive, as Dataverse).
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|f| f.name() == name)
+    }
 }

@@ -227,6 +227,36 @@ pub struct Headers {
     pub refused: Vec<String>,
 }
 
+/// Metadata reads answered today (spec §8.2–§8.3): the two that SDKs make before touching a
+/// table. Other metadata reads are recognised and refused as not supported yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataRead {
+    /// `EntityDefinitions?$select=…&$filter=LogicalName eq 'x'`: one table's definition.
+    Entities {
+        /// The table asked about (not necessarily known to this schema).
+        logical_name: String,
+        /// `EntityMetadata` properties to return (`MetadataId` always comes too).
+        select: Vec<String>,
+    },
+    /// `EntityDefinitions(LogicalName='x')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata
+    /// ?$select=LogicalName&$expand=OptionSet($select=Options)`: a table's choice columns and options.
+    PicklistAttributes {
+        /// The table asked about.
+        logical_name: String,
+    },
+}
+
+impl MetadataRead {
+    /// The table the read is about.
+    pub fn logical_name(&self) -> &str {
+        match self {
+            MetadataRead::Entities { logical_name, .. } | MetadataRead::PicklistAttributes { logical_name } => {
+                logical_name
+            }
+        }
+    }
+}
+
 /// What the request does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
@@ -246,6 +276,8 @@ pub enum Operation {
         key: RowKey,
         /// Columns (logical names); empty = all.
         select: Vec<String>,
+        /// Related rows returned with the row.
+        expand: Vec<crate::query::Expand>,
     },
     /// `POST /{set}`.
     Create {
@@ -276,6 +308,8 @@ pub enum Operation {
         /// Row key.
         key: RowKey,
     },
+    /// A metadata read (`EntityDefinitions…`).
+    Metadata(MetadataRead),
     /// A request Stanchion recognises but does not support yet; never executed or forwarded.
     Unsupported {
         /// The request kind it was recognised as.
@@ -311,6 +345,7 @@ impl Request {
             Operation::Update { upsert: false, .. } => RequestKind::Update,
             Operation::Update { upsert: true, .. } => RequestKind::Upsert,
             Operation::Delete { .. } => RequestKind::Delete,
+            Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::Unsupported { kind, .. } => *kind,
         }
     }

@@ -1,5 +1,7 @@
 //! Protocol core tests: the standard schema, the parser's slice, the printer's round trip.
 
+#[path = "dataverse/classify.rs"]
+mod classify;
 #[path = "dataverse/fuzz_corpus.rs"]
 mod fuzz_corpus;
 #[path = "dataverse/json.rs"]

@@ -4,8 +4,11 @@
 //! What it does:
 //! - serves `/api/data/v9.0|v9.1|v9.2/…` for the request slice the `dataverse` crate parses
 //!   (service document, `WhoAmI`, collection queries with `$select`/`$filter`/`$orderby`/`$top`/
-//!   `$count`, `/$count`, retrieve, create, update, upsert, delete), answering with Dataverse's
-//!   status codes, headers, JSON shapes and error codes (each shape cites its spec section);
+//!   `$count`, paged with `odata.maxpagesize` and `$skiptoken` (module `paging`), `/$count`,
+//!   retrieve, create, update, upsert and delete by primary or alternate key (module `keys`)),
+//!   answering with Dataverse's status codes, headers, JSON shapes and error codes (each shape
+//!   cites its spec section), with the instance annotations `odata.include-annotations` asks for
+//!   (module `annotations`);
 //! - every request is parsed by [`dataverse::parse_request`], the same parser the gateway uses,
 //!   and the resulting typed request is executed: there is no second parser here;
 //! - keeps one real SQL table per Dataverse table, created from [`dataverse::Schema::standard`]
@@ -17,8 +20,11 @@
 //!   user per client) and, on request, deterministic sample CRM data.
 //!
 //! Choices where the spec is silent (each also documented where it is made):
-//! - no paging yet: a query answers at most 5000 rows and never an `@odata.nextLink`;
-//!   `@odata.count` and `/$count` are capped at 5000 (spec §3.7);
+//! - keyset paging: `$skiptoken` is Dataverse's paging cookie holding the last row's sort
+//!   values; `$top` is ignored with `odata.maxpagesize` (spec §3.4) and otherwise caps an unpaged
+//!   answer; NULLs sort first ascending (module `paging`);
+//! - a duplicate alternate-key value answers 400 `0x80060892` (module `keys`);
+//! - formatted values are en-US in UTC (module `annotations`);
 //! - text comparisons, ordering and `contains`/`startswith`/`endswith` ignore case for ASCII
 //!   letters only; `%`, `_` and `[…]` in text-function values are wildcards (see the
 //!   `query_sql` module);
@@ -32,13 +38,17 @@
 //!
 //! What it does not do: authorize anything beyond "holds a valid token for this org" (agents,
 //! policies and audit are the gateway's job); security roles, plug-ins, `$expand`, `$batch`,
-//! FetchXML, metadata endpoints, paging, actions and everything else the parser reports as
+//! FetchXML, metadata endpoints, actions and everything else the parser reports as
 //! unsupported, which is answered 501.
 #![forbid(unsafe_code)]
 
+mod annotations;
 mod auth;
 mod decimal;
 mod files;
+mod keys;
+mod metadata_api;
+mod paging;
 mod query_sql;
 mod read;
 mod response;

@@ -15,8 +15,8 @@ use crate::decimal;
 use crate::rows::{Cell, normalize_date, normalize_datetime};
 use dataverse::error::DataverseError;
 use dataverse::metadata::{Column, ColumnType, Table};
-use dataverse::query::{CompareOp, Filter, Literal, Operand, OrderBy, TextFunction};
-use sea_query::{Alias, BinOper, Expr, ExprTrait as _, Func, Order};
+use dataverse::query::{CompareOp, Filter, Literal, Operand, TextFunction};
+use sea_query::{Alias, BinOper, Expr, ExprTrait as _, Func};
 
 fn unknown(table: &Table, name: &str) -> DataverseError {
     DataverseError::bad_request(format!(
@@ -41,6 +41,20 @@ pub(crate) fn filter_expr(table: &Table, filter: &Filter) -> Result<Expr, Datave
                 .binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
         }
         Filter::Compare { left, op, right } => compare(table, left, *op, right)?,
+        Filter::Function { function, .. } => {
+            return Err(DataverseError::new(
+                501,
+                dataverse::error::codes::ODATA_PARSE,
+                format!("the query function {} is not supported by the emulator yet", function.name()),
+            ));
+        }
+        Filter::Any { .. } | Filter::All { .. } => {
+            return Err(DataverseError::new(
+                501,
+                dataverse::error::codes::ODATA_PARSE,
+                "lambda operators are not supported by the emulator yet",
+            ));
+        }
     })
 }
 
@@ -52,6 +66,11 @@ fn compare(table: &Table, left: &Operand, op: CompareOp, right: &Operand) -> Res
         }
         (Operand::Column(c), Operand::Value(v)) => column_literal(table, column(table, c)?, op, v),
         (Operand::Value(v), Operand::Column(c)) => column_literal(table, column(table, c)?, flip(op), v),
+        (Operand::Related { .. }, _) | (_, Operand::Related { .. }) => Err(DataverseError::new(
+            501,
+            dataverse::error::codes::ODATA_PARSE,
+            "navigation paths in $filter are not supported by the emulator yet",
+        )),
         (Operand::Value(_), Operand::Value(_)) => {
             Err(DataverseError::bad_request("A comparison must name at least one column"))
         }
@@ -150,16 +169,9 @@ fn flip(op: CompareOp) -> CompareOp {
     }
 }
 
-/// `ORDER BY` terms: the requested ones, then the primary key (spec §3.3: deterministic order).
-pub(crate) fn order_terms(table: &Table, orderby: &[OrderBy]) -> Result<Vec<(Expr, Order)>, DataverseError> {
-    let mut out = Vec::new();
-    for o in orderby {
-        let col = column(table, &o.column)?;
-        let expr = if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) };
-        out.push((expr, if o.descending { Order::Desc } else { Order::Asc }));
-    }
-    out.push((Expr::col(table.primary_id.clone()), Order::Asc));
-    Ok(out)
+/// A column as it is sorted and compared in keyset predicates (decimals as REAL).
+pub(crate) fn sort_expr(col: &Column) -> Expr {
+    if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) }
 }
 
 /// The GLOB pattern for a Dataverse text function value (see the module doc).

@@ -1,15 +1,16 @@
-//! Reads: collection queries, counts and single rows, and the JSON shape of a returned row
-//! (spec §2.1 "every returned row has `@odata.etag` and the primary key", §2.5, §3).
+//! Reads: single rows, stored cells and counts, read as [`RawRow`]s that
+//! [`crate::annotations::shape`] turns into the JSON of spec §2.1 ("every returned row has
+//! `@odata.etag` and the primary key"), §2.5 and §3. Collection pages are read by
+//! [`crate::paging`].
 
-use crate::query_sql::{filter_expr, order_terms};
+use crate::query_sql::filter_expr;
 use crate::response::db_error;
-use crate::rows::{Cell, read_cell, to_json};
+use crate::rows::{Cell, SqlClass, lookup_type_column, read_cell};
 use crate::store::statement;
 use dataverse::error::DataverseError;
-use dataverse::json::{Object, Value};
 use dataverse::metadata::{Column, ColumnType, Table};
-use dataverse::query::{Filter, Query};
-use sea_query::{Expr, ExprTrait as _, Func, SqliteQueryBuilder};
+use dataverse::query::Filter;
+use sea_query::{Alias, Expr, ExprTrait as _, Func, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder as _;
 use sqlx::{Row as _, SqliteConnection};
 use uuid::Uuid;
@@ -51,25 +52,63 @@ pub(crate) fn context_columns(table: &Table, select: &[String]) -> Option<String
     Some(names.join(","))
 }
 
-/// The SQL columns read for a projection: its columns plus `versionnumber` for the ETag.
-fn sql_columns(columns: &[&Column]) -> Vec<String> {
-    let mut names: Vec<String> = columns.iter().map(|c| c.logical_name.clone()).collect();
-    if !names.iter().any(|n| n == "versionnumber") {
-        names.push("versionnumber".into());
+/// One row as read, before it is shaped as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawRow {
+    /// `versionnumber`, for the ETag.
+    pub(crate) version: i64,
+    /// The projected cells, in projection order.
+    pub(crate) cells: Vec<Cell>,
+    /// Per projected column: the table a lookup points at (from its hidden `@type` column).
+    pub(crate) targets: Vec<Option<String>>,
+    /// Sort key values (collection pages only): the `$orderby` columns, then the primary key.
+    pub(crate) sort: Vec<Cell>,
+}
+
+/// The SQL columns read for a projection: its columns, the hidden target-table column of each
+/// projected lookup, `versionnumber`, and the sort columns.
+pub(crate) fn sql_columns(columns: &[&Column], sort: &[&Column]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |n: String| {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for c in columns {
+        add(c.logical_name.clone());
+        if c.is_lookup() {
+            add(lookup_type_column(&c.logical_name));
+        }
+    }
+    add("versionnumber".into());
+    for c in sort {
+        add(c.logical_name.clone());
     }
     names
 }
 
-/// One result row as JSON: `@odata.etag`, then the projected columns by OData name.
-fn row_json(columns: &[&Column], row: &sqlx::sqlite::SqliteRow) -> Result<(Object, i64), sqlx::Error> {
+/// Reads a result row selected with [`sql_columns`].
+pub(crate) fn raw_row(
+    columns: &[&Column],
+    sort: &[&Column],
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<RawRow, sqlx::Error> {
     let version = row.try_get::<Option<i64>, _>("versionnumber")?.unwrap_or(0);
-    let mut object = Object::new();
-    object.insert("@odata.etag", Value::String(etag(version)));
+    let mut cells = Vec::with_capacity(columns.len());
+    let mut targets = Vec::with_capacity(columns.len());
     for column in columns {
-        let cell = read_cell(row, &column.logical_name, &column.kind)?;
-        object.insert(column.odata_name(), to_json(column, &cell));
+        cells.push(read_cell(row, &column.logical_name, &column.kind)?);
+        targets.push(if column.is_lookup() {
+            row.try_get::<Option<String>, _>(lookup_type_column(&column.logical_name).as_str())?
+        } else {
+            None
+        });
     }
-    Ok((object, version))
+    let mut values = Vec::with_capacity(sort.len());
+    for column in sort {
+        values.push(read_cell(row, &column.logical_name, &column.kind)?);
+    }
+    Ok(RawRow { version, cells, targets, sort: values })
 }
 
 /// The weak ETag of a row version (spec §2.10).
@@ -77,63 +116,52 @@ pub(crate) fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// Runs a collection query: the rows (at most [`MAX_ROWS`]) and, with `$count=true`, the number
-/// of matching rows capped at [`MAX_ROWS`].
-pub(crate) async fn query(
-    conn: &mut SqliteConnection,
-    table: &Table,
-    q: &Query,
-) -> Result<(Vec<Object>, Option<i64>), DataverseError> {
-    let columns = projection(table, &q.select);
-    let mut select = sea_query::Query::select();
-    select.columns(sql_columns(&columns)).from(table.logical_name.clone());
-    if let Some(filter) = &q.filter {
-        select.and_where(filter_expr(table, filter)?);
-    }
-    for (expr, order) in order_terms(table, &q.orderby)? {
-        select.order_by_expr(expr, order);
-    }
-    select.limit(u64::from(std::cmp::min(q.top.unwrap_or(MAX_ROWS), MAX_ROWS)));
-    let rows = statement(select.build_sqlx(SqliteQueryBuilder)).fetch_all(&mut *conn).await.map_err(db_error)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(row_json(&columns, row).map_err(db_error)?.0);
-    }
-    let count = if q.count { Some(count(conn, table, q.filter.as_ref()).await?) } else { None };
-    Ok((out, count))
+/// A count capped at [`MAX_ROWS`] (spec §3.7), and whether the cap was hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Count {
+    /// `min(matching rows, 5000)`.
+    pub(crate) shown: i64,
+    /// More than 5000 rows match (`totalrecordcountlimitexceeded`).
+    pub(crate) exceeded: bool,
 }
 
-/// The number of rows matching `filter`, capped at [`MAX_ROWS`] (spec §3.7).
+/// The number of rows matching `filter`, capped at [`MAX_ROWS`] (spec §3.7). Counts at most
+/// one row more than the cap (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 5001)`).
 pub(crate) async fn count(
     conn: &mut SqliteConnection,
     table: &Table,
     filter: Option<&Filter>,
-) -> Result<i64, DataverseError> {
-    let mut select = sea_query::Query::select();
-    select.expr(Func::count(Expr::col(table.primary_id.clone()))).from(table.logical_name.clone());
+) -> Result<Count, DataverseError> {
+    let mut inner = sea_query::Query::select();
+    inner.expr(Expr::cust("1")).from(table.logical_name.clone());
     if let Some(filter) = filter {
-        select.and_where(filter_expr(table, filter)?);
+        inner.and_where(filter_expr(table, filter)?);
     }
-    let row = statement(select.build_sqlx(SqliteQueryBuilder)).fetch_one(conn).await.map_err(db_error)?;
+    inner.limit(u64::from(MAX_ROWS) + 1);
+    let q = sea_query::Query::select()
+        .expr(Func::count(Expr::cust("*")))
+        .from_subquery(inner, Alias::new("matching"))
+        .build_sqlx(SqliteQueryBuilder);
+    let row = statement(q).fetch_one(conn).await.map_err(db_error)?;
     let n: i64 = row.try_get(0).map_err(db_error)?;
-    Ok(std::cmp::min(n, i64::from(MAX_ROWS)))
+    Ok(Count { shown: std::cmp::min(n, i64::from(MAX_ROWS)), exceeded: n > i64::from(MAX_ROWS) })
 }
 
-/// One row by primary key, projected, with its version.
+/// One row by primary key, projected.
 pub(crate) async fn row(
     conn: &mut SqliteConnection,
     table: &Table,
     id: Uuid,
     select: &[String],
-) -> Result<Option<(Object, i64)>, DataverseError> {
+) -> Result<Option<RawRow>, DataverseError> {
     let columns = projection(table, select);
     let q = sea_query::Query::select()
-        .columns(sql_columns(&columns))
+        .columns(sql_columns(&columns, &[]))
         .from(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
     let found = statement(q).fetch_optional(conn).await.map_err(db_error)?;
-    found.map(|r| row_json(&columns, &r)).transpose().map_err(db_error)
+    found.map(|r| raw_row(&columns, &[], &r)).transpose().map_err(db_error)
 }
 
 /// Every stored cell of one row (for writes that need current values), or `None`.
@@ -155,4 +183,9 @@ pub(crate) async fn cells(
         out.push((column.logical_name.clone(), read_cell(&row, &column.logical_name, &column.kind).map_err(db_error)?));
     }
     Ok(Some(out))
+}
+
+/// Whether a column's storage class is TEXT compared case-insensitively.
+pub(crate) fn is_nocase(column: &Column) -> bool {
+    crate::rows::storage(&column.kind) == SqlClass::TextNoCase
 }

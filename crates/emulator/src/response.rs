@@ -54,6 +54,22 @@ pub(crate) fn db_error(e: sqlx::Error) -> DataverseError {
     DataverseError::new(500, codes::UNEXPECTED, "An unexpected error occurred.")
 }
 
+/// Suffix of 501 messages, so a client can tell the emulator's gaps from Dataverse's.
+pub(crate) const UNSUPPORTED_SUFFIX: &str = " (Stanchion's emulator)";
+
+/// Marks 501 answers as the emulator's (the parser's `Unsupported` maps to 501).
+pub(crate) fn emulator_error(mut e: DataverseError) -> DataverseError {
+    if e.status == 501 && !e.message.ends_with(UNSUPPORTED_SUFFIX) {
+        e.message.push_str(UNSUPPORTED_SUFFIX);
+    }
+    e
+}
+
+/// 501: something Dataverse does that the emulator does not.
+pub(crate) fn unsupported(reason: &str) -> DataverseError {
+    emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason))
+}
+
 /// Links and contexts for one request: `{org}/api/data/{version the client used}` (spec §1.1).
 #[derive(Debug, Clone)]
 pub(crate) struct Base(pub(crate) String);

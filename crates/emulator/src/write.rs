@@ -7,7 +7,8 @@
 //! `transactioncurrencyid` USD with `exchangerate` 1 and every `x_base` equal to `x` when a money
 //! column is set, `fullname` composed from `firstname`/`lastname`, incident `ticketnumber`
 //! `CAS-nnnnn-XnXnXn`. On update: `modifiedon`, `modifiedby`, `versionnumber`, and the same
-//! derived columns when their sources change.
+//! derived columns when their sources change. Both keep alternate-key values unique
+//! ([`crate::keys`]).
 
 use crate::decimal;
 use crate::response::db_error;
@@ -110,6 +111,7 @@ pub(crate) async fn insert(
         // Spec §10.3 DuplicateRecord, "Cannot insert duplicate key." for a create.
         return Err(DataverseError::new(400, codes::DUPLICATE_RECORD, "Cannot insert duplicate key."));
     }
+    crate::keys::check_unique(conn, table, id, &cells, &[]).await?;
     cells.insert(0, (table.primary_id.clone(), Cell::Text(id.to_string())));
     let q = sea_query::Query::insert()
         .into_table(table.logical_name.clone())
@@ -141,6 +143,7 @@ pub(crate) async fn update(
     apply_currency(table, &mut cells, ctx, !has_currency);
     let version = meta::next(conn, meta::VERSION_COUNTER).await.map_err(db_error)?;
     set(&mut cells, "versionnumber", Cell::Int(version));
+    crate::keys::check_unique(conn, table, id, &cells, current).await?;
     let q = sea_query::Query::update()
         .table(table.logical_name.clone())
         .values(cells.iter().map(|(n, c)| (n.clone(), Expr::val(c.to_sql()))))

@@ -1,10 +1,16 @@
 //! Integration tests of the emulator over real HTTP on 127.0.0.1 (port 0), each against a fresh
 //! SQLite database (in memory, or a temporary data directory).
 
+#[path = "emulator/annotations.rs"]
+mod annotations;
 #[path = "emulator/auth.rs"]
 mod auth;
 #[path = "emulator/common.rs"]
 mod common;
+#[path = "emulator/keys.rs"]
+mod keys;
+#[path = "emulator/paging.rs"]
+mod paging;
 #[path = "emulator/persistence.rs"]
 mod persistence;
 #[path = "emulator/query.rs"]

@@ -223,13 +223,35 @@ impl Filter<'_> {
             Operation::Query(q) => {
                 if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
                     for row in rows.iter_mut().filter_map(Value::as_object_mut) {
-                        self.row(&q.table, row);
+                        self.row(&q.table, &q.expand, row);
                     }
                 }
             }
-            Operation::Retrieve { table, .. } | Operation::Create { table, .. } | Operation::Update { table, .. } => {
+            Operation::Metadata(read) => {
+                let Some(Value::Array(entries)) = value.as_object_mut().and_then(|o| o.get_mut("value")) else {
+                    return;
+                };
+                let name_of = |e: &Value| {
+                    e.as_object().and_then(|o| o.get("LogicalName")).and_then(|n| n.as_str()).map(str::to_owned)
+                };
+                match read {
+                    // Only tables the agent can read; only columns it may see (design §4).
+                    dataverse::request::MetadataRead::Entities { .. } => {
+                        entries.retain(|e| name_of(e).is_some_and(|t| self.policy.level(&t) >= policy::Level::Read))
+                    }
+                    dataverse::request::MetadataRead::PicklistAttributes { logical_name } => {
+                        entries.retain(|e| name_of(e).is_some_and(|c| !self.policy.is_hidden(logical_name, &c)))
+                    }
+                }
+            }
+            Operation::Retrieve { table, expand, .. } => {
                 if let Some(row) = value.as_object_mut() {
-                    self.row(table, row);
+                    self.row(table, expand, row);
+                }
+            }
+            Operation::Create { table, .. } | Operation::Update { table, .. } => {
+                if let Some(row) = value.as_object_mut() {
+                    self.row(table, &[], row);
                 }
             }
             _ => {}
@@ -237,8 +259,20 @@ impl Filter<'_> {
         crate::annotations::filter(self.schema, self.policy, self.asked, value);
     }
 
-    /// Removes hidden columns of `table` from one row.
-    fn row(&self, table: &str, row: &mut dataverse::json::Object) {
+    /// Removes hidden columns of `table` from one row, and from its expanded rows at every depth.
+    fn row(&self, table: &str, expand: &[dataverse::query::Expand], row: &mut dataverse::json::Object) {
+        use dataverse::json::Value;
+        for e in expand {
+            match row.get_mut(&e.navigation) {
+                Some(Value::Object(related)) => self.row(&e.table, &e.expand, related),
+                Some(Value::Array(items)) => {
+                    for related in items.iter_mut().filter_map(Value::as_object_mut) {
+                        self.row(&e.table, &e.expand, related);
+                    }
+                }
+                _ => {}
+            }
+        }
         let Some(hidden) = self.policy.hidden.get(table).filter(|h| !h.is_empty()) else { return };
         let Some(t) = self.schema.table(table) else { return };
         let mut names: Vec<String> = Vec::new();

@@ -9,5 +9,7 @@ mod app;
 mod hidden;
 #[path = "gateway/matrix.rs"]
 mod matrix;
+#[path = "gateway/navigation.rs"]
+mod navigation;
 #[path = "gateway/token.rs"]
 mod token;

@@ -366,8 +366,7 @@ fn hidden_column_changes() {
     change.column = Some("emailaddress1".into());
     let id = uuid::Uuid::nil();
     let t: Timestamp = "2026-11-26T10:00:00.000Z".parse().unwrap();
-    let hid =
-        AuditRecord::admin(id, t.clone(), Actor::Admin, Some("alice".into()), Kind::PolicyColumnHidden, change.clone());
+    let hid = AuditRecord::admin(id, t, Actor::Admin, Some("alice".into()), Kind::PolicyColumnHidden, change.clone());
     assert_eq!(hid.sentence(), "Admin alice hid column emailaddress1 of contacts from Support Agent.");
     let shown = AuditRecord::admin(id, t, Actor::Admin, Some("alice".into()), Kind::PolicyColumnShown, change);
     assert_eq!(shown.sentence(), "Admin alice showed column emailaddress1 of contacts to Support Agent again.");

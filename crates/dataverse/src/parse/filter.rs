@@ -4,8 +4,10 @@
 //! supported yet; anything else is a syntax error with its position.
 
 use super::ParseError;
-use crate::metadata::{ColumnType, Table};
-use crate::query::{CompareOp, Filter, Literal, Operand, TextFunction};
+use crate::metadata::{Column, ColumnType, Navigation, Schema, Table};
+use crate::query::{
+    CompareOp, Filter, FunctionArgs, FunctionOperand, Hop, Literal, Operand, QueryFunction, TextFunction,
+};
 use uuid::Uuid;
 
 /// Why a `$filter` could not be turned into a [`Filter`].
@@ -39,13 +41,21 @@ enum Tok {
     Comma,
     Slash,
     Colon,
+    Equals,
+    LBracket,
+    RBracket,
 }
 
 const MAX_FILTER_DEPTH: usize = 32;
 
-pub(crate) fn parse_filter(text: &str, table: &Table) -> Result<Filter, FilterError> {
-    let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, table, depth: 0 };
+pub(crate) fn parse_filter(
+    text: &str,
+    schema: &Schema,
+    table: &Table,
+    aliases: &[(String, String)],
+) -> Result<Filter, FilterError> {
+    let toks = substitute_aliases(lex(text)?, aliases)?;
+    let mut p = Parser { toks, pos: 0, schema, scopes: vec![(None, table)], depth: 0 };
     let f = p.or_expr()?;
     if p.pos < p.toks.len() {
         return Err(p.syntax("unexpected text after the end of the expression"));
@@ -65,6 +75,30 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
             b'(' => {
                 out.push((start, Tok::Open));
                 i += 1;
+            }
+            b'=' | b'[' | b']' => {
+                let tok = match c {
+                    b'=' => Tok::Equals,
+                    b'[' => Tok::LBracket,
+                    _ => Tok::RBracket,
+                };
+                out.push((start, tok));
+                i += 1;
+            }
+            b'"' => {
+                // Double-quoted strings appear only in query-function value lists (["a","b"]).
+                let end = text[i + 1..]
+                    .find('"')
+                    .map(|e| i + 1 + e)
+                    .ok_or_else(|| FilterError::Syntax(format!("unterminated string literal at position {start}")))?;
+                let inner = &text[i + 1..end];
+                if inner.contains('\\') {
+                    return Err(FilterError::Syntax(format!(
+                        "escapes are not supported in \"…\" strings (position {start})"
+                    )));
+                }
+                out.push((start, Tok::Str(inner.to_owned())));
+                i = end + 1;
             }
             b')' => {
                 out.push((start, Tok::Close));
@@ -123,6 +157,38 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
             _ => {
                 let ch = text[i..].chars().next().unwrap_or('?');
                 return Err(FilterError::Syntax(format!("unexpected character '{ch}' at position {start}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces each parameter alias (`@p1`) by the tokens of its value (spec §3.5); an alias given
+/// no value is `null`. Values may not refer to other aliases.
+fn substitute_aliases(toks: Vec<(usize, Tok)>, aliases: &[(String, String)]) -> Result<Vec<(usize, Tok)>, FilterError> {
+    let mut out = Vec::with_capacity(toks.len());
+    for (pos, tok) in toks {
+        let Tok::Ident(name) = &tok else {
+            out.push((pos, tok));
+            continue;
+        };
+        if !name.starts_with('@') {
+            out.push((pos, tok));
+            continue;
+        }
+        match aliases.iter().find(|(n, _)| n == name) {
+            None => out.push((pos, Tok::Ident("null".into()))),
+            Some((_, value)) => {
+                let value_toks = lex(value)?;
+                if value_toks.is_empty() {
+                    out.push((pos, Tok::Ident("null".into())));
+                }
+                for (_, t) in value_toks {
+                    if matches!(&t, Tok::Ident(n) if n.starts_with('@')) {
+                        return Err(FilterError::Syntax(format!("The value of {name} refers to another alias")));
+                    }
+                    out.push((pos, t));
+                }
             }
         }
     }
@@ -274,11 +340,22 @@ pub(crate) fn is_number(s: &str) -> bool {
 struct Parser<'a> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
-    table: &'a Table,
+    schema: &'a Schema,
+    /// Range variables in scope and their tables; the first is the query's table.
+    scopes: Vec<(Option<String>, &'a Table)>,
     depth: usize,
 }
 
-impl Parser<'_> {
+/// Most navigation hops in one path.
+const MAX_HOPS: usize = 5;
+
+/// A member path: hops through single-valued navigation properties, then a column.
+struct Path<'a> {
+    hops: Vec<Hop>,
+    column: &'a Column,
+}
+
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|(_, t)| t)
     }
@@ -345,7 +422,12 @@ impl Parser<'_> {
     fn unary(&mut self) -> Result<Filter, FilterError> {
         self.enter()?;
         let result = if self.keyword("not") {
-            self.unary().map(|f| Filter::Not(Box::new(f)))
+            match self.unary() {
+                Ok(Filter::Function { .. }) => Err(FilterError::Syntax(
+                    "Not operator along with the Custom Named Condition operators is not allowed".into(),
+                )),
+                other => other.map(|f| Filter::Not(Box::new(f))),
+            }
         } else if self.peek() == Some(&Tok::Open) {
             self.pos += 1;
             let inner = self.or_expr()?;
@@ -358,10 +440,18 @@ impl Parser<'_> {
         result
     }
 
+    /// The table of the innermost scope.
+    fn table(&self) -> &'a Table {
+        self.scopes.last().map_or_else(|| unreachable_scope(), |(_, t)| *t)
+    }
+
     fn predicate(&mut self) -> Result<Filter, FilterError> {
         if let (Some(Tok::Ident(name)), Some(Tok::Open)) = (self.peek(), self.peek_at(1)) {
             let name = name.clone();
             return self.function(&name);
+        }
+        if let Some(lambda) = self.lambda()? {
+            return Ok(lambda);
         }
         let left = self.operand()?;
         let op = match self.peek() {
@@ -380,19 +470,100 @@ impl Parser<'_> {
         Ok(Filter::Compare { left, op, right })
     }
 
+    /// `[var/]nav/any(x: predicate)`, `nav/any()`, `nav/all(x: predicate)`; `None` when the
+    /// tokens ahead are not a lambda.
+    fn lambda(&mut self) -> Result<Option<Filter>, FilterError> {
+        let start = self.pos;
+        let Some((prefix, nav_at)) = self.lambda_start() else { return Ok(None) };
+        self.pos = nav_at;
+        let Some(Tok::Ident(navigation)) = self.peek().cloned() else { return Ok(None) };
+        let table = self.table_for_prefix(prefix.as_deref())?;
+        let Some(Navigation::Collection { target, .. }) = self.schema.navigation(&table.logical_name, &navigation)
+        else {
+            self.pos = start;
+            return Err(self.syntax(&format!(
+                "'{navigation}' is not a collection-valued navigation property of {}",
+                table.logical_name
+            )));
+        };
+        let target_table = self.schema.table(target).ok_or_else(|| self.syntax("unknown related table"))?;
+        let Some(Tok::Ident(operator)) = self.peek_at(2).cloned() else { return Ok(None) };
+        self.pos += 4; // nav / any (
+        if operator == "any" && self.peek() == Some(&Tok::Close) {
+            self.pos += 1;
+            return Ok(Some(Filter::Any { navigation, table: target.to_owned(), predicate: None }));
+        }
+        let Some(Tok::Ident(variable)) = self.peek().cloned() else {
+            return Err(self.syntax("expected a range variable (x:) in the lambda"));
+        };
+        if variable == "$it" || self.scopes.iter().any(|(v, _)| v.as_deref() == Some(variable.as_str())) {
+            return Err(self.syntax(&format!("the range variable '{variable}' is already in use")));
+        }
+        self.pos += 1;
+        self.expect(&Tok::Colon, "':' after the range variable")?;
+        self.enter()?;
+        self.scopes.push((Some(variable.clone()), target_table));
+        let predicate = self.or_expr();
+        self.scopes.pop();
+        self.depth -= 1;
+        let predicate = Box::new(predicate?);
+        self.expect(&Tok::Close, "')'")?;
+        Ok(Some(if operator == "any" {
+            Filter::Any { navigation, table: target.to_owned(), predicate: Some((variable, predicate)) }
+        } else {
+            Filter::All { navigation, table: target.to_owned(), variable, predicate }
+        }))
+    }
+
+    /// Finds `[prefix /] nav / (any|all) (` at the current position: the optional range
+    /// variable prefix and the index of the navigation token.
+    fn lambda_start(&self) -> Option<(Option<String>, usize)> {
+        let is_lambda_at = |i: usize| {
+            matches!(self.toks.get(i).map(|t| &t.1), Some(Tok::Ident(_)))
+                && self.toks.get(i + 1).map(|t| &t.1) == Some(&Tok::Slash)
+                && matches!(self.toks.get(i + 2).map(|t| &t.1), Some(Tok::Ident(w)) if w == "any" || w == "all")
+                && self.toks.get(i + 3).map(|t| &t.1) == Some(&Tok::Open)
+        };
+        if is_lambda_at(self.pos) {
+            return Some((None, self.pos));
+        }
+        if let Some(Tok::Ident(var)) = self.peek()
+            && self.peek_at(1) == Some(&Tok::Slash)
+            && is_lambda_at(self.pos + 2)
+            && self.scopes.iter().any(|(v, _)| v.as_deref() == Some(var.as_str()))
+        {
+            return Some((Some(var.clone()), self.pos + 2));
+        }
+        None
+    }
+
+    /// The table a path starts from: the innermost scope's, through its range variable.
+    fn table_for_prefix(&self, prefix: Option<&str>) -> Result<&'a Table, FilterError> {
+        match (prefix, self.scopes.len()) {
+            (None, 1) => Ok(self.table()),
+            (None, _) => Err(self.syntax("inside a lambda, name columns through its range variable (x/column)")),
+            (Some(v), _) if self.scopes.last().and_then(|(s, _)| s.as_deref()) == Some(v) => Ok(self.table()),
+            (Some(v), _) => {
+                Err(self.syntax(&format!("'{v}' is an outer range variable; only the innermost one can be used")))
+            }
+        }
+    }
+
     fn function(&mut self, name: &str) -> Result<Filter, FilterError> {
         let function = match name {
             "contains" => TextFunction::Contains,
             "startswith" => TextFunction::StartsWith,
             "endswith" => TextFunction::EndsWith,
-            n if n.starts_with("Microsoft.Dynamics.CRM.") => {
-                return Err(FilterError::Unsupported(format!("the query function {n} is not supported yet")));
-            }
+            n if n.starts_with("Microsoft.Dynamics.CRM.") => return self.query_function(n),
             n => return Err(self.syntax(&format!("the function '{n}' is not supported by Dataverse"))),
         };
         self.pos += 2;
-        let column = self.column_name()?;
-        let Some(ColumnType::String { .. } | ColumnType::Memo { .. }) = self.column_type(&column) else {
+        let path = self.path()?;
+        if !path.hops.is_empty() {
+            return Err(FilterError::Unsupported(format!("{name} on a related table's column is not supported yet")));
+        }
+        let column = path.column.logical_name.clone();
+        let (ColumnType::String { .. } | ColumnType::Memo { .. }) = path.column.kind else {
             return Err(self.syntax(&format!("{name} needs a text column, and '{column}' is not one")));
         };
         self.expect(&Tok::Comma, "','")?;
@@ -405,36 +576,159 @@ impl Parser<'_> {
         Ok(Filter::Text { function, column, value })
     }
 
-    fn column_type(&self, logical: &str) -> Option<&ColumnType> {
-        self.table.column(logical).map(|c| &c.kind)
+    /// `Microsoft.Dynamics.CRM.Name(PropertyName='col'[,PropertyValue=v|,PropertyValues=[…]|
+    /// ,PropertyValue1=v,PropertyValue2=v])` (spec §3.2.1).
+    fn query_function(&mut self, qualified: &str) -> Result<Filter, FilterError> {
+        let name = qualified.trim_start_matches("Microsoft.Dynamics.CRM.");
+        let function = QueryFunction::by_name(name)
+            .ok_or_else(|| self.syntax(&format!("'{qualified}' is not a Dataverse query function")))?;
+        self.pos += 2;
+        let mut args: Vec<(String, Vec<Literal>, bool)> = Vec::new();
+        while self.peek() != Some(&Tok::Close) {
+            if !args.is_empty() {
+                self.expect(&Tok::Comma, "','")?;
+            }
+            let Some(Tok::Ident(param)) = self.peek().cloned() else {
+                return Err(self.syntax("expected a parameter name (PropertyName, PropertyValue…)"));
+            };
+            self.pos += 1;
+            self.expect(&Tok::Equals, "'='")?;
+            let (values, list) = if self.peek() == Some(&Tok::LBracket) {
+                self.pos += 1;
+                let mut values = Vec::new();
+                while self.peek() != Some(&Tok::RBracket) {
+                    if !values.is_empty() {
+                        self.expect(&Tok::Comma, "','")?;
+                    }
+                    values.push(self.function_value()?);
+                }
+                self.pos += 1;
+                (values, true)
+            } else {
+                (vec![self.function_value()?], false)
+            };
+            if args.iter().any(|(p, _, _)| *p == param) {
+                return Err(self.syntax(&format!("the parameter {param} is given twice")));
+            }
+            args.push((param, values, list));
+        }
+        self.pos += 1;
+        let take =
+            |want: &str, list: bool| args.iter().find(|(p, _, l)| p == want && *l == list).map(|(_, v, _)| v.clone());
+        let column_name = match take("PropertyName", false).as_deref() {
+            Some([Literal::String(c)]) => c.clone(),
+            _ => return Err(self.syntax(&format!("{name} needs PropertyName='column'"))),
+        };
+        let table = self.table();
+        let column =
+            table.column(&column_name).or_else(|| table.column_by_odata_name(&column_name)).ok_or_else(|| {
+                FilterError::Syntax(format!(
+                    "Could not find a property named '{column_name}' on type 'Microsoft.Dynamics.CRM.{}'.",
+                    table.logical_name
+                ))
+            })?;
+        let (values, expected): (Vec<Literal>, &[&str]) = match function.args() {
+            FunctionArgs::None => (Vec::new(), &["PropertyName"]),
+            FunctionArgs::Value => {
+                (take("PropertyValue", false).unwrap_or_default(), &["PropertyName", "PropertyValue"])
+            }
+            FunctionArgs::Values => {
+                (take("PropertyValues", true).unwrap_or_default(), &["PropertyName", "PropertyValues"])
+            }
+            FunctionArgs::Pair => {
+                let mut v = take("PropertyValue1", false).unwrap_or_default();
+                v.extend(take("PropertyValue2", false).unwrap_or_default());
+                (v, &["PropertyName", "PropertyValue1", "PropertyValue2"])
+            }
+        };
+        let count_ok = match function.args() {
+            FunctionArgs::None => values.is_empty(),
+            FunctionArgs::Value => values.len() == 1,
+            FunctionArgs::Values => !values.is_empty(),
+            FunctionArgs::Pair => values.len() == 2,
+        };
+        if !count_ok || args.len() != expected.len() || args.iter().any(|(p, _, _)| !expected.contains(&p.as_str())) {
+            return Err(self.syntax(&format!("{name} takes the parameters {}", expected.join(", "))));
+        }
+        if !accepts(function, &column.kind) {
+            return Err(self.syntax(&format!(
+                "{name} cannot be applied to the column '{}' ({})",
+                column.logical_name,
+                column.kind.edm_name()
+            )));
+        }
+        Ok(Filter::Function { function, column: column.logical_name.clone(), values })
     }
 
-    /// A property name; returns the column's logical name.
-    fn column_name(&mut self) -> Result<String, FilterError> {
-        let Some(Tok::Ident(name)) = self.peek() else {
+    /// A value inside a query function's parameters: a string (`'x'` or `"x"`) or a number.
+    fn function_value(&mut self) -> Result<Literal, FilterError> {
+        let v = match self.peek() {
+            Some(Tok::Str(s)) => Literal::String(s.clone()),
+            Some(Tok::Number(n)) => match n.parse::<i64>() {
+                Ok(v) if !n.contains(['.', 'e', 'E']) => Literal::Integer(v),
+                _ => Literal::Decimal(n.clone()),
+            },
+            Some(Tok::Guid(g)) => Literal::String(g.to_string()),
+            Some(Tok::Date(d) | Tok::DateTime(d)) => Literal::String(d.clone()),
+            _ => return Err(self.syntax("expected a string or a number")),
+        };
+        self.pos += 1;
+        Ok(v)
+    }
+
+    /// A member path to a column: `[x/]col` or `[x/]nav/…/col` through single-valued
+    /// navigation properties.
+    fn path(&mut self) -> Result<Path<'a>, FilterError> {
+        let Some(Tok::Ident(first)) = self.peek().cloned() else {
             return Err(self.syntax("expected a column name"));
         };
-        let name = name.clone();
-        if self.peek_at(1) == Some(&Tok::Slash) {
-            return Err(FilterError::Unsupported(
-                if matches!(self.peek_at(2), Some(Tok::Ident(w)) if w == "any" || w == "all") {
-                    "lambda operators (any/all) in $filter are not supported yet".to_owned()
-                } else {
-                    "navigation paths in $filter are not supported yet".to_owned()
-                },
-            ));
+        let in_lambda = self.scopes.len() > 1;
+        let mut table = self.table();
+        if in_lambda {
+            let var = self.scopes.last().and_then(|(v, _)| v.clone()).unwrap_or_default();
+            if first != var || self.peek_at(1) != Some(&Tok::Slash) {
+                return Err(
+                    self.syntax(&format!("inside a lambda, name columns through its range variable ({var}/column)"))
+                );
+            }
+            self.pos += 2;
         }
-        if name.starts_with('@') {
-            return Err(FilterError::Unsupported("parameter aliases are not supported yet".into()));
+        let mut hops = Vec::new();
+        loop {
+            let Some(Tok::Ident(name)) = self.peek().cloned() else {
+                return Err(self.syntax("expected a column or navigation property name"));
+            };
+            if self.peek_at(1) != Some(&Tok::Slash) {
+                let column = table.column_by_odata_name(&name).ok_or_else(|| {
+                    FilterError::Syntax(format!(
+                        "Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
+                        table.logical_name
+                    ))
+                })?;
+                self.pos += 1;
+                return Ok(Path { hops, column });
+            }
+            match self.schema.navigation(&table.logical_name, &name) {
+                Some(Navigation::Single { column, target, .. }) => {
+                    if hops.len() == MAX_HOPS {
+                        return Err(self.syntax("the navigation path is too long"));
+                    }
+                    hops.push(Hop { navigation: name.clone(), column: column.to_owned(), table: target.to_owned() });
+                    table = self.schema.table(target).ok_or_else(|| self.syntax("unknown related table"))?;
+                    self.pos += 2;
+                }
+                Some(Navigation::Collection { .. }) => {
+                    return Err(self
+                        .syntax(&format!("'{name}' is collection-valued: use {name}/any(x: …) or {name}/all(x: …)")));
+                }
+                None => {
+                    return Err(FilterError::Syntax(format!(
+                        "Could not find a navigation property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
+                        table.logical_name
+                    )));
+                }
+            }
         }
-        let column = self.table.column_by_odata_name(&name).ok_or_else(|| {
-            FilterError::Syntax(format!(
-                "Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
-                self.table.logical_name
-            ))
-        })?;
-        self.pos += 1;
-        Ok(column.logical_name.clone())
     }
 
     fn operand(&mut self) -> Result<Operand, FilterError> {
@@ -450,45 +744,93 @@ impl Parser<'_> {
             Some(Tok::Ident(w)) if w == "null" => Literal::Null,
             Some(Tok::Ident(w)) if w == "true" => Literal::Boolean(true),
             Some(Tok::Ident(w)) if w == "false" => Literal::Boolean(false),
-            Some(Tok::Ident(_)) => return self.column_name().map(Operand::Column),
+            Some(Tok::Ident(_)) => {
+                let path = self.path()?;
+                let column = path.column.logical_name.clone();
+                return Ok(if path.hops.is_empty() {
+                    Operand::Column(column)
+                } else {
+                    Operand::Related { path: path.hops, column }
+                });
+            }
             _ => return Err(self.syntax("expected a column name or a literal")),
         };
         self.pos += 1;
         Ok(Operand::Value(lit))
     }
 
+    /// The type of an operand's column.
+    fn operand_type(&self, o: &Operand) -> Option<&'a ColumnType> {
+        match o {
+            Operand::Column(c) => self.table().column(c).map(|c| &c.kind),
+            Operand::Related { path, column } => {
+                let table = self.schema.table(&path.last()?.table)?;
+                table.column(column).map(|c| &c.kind)
+            }
+            Operand::Value(_) => None,
+        }
+    }
+
+    fn operand_name(o: &Operand) -> String {
+        match o {
+            Operand::Column(c) => c.clone(),
+            Operand::Related { path, column } => {
+                let mut s: Vec<&str> = path.iter().map(|h| h.navigation.as_str()).collect();
+                s.push(column);
+                s.join("/")
+            }
+            Operand::Value(_) => "?".into(),
+        }
+    }
+
     fn check_comparison(&self, left: &Operand, op: CompareOp, right: &Operand) -> Result<(), FilterError> {
         let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
         match (left, right) {
-            (Operand::Column(a), Operand::Column(b)) => {
-                let (ta, tb) = (self.column_type(a), self.column_type(b));
-                if family(ta) != family(tb) {
-                    return Err(self.type_error(a, b));
-                }
-                Ok(())
+            (Operand::Value(_), Operand::Value(_)) => {
+                Err(FilterError::Syntax("A comparison must name at least one column".into()))
             }
-            (Operand::Column(c), Operand::Value(v)) | (Operand::Value(v), Operand::Column(c)) => {
-                let Some(kind) = self.column_type(c) else { return Err(self.type_error(c, "?")) };
+            (Operand::Value(v), c) | (c, Operand::Value(v)) => {
+                let name = Self::operand_name(c);
+                let Some(kind) = self.operand_type(c) else { return Err(self.type_error(&name, "?")) };
                 if literal_fits(kind, v) && !(ordered && *v == Literal::Null) {
                     Ok(())
                 } else {
                     Err(FilterError::Syntax(format!(
-                        "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind '{}' on column '{c}'.",
+                        "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind '{}' on column '{name}'.",
                         kind.edm_name(),
                         literal_type(v),
                         op.keyword()
                     )))
                 }
             }
-            (Operand::Value(_), Operand::Value(_)) => {
-                Err(FilterError::Syntax("A comparison must name at least one column".into()))
+            (a, b) => {
+                if family(self.operand_type(a)) != family(self.operand_type(b)) {
+                    return Err(self.type_error(&Self::operand_name(a), &Self::operand_name(b)));
+                }
+                Ok(())
             }
         }
     }
 
     fn type_error(&self, a: &str, b: &str) -> FilterError {
-        FilterError::Syntax(format!("Columns '{a}' and '{b}' of {} have incompatible types", self.table.logical_name))
+        FilterError::Syntax(format!("Columns '{a}' and '{b}' of {} have incompatible types", self.table().logical_name))
     }
+}
+
+/// Whether a query function applies to a column type.
+fn accepts(function: QueryFunction, kind: &ColumnType) -> bool {
+    match function.operand() {
+        FunctionOperand::Date => matches!(kind, ColumnType::DateTime | ColumnType::DateOnly),
+        FunctionOperand::Id => matches!(kind, ColumnType::Lookup { .. } | ColumnType::Uniqueidentifier),
+        FunctionOperand::Any => !matches!(kind, ColumnType::Boolean { .. }),
+        FunctionOperand::MultiSelect => false,
+        FunctionOperand::Language => matches!(kind, ColumnType::Integer | ColumnType::Picklist { .. }),
+    }
+}
+
+/// The scope stack always holds the query's table; an empty stack is a parser bug.
+fn unreachable_scope() -> ! {
+    unreachable!("the filter parser's scope stack always holds the query's table")
 }
 
 #[derive(PartialEq)]

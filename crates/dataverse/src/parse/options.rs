@@ -3,15 +3,14 @@
 
 use super::filter::{FilterError, parse_filter};
 use super::{ParseError, Routed, url};
-use crate::metadata::Table;
+use crate::metadata::{Schema, Table};
 use crate::query::{OrderBy, Query};
 
 /// Options Stanchion parses today.
-const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"];
+const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
-    ("$expand", "$expand is not supported yet"),
     ("$apply", "aggregation with $apply is not supported yet"),
     ("$skip", "$skip is not supported yet (Dataverse does not support it either)"),
     ("$search", "$search is not supported yet (Dataverse does not support it either)"),
@@ -57,6 +56,11 @@ impl Options {
         self.get(name).is_some()
     }
 
+    /// A decoded option value by name.
+    pub(crate) fn raw(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|p| p.name == name).map(|p| p.value.as_str())
     }
@@ -67,7 +71,7 @@ impl Options {
             None => Ok(None),
             Some(p)
                 if p.raw_value.is_empty()
-                    || p.raw_value.len() > 8192
+                    || p.raw_value.len() > 32 * 1024
                     || p.raw_value.bytes().any(|b| !b.is_ascii_graphic()) =>
             {
                 Err(ParseError::Syntax("$skiptoken must be the value of an @odata.nextLink".into()))
@@ -78,12 +82,9 @@ impl Options {
 
     /// The reason of the first recognised-but-unsupported option, if any.
     pub(crate) fn first_unsupported(&self) -> Option<String> {
-        self.pairs.iter().find_map(|url::Pair { name, .. }| {
-            if is_alias(name) {
-                return Some("parameter aliases are not supported yet".to_owned());
-            }
-            RECOGNISED.iter().find(|(n, _)| n == name).map(|(_, r)| (*r).to_owned())
-        })
+        self.pairs
+            .iter()
+            .find_map(|url::Pair { name, .. }| RECOGNISED.iter().find(|(n, _)| n == name).map(|(_, r)| (*r).to_owned()))
     }
 
     /// Refuses any supported option not in `allowed` for this resource.
@@ -91,7 +92,8 @@ impl Options {
         if let Some(reason) = self.first_unsupported() {
             return Err(Routed::Error(ParseError::Syntax(format!("{reason}; {what} takes no such option"))));
         }
-        match self.pairs.iter().find(|p| !allowed.contains(&p.name.as_str())) {
+        let aliases_ok = allowed.contains(&"@aliases");
+        match self.pairs.iter().find(|p| !allowed.contains(&p.name.as_str()) && (!aliases_ok || !is_alias(&p.name))) {
             Some(url::Pair { name: n, .. }) => {
                 Err(Routed::Error(ParseError::Syntax(format!("The query option {n} is not allowed on {what}"))))
             }
@@ -101,69 +103,26 @@ impl Options {
 
     /// `$select` as column logical names (empty when absent).
     pub(crate) fn select(&self, table: &Table) -> Result<Vec<String>, ParseError> {
-        let Some(v) = self.get("$select") else { return Ok(Vec::new()) };
-        let mut out = Vec::new();
-        for name in v.split(',') {
-            let name = name.trim();
-            if name.is_empty() {
-                return Err(ParseError::Syntax("$select has an empty item".into()));
-            }
-            let column = table.column_by_odata_name(name).ok_or_else(|| unknown_property(table, name))?;
-            out.push(column.logical_name.clone());
-        }
-        Ok(out)
+        self.get("$select").map_or(Ok(Vec::new()), |v| parse_select(v, table))
     }
 
-    /// The query IR from `$select`, `$filter`, `$orderby`, `$top` and `$count`.
-    pub(crate) fn query(&self, table: &Table) -> Result<Query, Routed> {
-        let filter = match self.get("$filter") {
-            None => None,
-            Some(text) if text.trim().is_empty() => {
-                return Err(Routed::Error(ParseError::Syntax("$filter is empty".into())));
-            }
-            Some(text) => Some(parse_filter(text, table).map_err(|e| match e {
-                FilterError::Unsupported(reason) => Routed::Unsupported(crate::request::RequestKind::Query, reason),
-                FilterError::Syntax(m) => Routed::Error(ParseError::Syntax(m)),
-            })?),
-        };
-        let mut orderby = Vec::new();
-        if let Some(v) = self.get("$orderby") {
-            for item in v.split(',') {
-                let mut words = item.split_whitespace();
-                let name = words.next().ok_or_else(|| ParseError::Syntax("$orderby has an empty item".into()))?;
-                if name.contains('/') {
-                    return Err(Routed::Unsupported(
-                        crate::request::RequestKind::Query,
-                        "ordering by a related table's column is not supported yet".into(),
-                    ));
-                }
-                let column = table.column_by_odata_name(name).ok_or_else(|| unknown_property(table, name))?;
-                let descending = match words.next() {
-                    None | Some("asc") => false,
-                    Some("desc") => true,
-                    Some(other) => {
-                        return Err(Routed::Error(ParseError::Syntax(format!(
-                            "$orderby direction must be asc or desc, not '{other}'"
-                        ))));
-                    }
-                };
-                if words.next().is_some() {
-                    return Err(Routed::Error(ParseError::Syntax(format!(
-                        "$orderby item '{}' is malformed",
-                        item.trim()
-                    ))));
-                }
-                orderby.push(OrderBy { column: column.logical_name.clone(), descending });
-            }
-        }
-        let top = match self.get("$top") {
-            None => None,
-            Some(v) => {
-                Some(v.parse::<u32>().ok().filter(|_| v.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| {
-                    ParseError::Syntax(format!("$top must be a non-negative whole number, not '{v}'"))
-                })?)
-            }
-        };
+    /// Parameter aliases (`@p1=…`) with their decoded values (spec §3.5).
+    pub(crate) fn aliases(&self) -> Vec<(String, String)> {
+        self.pairs.iter().filter(|p| is_alias(&p.name)).map(|p| (p.name.clone(), p.value.clone())).collect()
+    }
+
+    /// `$expand` (empty when absent).
+    pub(crate) fn expand(&self, schema: &Schema, table: &Table) -> Result<Vec<crate::query::Expand>, Routed> {
+        self.get("$expand").map_or(Ok(Vec::new()), |v| super::expand::parse_expand(v, schema, table))
+    }
+
+    /// The query IR from `$select`, `$filter`, `$orderby`, `$top`, `$count`, `$expand` and
+    /// `$skiptoken`.
+    pub(crate) fn query(&self, schema: &Schema, table: &Table) -> Result<Query, Routed> {
+        let aliases = self.aliases();
+        let filter = self.get("$filter").map(|text| filter_option(text, schema, table, &aliases)).transpose()?;
+        let orderby = self.get("$orderby").map_or(Ok(Vec::new()), |v| parse_orderby(v, table, &aliases))?;
+        let top = self.get("$top").map(parse_top).transpose()?;
         let count = match self.get("$count") {
             None | Some("false") => false,
             Some("true") => true,
@@ -171,6 +130,7 @@ impl Options {
                 return Err(Routed::Error(ParseError::Syntax(format!("$count must be true or false, not '{v}'"))));
             }
         };
+        let expand = self.expand(schema, table)?;
         let skiptoken = self.skiptoken()?;
         Ok(Query {
             table: table.logical_name.clone(),
@@ -180,15 +140,95 @@ impl Options {
             top,
             count,
             skiptoken,
+            expand,
         })
     }
+}
+
+/// `$filter` text for a table: empty is a syntax error; what the slice does not support yet is
+/// reported as such.
+pub(crate) fn filter_option(
+    text: &str,
+    schema: &Schema,
+    table: &Table,
+    aliases: &[(String, String)],
+) -> Result<crate::query::Filter, Routed> {
+    if text.trim().is_empty() {
+        return Err(Routed::Error(ParseError::Syntax("$filter is empty".into())));
+    }
+    parse_filter(text, schema, table, aliases).map_err(|e| match e {
+        FilterError::Unsupported(reason) => Routed::Unsupported(crate::request::RequestKind::Query, reason),
+        FilterError::Syntax(m) => Routed::Error(ParseError::Syntax(m)),
+    })
+}
+
+/// `$select=a,b` as logical names of `table`'s columns.
+pub(crate) fn parse_select(v: &str, table: &Table) -> Result<Vec<String>, ParseError> {
+    let mut out = Vec::new();
+    for name in v.split(',') {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ParseError::Syntax("$select has an empty item".into()));
+        }
+        let column = table.column_by_odata_name(name).ok_or_else(|| unknown_property(table, name))?;
+        out.push(column.logical_name.clone());
+    }
+    Ok(out)
+}
+
+/// `$orderby=a asc,b desc` over `table`'s columns.
+pub(crate) fn parse_orderby(v: &str, table: &Table, aliases: &[(String, String)]) -> Result<Vec<OrderBy>, Routed> {
+    let mut orderby = Vec::new();
+    for item in v.split(',') {
+        let mut words = item.split_whitespace();
+        let mut name = words.next().ok_or_else(|| ParseError::Syntax("$orderby has an empty item".into()))?;
+        if name.starts_with('@') {
+            name = aliases
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty() && !v.contains(char::is_whitespace))
+                .ok_or_else(|| {
+                    ParseError::Syntax(format!("The parameter alias {name} in $orderby has no column name"))
+                })?;
+        }
+        if name.contains('/') {
+            return Err(Routed::Unsupported(
+                crate::request::RequestKind::Query,
+                "ordering by a related table's column is not supported yet".into(),
+            ));
+        }
+        let column = table.column_by_odata_name(name).ok_or_else(|| unknown_property(table, name))?;
+        let descending = match words.next() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(Routed::Error(ParseError::Syntax(format!(
+                    "$orderby direction must be asc or desc, not '{other}'"
+                ))));
+            }
+        };
+        if words.next().is_some() {
+            return Err(Routed::Error(ParseError::Syntax(format!("$orderby item '{}' is malformed", item.trim()))));
+        }
+        orderby.push(OrderBy { column: column.logical_name.clone(), descending });
+    }
+    Ok(orderby)
+}
+
+/// `$top=n`.
+pub(crate) fn parse_top(v: &str) -> Result<u32, ParseError> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|_| v.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| ParseError::Syntax(format!("$top must be a non-negative whole number, not '{v}'")))
 }
 
 fn is_alias(name: &str) -> bool {
     name.len() > 1 && name.starts_with('@') && name[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn unknown_property(table: &Table, name: &str) -> ParseError {
+pub(crate) fn unknown_property(table: &Table, name: &str) -> ParseError {
     ParseError::Syntax(format!(
         "Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
         table.logical_name

@@ -87,7 +87,7 @@ fn every_kind_is_recognised() {
 
 #[test]
 fn unsupported_options_are_not_parsed() {
-    let r = parse("GET", "/api/data/v9.2/accounts?$expand=((((garbage", &[], "").unwrap();
+    let r = parse("GET", "/api/data/v9.2/accounts?$apply=((((garbage", &[], "").unwrap();
     assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::Query, .. }));
 }
 
@@ -127,4 +127,97 @@ fn bodies_are_checked_against_the_schema() {
     }
     let long = format!(r#"{{"name":"{}"}}"#, "x".repeat(161));
     assert!(matches!(p(&long), Err(ParseError::Payload { code: "0x80044331", .. })));
+}
+
+#[test]
+fn parameter_aliases_are_resolved_at_parse() {
+    let q = |url: &str| match parse("GET", url, &[], "").unwrap_or_else(|e| panic!("{url}: {e}")).operation {
+        Operation::Query(q) => q,
+        other => panic!("{other:?}"),
+    };
+    let with = q(
+        "/api/data/v9.2/accounts?$orderby=@p1 desc&$filter=@p1 ne @p3 and name eq @p4&@p1=revenue&@p3=5&@p4='O''Hara'",
+    );
+    let without = q("/api/data/v9.2/accounts?$orderby=revenue desc&$filter=revenue ne 5 and name eq 'O''Hara'");
+    assert_eq!(with, without);
+    // An alias without a value is null (spec §3.5).
+    assert_eq!(
+        q("/api/data/v9.2/accounts?$filter=name eq @missing"),
+        q("/api/data/v9.2/accounts?$filter=name eq null")
+    );
+    // Aliases are not allowed inside $expand, nor on a single row.
+    assert!(
+        parse(
+            "GET",
+            "/api/data/v9.2/accounts?$expand=contact_customer_accounts($filter=fullname eq @p)&@p='x'",
+            &[],
+            ""
+        )
+        .is_err()
+    );
+    assert!(parse("GET", "/api/data/v9.2/accounts(00000000-0000-0000-0000-000000000001)?@p=1", &[], "").is_err());
+    assert!(parse("GET", "/api/data/v9.2/accounts?$filter=name eq @a&@a=@b&@b='x'", &[], "").is_err());
+}
+
+#[test]
+fn query_functions_of_the_digest() {
+    let ok = [
+        "Microsoft.Dynamics.CRM.Between(PropertyName='numberofemployees',PropertyValues=[\"5\",\"2000\"])",
+        "Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[\"OBrian\",\"O'Brian\"])",
+        "Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)&@p1='name'&@p2=[\"A\",\"B\"]",
+        "Microsoft.Dynamics.CRM.LastXHours(PropertyName=@p1,PropertyValue=@p2)&@p1='modifiedon'&@p2=12",
+        "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=7)",
+        "Microsoft.Dynamics.CRM.Today(PropertyName='createdon')",
+        "Microsoft.Dynamics.CRM.On(PropertyName='createdon',PropertyValue='2024-03-01')",
+        "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')",
+        "Microsoft.Dynamics.CRM.EqualBusinessId(PropertyName='owningbusinessunit')",
+        "Microsoft.Dynamics.CRM.Under(PropertyName='accountid',PropertyValue='00000000-0000-0000-0000-000000000001')",
+        "Microsoft.Dynamics.CRM.InFiscalPeriodAndYear(PropertyName='createdon',PropertyValue1=3,PropertyValue2=2024)",
+        "Microsoft.Dynamics.CRM.NotIn(PropertyName='industrycode',PropertyValues=['1','2'])",
+    ];
+    for f in ok {
+        let url = format!("/api/data/v9.2/accounts?$filter={f}");
+        let r = parse("GET", &url, &[], "").unwrap_or_else(|e| panic!("{f}: {e}"));
+        let Operation::Query(q) = r.operation else { panic!() };
+        assert!(matches!(q.filter, Some(Filter::Function { .. })), "{f}");
+    }
+    for bad in [
+        "not Microsoft.Dynamics.CRM.Today(PropertyName='createdon')",
+        "Microsoft.Dynamics.CRM.Today(PropertyName='name')",
+        "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon')",
+        "Microsoft.Dynamics.CRM.Between(PropertyName='numberofemployees',PropertyValue=5)",
+        "Microsoft.Dynamics.CRM.NoSuchThing(PropertyName='createdon')",
+        "Microsoft.Dynamics.CRM.Today(PropertyName='nosuchcolumn')",
+        "Between(PropertyName='numberofemployees',PropertyValues=[\"5\",\"2000\"])",
+    ] {
+        assert!(parse("GET", &format!("/api/data/v9.2/accounts?$filter={bad}"), &[], "").is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_python_sdks_metadata_reads() {
+    use dataverse::request::MetadataRead;
+    let r = parse("GET", "/api/data/v9.2/EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=LogicalName+eq+'account'", &[], "").unwrap();
+    assert_eq!(
+        r.operation,
+        Operation::Metadata(MetadataRead::Entities {
+            logical_name: "account".into(),
+            select: vec!["LogicalName".into(), "EntitySetName".into(), "PrimaryIdAttribute".into()],
+        })
+    );
+    let r = parse(
+        "GET",
+        "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)",
+        &[],
+        "",
+    )
+    .unwrap();
+    assert_eq!(r.operation, Operation::Metadata(MetadataRead::PicklistAttributes { logical_name: "account".into() }));
+    // Other metadata reads are recognised, not yet supported; metadata writes are refused.
+    let r = parse("GET", "/api/data/v9.2/EntityDefinitions?$filter=IsPrivate eq false", &[], "").unwrap();
+    assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::MetadataDefinitions, .. }));
+    assert!(
+        parse("GET", "/api/data/v9.2/EntityDefinitions?$select=Nope&$filter=LogicalName eq 'account'", &[], "")
+            .is_err()
+    );
 }

@@ -200,19 +200,27 @@ pub(super) async fn load(
 
     let contact_table = table("contact")?;
     let mut contacts = Vec::new();
+    // `emailaddress1` is the contact alternate key: a repeated name gets a numbered address
+    // (no random draw, so the rest of the data does not depend on it).
+    let mut emails = std::collections::HashSet::new();
     for _ in 0..40 {
         let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
         let employer =
             if rng.below(4) == 0 { None } else { Some(&accounts[rng.below(accounts.len() as u64) as usize]) };
         let city = employer.map_or_else(|| *rng.pick(CITIES), |a| a.city);
         let mail_domain = employer.map_or_else(|| "example.com".to_owned(), |a| domain(a.name));
+        let local = format!("{}.{}", first.to_ascii_lowercase(), last.to_ascii_lowercase());
+        let mut email = format!("{local}@{mail_domain}");
+        for n in 2.. {
+            if emails.insert(email.clone()) {
+                break;
+            }
+            email = format!("{local}{n}@{mail_domain}");
+        }
         let mut cells: Cells = vec![
             ("firstname".into(), text(first)),
             ("lastname".into(), text(last)),
-            (
-                "emailaddress1".into(),
-                text(format!("{}.{}@{mail_domain}", first.to_ascii_lowercase(), last.to_ascii_lowercase())),
-            ),
+            ("emailaddress1".into(), text(email)),
             ("telephone1".into(), text(phone(&mut rng, city.2))),
             ("jobtitle".into(), text(*rng.pick(JOBS))),
             ("address1_city".into(), text(city.0)),

@@ -1,31 +1,29 @@
 //! Executes a parsed [`Request`] and shapes the answer as Dataverse does. Each response cites
-//! the spec section it follows.
+//! the spec section it follows. Single-row operations are in [`rows`].
+//!
+//! `Preference-Applied` lists every preference applied, comma-separated in the order of
+//! spec §1.4's example: `return=representation`, `odata.include-annotations="…"` (echoing the
+//! request's list, on every answer that carries rows), `odata.maxpagesize=N`.
+
+mod rows;
 
 use super::App;
+use crate::annotations::{Include, Shape, TOTAL_RECORD_COUNT, TOTAL_RECORD_COUNT_LIMIT_EXCEEDED, shape};
 use crate::auth::Caller;
-use crate::read::{self, context_columns, etag};
-use crate::response::{Base, build, db_error, json, no_content, with_header};
-use crate::rows::now_text;
-use crate::write::{self, WriteCtx};
-use axum::body::Body;
+use crate::paging::{self, Plan};
+use crate::read::{self, RawRow, context_columns, projection};
+use crate::response::{Base, build, db_error, json, with_header};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dataverse::error::{DataverseError, codes};
 use dataverse::json::{Object, Value};
 use dataverse::metadata::Table;
-use dataverse::request::{EtagCondition, Operation, Request};
-use uuid::Uuid;
+use dataverse::print::{Redact, print_target};
+use dataverse::query::Query;
+use dataverse::request::{Headers, Operation, Request};
+use sqlx::SqliteConnection;
 
-/// Suffix of 501 messages, so a client can tell the emulator's gaps from Dataverse's.
-const UNSUPPORTED_SUFFIX: &str = " (Stanchion's emulator)";
-
-/// Marks 501 answers as the emulator's (the parser's `Unsupported` maps to 501).
-pub(super) fn emulator_error(mut e: DataverseError) -> DataverseError {
-    if e.status == 501 && !e.message.ends_with(UNSUPPORTED_SUFFIX) {
-        e.message.push_str(UNSUPPORTED_SUFFIX);
-    }
-    e
-}
+pub(super) use crate::response::emulator_error;
 
 fn table<'a>(app: &'a App, logical: &str) -> Result<&'a Table, DataverseError> {
     app.schema.table(logical).ok_or_else(|| {
@@ -33,26 +31,31 @@ fn table<'a>(app: &'a App, logical: &str) -> Result<&'a Table, DataverseError> {
     })
 }
 
-/// Whether an `If-Match`/`If-None-Match` list names the row's version (weak comparison).
-fn names_version(tags: &[String], version: i64) -> bool {
-    let strong = format!("\"{version}\"");
-    tags.iter().any(|t| *t == etag(version) || *t == strong)
+/// The annotations the request asked for.
+fn include(req: &Request) -> Include {
+    Include::new(req.headers.prefer.include_annotations.as_ref())
 }
 
-/// `{"@odata.context": …}` followed by the members of `row`.
-fn with_context(context: String, row: Object) -> Object {
-    let mut out = Object::new();
-    out.insert("@odata.context", Value::String(context));
-    out.extend(row);
-    out
-}
-
-/// `{set}({cols})/$entity` or `{set}/$entity` (spec §2.2, §2.5).
-fn entity_context(base: &Base, table: &Table, select: &[String]) -> String {
-    match context_columns(table, select) {
-        Some(cols) => base.context(&format!("{}({cols})/$entity", table.set_name)),
-        None => base.context(&format!("{}/$entity", table.set_name)),
+/// Adds `Preference-Applied` when any preference was applied (spec §1.4).
+fn preference_applied(response: Response, applied: &[String]) -> Response {
+    if applied.is_empty() {
+        return response;
     }
+    with_header(response, "preference-applied", &applied.join(","))
+}
+
+/// Rows of `t` projected by `select`, as JSON with the annotations asked for.
+async fn shape_rows(
+    app: &App,
+    conn: &mut SqliteConnection,
+    t: &Table,
+    select: &[String],
+    include: &Include,
+    rows: &[RawRow],
+) -> Result<Vec<Object>, DataverseError> {
+    let columns = projection(t, select);
+    let s = Shape { schema: &app.schema, table: t, columns: &columns, include, base_currency: app.sys.currency };
+    shape(conn, &s, rows).await
 }
 
 pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<Response, DataverseError> {
@@ -74,6 +77,7 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             format!("the header {name} (impersonation or method override) is not supported"),
         )));
     }
+    let ctx = rows::Ctx { app, req, base: &base, caller, include: include(req) };
     match &req.operation {
         Operation::ServiceDocument => Ok(service_document(app, &base)),
         Operation::WhoAmI => {
@@ -85,62 +89,97 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             o.insert("OrganizationId", Value::String(app.sys.organization.to_string()));
             Ok(json(StatusCode::OK, o))
         }
-        Operation::Query(q) => {
-            // Spec §3 response envelope; `@odata.count` before `value` (§3.7); no paging: at
-            // most 5000 rows and no `@odata.nextLink`.
-            let t = table(app, &q.table)?;
-            if q.skiptoken.is_some() || req.headers.prefer.max_page_size.is_some() {
-                // Paging lands with the paging slice; until then refuse rather than ignore it.
-                return Err(emulator_error(DataverseError::new(
-                    501,
-                    codes::ODATA_PARSE,
-                    "paging is not supported yet",
-                )));
-            }
-            let mut conn = app.store.read().await.map_err(db_error)?;
-            let (rows, count) = read::query(&mut conn, t, q).await?;
-            let context = match context_columns(t, &q.select) {
-                Some(cols) => base.context(&format!("{}({cols})", t.set_name)),
-                None => base.context(&t.set_name),
-            };
-            let mut o = Object::new();
-            o.insert("@odata.context", Value::String(context));
-            if let Some(n) = count {
-                o.insert("@odata.count", Value::from(n));
-            }
-            o.insert("value", Value::Array(rows.into_iter().map(Value::Object).collect()));
-            Ok(json(StatusCode::OK, o))
-        }
+        Operation::Query(q) if !q.expand.is_empty() => Err(emulator_error(DataverseError::new(
+            501,
+            codes::ODATA_PARSE,
+            "$expand is not supported by the emulator yet",
+        ))),
+        Operation::Query(q) => query(&ctx, q).await,
         Operation::Count(q) => {
             // Spec §3.7: `/{set}/$count` is a bare number, text/plain, capped at 5000 (the BOM
             // of §2.5 belongs to collection-navigation counts only).
             let t = table(app, &q.table)?;
             let mut conn = app.store.read().await.map_err(db_error)?;
             let n = read::count(&mut conn, t, q.filter.as_ref()).await?;
-            Ok(build(StatusCode::OK, Some("text/plain"), n.to_string()))
+            Ok(build(StatusCode::OK, Some("text/plain"), n.shown.to_string()))
         }
-        Operation::Retrieve { table: name, key, select } => {
-            retrieve(app, req, &base, table(app, name)?, by_id(key)?, select).await
+        Operation::Retrieve { expand, .. } if !expand.is_empty() => Err(emulator_error(DataverseError::new(
+            501,
+            codes::ODATA_PARSE,
+            "$expand is not supported by the emulator yet",
+        ))),
+        Operation::Retrieve { table: name, key, select, .. } => {
+            rows::retrieve(&ctx, table(app, name)?, key, select).await
         }
         Operation::Create { table: name, record, select } => {
-            create(app, req, &base, caller, table(app, name)?, record, select).await
+            rows::create(&ctx, table(app, name)?, record, select).await
         }
         Operation::Update { table: name, key, record, select, upsert } => {
-            let t = table(app, name)?;
-            update(app, req, &base, caller, t, by_id(key)?, record, select, *upsert).await
+            rows::update(&ctx, table(app, name)?, key, record, select, *upsert).await
         }
-        Operation::Delete { table: name, key } => delete(app, req, table(app, name)?, by_id(key)?).await,
+        Operation::Delete { table: name, key } => rows::delete(&ctx, table(app, name)?, key).await,
+        Operation::Metadata(read) => crate::metadata_api::answer(&app.schema, &base, read).map_err(emulator_error),
         Operation::Unsupported { reason, .. } => {
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
         }
     }
 }
 
-/// The primary key of a row key (alternate keys are resolved by the alternate-key slice).
-fn by_id(key: &dataverse::request::RowKey) -> Result<Uuid, DataverseError> {
-    key.id().ok_or_else(|| {
-        DataverseError::new(501, codes::ODATA_PARSE, "addressing rows by alternate key is not supported yet")
-    })
+/// Spec §3 response envelope: `@odata.context`, `@odata.count` (§3.7), the count annotations
+/// when asked for (§3.7: `-1`/`false` without `$count=true`), `value`, and last
+/// `@odata.nextLink` when more rows follow (§3.8).
+async fn query(ctx: &rows::Ctx<'_>, q: &Query) -> Result<Response, DataverseError> {
+    let app = ctx.app;
+    let t = table(app, &q.table)?;
+    let max_page_size = ctx.req.headers.prefer.max_page_size;
+    let plan = Plan::new(q, max_page_size);
+    let mut conn = app.store.read().await.map_err(db_error)?;
+    let page = paging::fetch(&mut conn, t, q, plan).await?;
+    let count = if q.count { Some(read::count(&mut conn, t, q.filter.as_ref()).await?) } else { None };
+    let rows = shape_rows(app, &mut conn, t, &q.select, &ctx.include, &page.rows).await?;
+    drop(conn);
+    let context = match context_columns(t, &q.select) {
+        Some(cols) => ctx.base.context(&format!("{}({cols})", t.set_name)),
+        None => ctx.base.context(&t.set_name),
+    };
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(context));
+    if let Some(c) = count {
+        o.insert("@odata.count", Value::from(c.shown));
+    }
+    if ctx.include.wants(TOTAL_RECORD_COUNT) {
+        o.insert(format!("@{TOTAL_RECORD_COUNT}"), Value::from(count.map_or(-1, |c| c.shown)));
+    }
+    if ctx.include.wants(TOTAL_RECORD_COUNT_LIMIT_EXCEEDED) {
+        o.insert(format!("@{TOTAL_RECORD_COUNT_LIMIT_EXCEEDED}"), Value::Bool(count.is_some_and(|c| c.exceeded)));
+    }
+    o.insert("value", Value::Array(rows.into_iter().map(Value::Object).collect()));
+    if let Some(token) = page.next {
+        o.insert("@odata.nextLink", Value::String(next_link(ctx, q, token)?));
+    }
+    let mut applied: Vec<String> = ctx.include.preference().into_iter().collect();
+    if let Some(n) = max_page_size {
+        applied.push(format!("odata.maxpagesize={n}"));
+    }
+    Ok(preference_applied(json(StatusCode::OK, o), &applied))
+}
+
+/// Spec §3.8: the request's query options, printed canonically, with the next `$skiptoken` last,
+/// under the base the client used.
+fn next_link(ctx: &rows::Ctx<'_>, q: &Query, token: String) -> Result<String, DataverseError> {
+    let mut next = q.clone();
+    next.skiptoken = Some(token);
+    let request = Request {
+        method: ctx.req.method,
+        version: ctx.req.version,
+        operation: Operation::Query(next),
+        headers: Headers::default(),
+    };
+    let target = print_target(&ctx.app.schema, &request, Redact::Nothing).ok_or_else(|| {
+        tracing::error!("a collection query could not be printed for its nextLink");
+        DataverseError::new(500, codes::UNEXPECTED, "An unexpected error occurred.")
+    })?;
+    Ok(format!("{}/{target}", ctx.base.0))
 }
 
 /// Spec §8.1: `{"@odata.context":"{base}/$metadata","value":[{"name","kind":"EntitySet","url"}…]}`.
@@ -161,153 +200,4 @@ fn service_document(app: &App, base: &Base) -> Response {
     o.insert("@odata.context", Value::String(format!("{}/$metadata", base.0)));
     o.insert("value", Value::Array(value));
     json(StatusCode::OK, o)
-}
-
-/// Spec §2.5: 200 with the row and `ETag`; 304 when `If-None-Match` names the current
-/// version; 404 `0x80040217` when missing.
-async fn retrieve(
-    app: &App,
-    req: &Request,
-    base: &Base,
-    t: &Table,
-    id: Uuid,
-    select: &[String],
-) -> Result<Response, DataverseError> {
-    let mut conn = app.store.read().await.map_err(db_error)?;
-    let (row, version) =
-        read::row(&mut conn, t, id, select).await?.ok_or_else(|| DataverseError::not_found(&t.logical_name, &id))?;
-    let unchanged = match &req.headers.if_none_match {
-        Some(EtagCondition::Any) => true,
-        Some(EtagCondition::Tags(tags)) => names_version(tags, version),
-        None => false,
-    };
-    let response = if unchanged {
-        build(StatusCode::NOT_MODIFIED, None, Body::empty())
-    } else {
-        json(StatusCode::OK, with_context(entity_context(base, t, select), row))
-    };
-    Ok(with_header(response, "etag", &etag(version)))
-}
-
-fn representation(req: &Request) -> bool {
-    req.headers.prefer.return_representation == Some(true)
-}
-
-/// Spec §2.2: 204 + `OData-EntityId`, or with `Prefer: return=representation` 201 + the row +
-/// `Preference-Applied` and no `OData-EntityId`.
-async fn create(
-    app: &App,
-    req: &Request,
-    base: &Base,
-    caller: Caller,
-    t: &Table,
-    record: &Object,
-    select: &[String],
-) -> Result<Response, DataverseError> {
-    let cells = write::record_cells(t, record)?;
-    let id = match record.get(&t.primary_id).and_then(Value::as_str) {
-        Some(s) => {
-            Uuid::try_parse(s).map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?
-        }
-        None => Uuid::new_v4(),
-    };
-    let mut w = app.store.write().await.map_err(db_error)?;
-    let ctx = WriteCtx { caller: caller.user_id, ids: &app.sys, now: now_text() };
-    write::insert(&mut w.tx, &ctx, t, id, cells).await?;
-    let row = if representation(req) { read::row(&mut w.tx, t, id, select).await? } else { None };
-    w.commit().await.map_err(db_error)?;
-    Ok(written(base, t, id, select, row, StatusCode::CREATED))
-}
-
-/// The answer to a successful write: the row (201/200 + `Preference-Applied`) when asked for,
-/// else 204 + `OData-EntityId`.
-fn written(
-    base: &Base,
-    t: &Table,
-    id: Uuid,
-    select: &[String],
-    row: Option<(Object, i64)>,
-    status: StatusCode,
-) -> Response {
-    match row {
-        Some((row, version)) => {
-            let r = json(status, with_context(entity_context(base, t, select), row));
-            let r = with_header(r, "etag", &etag(version));
-            with_header(r, "preference-applied", "return=representation")
-        }
-        None => with_header(no_content(), "odata-entityid", &base.entity_id(&t.set_name, &id)),
-    }
-}
-
-/// Spec §2.6 (update, `If-Match`) and §2.7 (upsert): 404 on a missing row unless upserting;
-/// 412 `0x80060882` on a stale ETag; 412 `0x80040237` for `If-None-Match: *` on an existing
-/// row; 204 + `OData-EntityId` (PATCH answers carry it whether the row was created or
-/// updated), or the row with `return=representation` (201 created, 200 updated).
-#[allow(clippy::too_many_arguments)]
-async fn update(
-    app: &App,
-    req: &Request,
-    base: &Base,
-    caller: Caller,
-    t: &Table,
-    id: Uuid,
-    record: &Object,
-    select: &[String],
-    upsert: bool,
-) -> Result<Response, DataverseError> {
-    let cells = write::record_cells(t, record)?;
-    let mut w = app.store.write().await.map_err(db_error)?;
-    let ctx = WriteCtx { caller: caller.user_id, ids: &app.sys, now: now_text() };
-    let created = match read::cells(&mut w.tx, t, id).await? {
-        None if !upsert => return Err(DataverseError::not_found(&t.logical_name, &id)),
-        None => {
-            write::insert(&mut w.tx, &ctx, t, id, cells).await?;
-            true
-        }
-        Some(current) => {
-            if req.headers.if_none_match == Some(EtagCondition::Any) {
-                return Err(DataverseError::new(
-                    412,
-                    codes::DUPLICATE_RECORD,
-                    "A record with matching key values already exists.",
-                ));
-            }
-            if let Some(EtagCondition::Tags(tags)) = &req.headers.if_match {
-                let version =
-                    current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int()).unwrap_or(0);
-                if !names_version(tags, version) {
-                    return Err(concurrency_error());
-                }
-            }
-            write::update(&mut w.tx, &ctx, t, id, &current, cells).await?;
-            false
-        }
-    };
-    let row = if representation(req) { read::row(&mut w.tx, t, id, select).await? } else { None };
-    w.commit().await.map_err(db_error)?;
-    Ok(written(base, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
-}
-
-fn concurrency_error() -> DataverseError {
-    DataverseError::new(
-        412,
-        codes::CONCURRENCY_VERSION_MISMATCH,
-        "The version of the existing record doesn't match the RowVersion property provided.",
-    )
-}
-
-/// Spec §2.9: 204; 404 when missing; 412 `0x80060882` when `If-Match` names another version.
-async fn delete(app: &App, req: &Request, t: &Table, id: Uuid) -> Result<Response, DataverseError> {
-    let mut w = app.store.write().await.map_err(db_error)?;
-    let (_, version) = read::row(&mut w.tx, t, id, std::slice::from_ref(&t.primary_id))
-        .await?
-        .ok_or_else(|| DataverseError::not_found(&t.logical_name, &id))?;
-    if let Some(EtagCondition::Tags(tags)) = &req.headers.if_match
-        && !names_version(tags, version)
-    {
-        return Err(concurrency_error());
-    }
-    write::delete(&mut w.tx, t, id).await?;
-    w.commit().await.map_err(db_error)?;
-    Ok(no_content())
 }

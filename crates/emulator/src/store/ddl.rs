@@ -1,6 +1,7 @@
 //! SQL tables from table metadata: one SQL table per Dataverse table, named by its logical name,
 //! one typed column per Dataverse column (storage classes in [`crate::rows`]), a hidden
-//! `{lookup}@type` column per lookup, and an index on every lookup column and on `statecode`.
+//! `{lookup}@type` column per lookup, an index on every lookup column, on the primary name and on
+//! `statecode` (see [`indexes`]), and a unique index per alternate key ([`crate::keys`]).
 //! Tables created by an older schema get the columns they lack added.
 
 use super::meta;
@@ -67,17 +68,52 @@ async fn create_table(conn: &mut SqliteConnection, table: &Table) -> Result<(), 
         }
     }
 
-    let indexed = table.columns.iter().filter(|c| c.is_lookup() || c.logical_name == "statecode");
-    for column in indexed {
-        let index = Index::create()
-            .if_not_exists()
-            .name(format!("ix_{}_{}", table.logical_name, column.logical_name))
-            .table(table.logical_name.clone())
-            .col(column.logical_name.clone())
-            .to_owned();
+    for (name, columns) in indexes(table) {
+        let mut index = Index::create();
+        index.if_not_exists().name(name).table(table.logical_name.clone());
+        for c in columns {
+            index.col(c);
+        }
         execute(conn, index.to_string(SqliteQueryBuilder)).await?;
     }
+    for key in &table.keys {
+        let mut index = Index::create();
+        index.if_not_exists().unique().name(format!("ak_{}_{}", table.logical_name, key.schema_name));
+        index.table(table.logical_name.clone());
+        for c in &key.columns {
+            index.col(c.clone());
+        }
+        // A database written before the key existed may hold duplicates: keep serving it (writes
+        // are still checked by `keys::check_unique`) and say so.
+        if let Err(e) = execute(conn, index.to_string(SqliteQueryBuilder)).await {
+            tracing::warn!(table = %table.logical_name, key = %key.schema_name, error = %e,
+                "alternate key index not created; existing rows repeat key values");
+        }
+    }
     Ok(())
+}
+
+/// The non-unique indexes of a table, (name, columns): one per lookup; the primary name with
+/// the primary key (keyset pages ordered by name, spec §3.8); `statecode` with the primary name
+/// and key, for the common "active rows by name" page.
+fn indexes(table: &Table) -> Vec<(String, Vec<String>)> {
+    let t = &table.logical_name;
+    let mut out: Vec<(String, Vec<String>)> = table
+        .columns
+        .iter()
+        .filter(|c| c.is_lookup())
+        .map(|c| (format!("ix_{t}_{}", c.logical_name), vec![c.logical_name.clone()]))
+        .collect();
+    let (name, id) = (table.primary_name.clone(), table.primary_id.clone());
+    if table.column(&name).is_some() {
+        out.push((format!("ix_{t}_{name}"), vec![name.clone(), id.clone()]));
+        if table.column("statecode").is_some() {
+            out.push((format!("ix_{t}_statecode_{name}"), vec!["statecode".into(), name, id]));
+        }
+    } else if table.column("statecode").is_some() {
+        out.push((format!("ix_{t}_statecode"), vec!["statecode".into()]));
+    }
+    out
 }
 
 async fn execute(conn: &mut SqliteConnection, sql: String) -> Result<(), sqlx::Error> {

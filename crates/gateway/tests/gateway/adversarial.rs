@@ -24,10 +24,10 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
         ("GET", "accounts?$filter=name eq 'unterminated", None, vec![], "syntax"),
         ("GET", "accounts?$filter=revenue eq 'abc'", None, vec![], "syntax"),
         ("GET", "accounts?$select=emailaddress9", None, vec![], "syntax"),
-        ("GET", "accounts?$expand=primarycontactid", None, vec![], "unclassified"),
+        ("GET", "accounts?$expand=nosuchnavigation", None, vec![], "syntax"),
         ("GET", "accounts?$skip=10", None, vec![], "unclassified"),
         ("GET", "accounts?$apply=aggregate($count as n)", None, vec![], "unclassified"),
-        ("GET", "accounts?$filter=primarycontactid/fullname eq 'x'", None, vec![], "unclassified"),
+        ("GET", "accounts?$filter=contains(primarycontactid/fullname,'x')", None, vec![], "unclassified"),
         ("GET", "accounts?savedQuery=00000000-0000-0000-0000-000000000001", None, vec![], "unclassified"),
         (
             "GET",

@@ -1,0 +1,234 @@
+//! Single-row operations: retrieve, create, update/upsert and delete, addressed by primary key
+//! or by alternate key ([`crate::keys`]).
+
+use super::{App, preference_applied, shape_rows};
+use crate::annotations::Include;
+use crate::auth::Caller;
+use crate::keys;
+use crate::read::{self, context_columns, etag};
+use crate::response::{Base, build, db_error, json, no_content, with_header};
+use crate::rows::now_text;
+use crate::write::{self, WriteCtx};
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+use dataverse::error::{DataverseError, codes};
+use dataverse::json::{Object, Value};
+use dataverse::metadata::Table;
+use dataverse::request::{EtagCondition, Request, RowKey};
+use sqlx::SqliteConnection;
+use uuid::Uuid;
+
+/// What every handler needs.
+pub(in crate::server) struct Ctx<'a> {
+    pub(in crate::server) app: &'a App,
+    pub(in crate::server) req: &'a Request,
+    pub(in crate::server) base: &'a Base,
+    pub(in crate::server) caller: Caller,
+    pub(in crate::server) include: Include,
+}
+
+/// Whether an `If-Match`/`If-None-Match` list names the row's version (weak comparison).
+fn names_version(tags: &[String], version: i64) -> bool {
+    let strong = format!("\"{version}\"");
+    tags.iter().any(|t| *t == etag(version) || *t == strong)
+}
+
+/// `{"@odata.context": …}` followed by the members of `row`.
+fn with_context(context: String, row: Object) -> Object {
+    let mut out = Object::new();
+    out.insert("@odata.context", Value::String(context));
+    out.extend(row);
+    out
+}
+
+/// `{set}({cols})/$entity` or `{set}/$entity` (spec §2.2, §2.5).
+fn entity_context(base: &Base, table: &Table, select: &[String]) -> String {
+    match context_columns(table, select) {
+        Some(cols) => base.context(&format!("{}({cols})/$entity", table.set_name)),
+        None => base.context(&format!("{}/$entity", table.set_name)),
+    }
+}
+
+/// The 404 of a key that finds no row: by id (spec §2.5) or by key values (spec §10.3).
+fn missing(t: &Table, key: &RowKey) -> DataverseError {
+    match key {
+        RowKey::Id(id) => DataverseError::not_found(&t.logical_name, id),
+        RowKey::Alternate(_) => keys::not_found(t),
+    }
+}
+
+/// The primary key a row key names: the id itself, or the row the key values find.
+async fn primary_key(conn: &mut SqliteConnection, t: &Table, key: &RowKey) -> Result<Option<Uuid>, DataverseError> {
+    match key {
+        RowKey::Id(id) => Ok(Some(*id)),
+        RowKey::Alternate(parts) => keys::resolve(conn, t, parts).await,
+    }
+}
+
+/// One row, projected and shaped with the request's annotations, and its version.
+async fn shaped_row(
+    ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
+    t: &Table,
+    id: Uuid,
+    select: &[String],
+) -> Result<Option<(Object, i64)>, DataverseError> {
+    let Some(raw) = read::row(conn, t, id, select).await? else { return Ok(None) };
+    let version = raw.version;
+    let mut shaped = shape_rows(ctx.app, conn, t, select, &ctx.include, std::slice::from_ref(&raw)).await?;
+    Ok(shaped.pop().map(|o| (o, version)))
+}
+
+/// Spec §2.5: 200 with the row and `ETag`; 304 when `If-None-Match` names the current version
+/// (never when annotations are asked for); 404 `0x80040217` when missing by id, `0x80060891`
+/// by alternate key.
+pub(super) async fn retrieve(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    key: &RowKey,
+    select: &[String],
+) -> Result<Response, DataverseError> {
+    let mut conn = ctx.app.store.read().await.map_err(db_error)?;
+    let id = primary_key(&mut conn, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let (row, version) = shaped_row(ctx, &mut conn, t, id, select).await?.ok_or_else(|| missing(t, key))?;
+    let annotated = ctx.req.headers.prefer.include_annotations.is_some();
+    let unchanged = match &ctx.req.headers.if_none_match {
+        _ if annotated => false,
+        Some(EtagCondition::Any) => true,
+        Some(EtagCondition::Tags(tags)) => names_version(tags, version),
+        None => false,
+    };
+    if unchanged {
+        return Ok(with_header(build(StatusCode::NOT_MODIFIED, None, Body::empty()), "etag", &etag(version)));
+    }
+    let response = json(StatusCode::OK, with_context(entity_context(ctx.base, t, select), row));
+    let response = preference_applied(response, &ctx.include.preference().into_iter().collect::<Vec<_>>());
+    Ok(with_header(response, "etag", &etag(version)))
+}
+
+fn representation(req: &Request) -> bool {
+    req.headers.prefer.return_representation == Some(true)
+}
+
+/// Spec §2.2: 204 + `OData-EntityId`, or with `Prefer: return=representation` 201 + the row +
+/// `Preference-Applied` and no `OData-EntityId`.
+pub(super) async fn create(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    record: &Object,
+    select: &[String],
+) -> Result<Response, DataverseError> {
+    let cells = write::record_cells(t, record)?;
+    let id = match record.get(&t.primary_id).and_then(Value::as_str) {
+        Some(s) => {
+            Uuid::try_parse(s).map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?
+        }
+        None => Uuid::new_v4(),
+    };
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let wctx = WriteCtx { caller: ctx.caller.user_id, ids: &ctx.app.sys, now: now_text() };
+    write::insert(&mut w.tx, &wctx, t, id, cells).await?;
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select).await? } else { None };
+    w.commit().await.map_err(db_error)?;
+    Ok(written(ctx, t, id, select, row, StatusCode::CREATED))
+}
+
+/// The answer to a successful write: the row (201/200 + `Preference-Applied`) when asked for,
+/// else 204 + `OData-EntityId` (always the primary-key form `{set}({guid})`, spec §2.2).
+fn written(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    id: Uuid,
+    select: &[String],
+    row: Option<(Object, i64)>,
+    status: StatusCode,
+) -> Response {
+    match row {
+        Some((row, version)) => {
+            let r = json(status, with_context(entity_context(ctx.base, t, select), row));
+            let r = with_header(r, "etag", &etag(version));
+            let mut applied = vec!["return=representation".to_owned()];
+            applied.extend(ctx.include.preference());
+            preference_applied(r, &applied)
+        }
+        None => with_header(no_content(), "odata-entityid", &ctx.base.entity_id(&t.set_name, &id)),
+    }
+}
+
+/// Spec §2.6 (update, `If-Match`) and §2.7 (upsert), by primary or alternate key: 404 on a
+/// missing row unless upserting; 412 `0x80060882` on a stale ETag; 412 `0x80040237` for
+/// `If-None-Match: *` on an existing row; 204 + `OData-EntityId` (PATCH answers carry it whether
+/// the row was created or updated), or the row with `return=representation` (201 created, 200
+/// updated). Upserting by alternate key creates the row with a new id and the key values.
+pub(super) async fn update(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    key: &RowKey,
+    record: &Object,
+    select: &[String],
+    upsert: bool,
+) -> Result<Response, DataverseError> {
+    let mut cells = write::record_cells(t, record)?;
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let wctx = WriteCtx { caller: ctx.caller.user_id, ids: &ctx.app.sys, now: now_text() };
+    let found = match primary_key(&mut w.tx, t, key).await? {
+        Some(id) => read::cells(&mut w.tx, t, id).await?.map(|current| (id, current)),
+        None => None,
+    };
+    if let RowKey::Alternate(parts) = key {
+        keys::apply_url_key(t, parts, &mut cells, found.is_none())?;
+    }
+    let (id, created) = match found {
+        None if !upsert => return Err(missing(t, key)),
+        None => {
+            let id = key.id().unwrap_or_else(Uuid::new_v4);
+            write::insert(&mut w.tx, &wctx, t, id, cells).await?;
+            (id, true)
+        }
+        Some((id, current)) => {
+            if ctx.req.headers.if_none_match == Some(EtagCondition::Any) {
+                return Err(DataverseError::new(
+                    412,
+                    codes::DUPLICATE_RECORD,
+                    "A record with matching key values already exists.",
+                ));
+            }
+            if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match {
+                let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
+                if !names_version(tags, version.unwrap_or(0)) {
+                    return Err(concurrency_error());
+                }
+            }
+            write::update(&mut w.tx, &wctx, t, id, &current, cells).await?;
+            (id, false)
+        }
+    };
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select).await? } else { None };
+    w.commit().await.map_err(db_error)?;
+    Ok(written(ctx, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
+}
+
+fn concurrency_error() -> DataverseError {
+    DataverseError::new(
+        412,
+        codes::CONCURRENCY_VERSION_MISMATCH,
+        "The version of the existing record doesn't match the RowVersion property provided.",
+    )
+}
+
+/// Spec §2.9: 204; 404 when missing; 412 `0x80060882` when `If-Match` names another version.
+pub(super) async fn delete(ctx: &Ctx<'_>, t: &Table, key: &RowKey) -> Result<Response, DataverseError> {
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let current = read::cells(&mut w.tx, t, id).await?.ok_or_else(|| missing(t, key))?;
+    let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
+    if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
+        && !names_version(tags, version.unwrap_or(0))
+    {
+        return Err(concurrency_error());
+    }
+    write::delete(&mut w.tx, t, id).await?;
+    w.commit().await.map_err(db_error)?;
+    Ok(no_content())
+}
