@@ -85,9 +85,9 @@ fn related_leaf() -> impl Strategy<Value = Filter> {
         } else {
             vec![hop("account", "primarycontactid")]
         };
-        let column = if two { c } else { c };
+        // Both paths end at contact, so the column is one of contact's.
         Filter::Compare {
-            left: Operand::Related { path, column },
+            left: Operand::Related { path, column: c },
             op: CompareOp::Eq,
             right: Operand::Value(Literal::String(v)),
         }
