@@ -11,5 +11,7 @@ mod hidden;
 mod matrix;
 #[path = "gateway/navigation.rs"]
 mod navigation;
+#[path = "gateway/paging.rs"]
+mod paging;
 #[path = "gateway/token.rs"]
 mod token;
