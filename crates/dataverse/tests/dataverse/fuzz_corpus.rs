@@ -38,3 +38,12 @@ fn json_corpus() {
         assert!(result.is_ok(), "{} panics", path.display());
     }
 }
+
+#[test]
+fn filter_corpus() {
+    let schema = dataverse::Schema::standard();
+    for (path, bytes) in corpus("filter") {
+        let result = std::panic::catch_unwind(|| harness::filter_harness(&schema, &bytes));
+        assert!(result.is_ok(), "{} panics", path.display());
+    }
+}
