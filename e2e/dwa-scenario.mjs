@@ -318,6 +318,62 @@ async function runFull() {
     return e.message;
   });
 
+  await step("retrieveAll pages through every account (maxPageSize 4) and matches count", async () => {
+    const all = await api.retrieveAll({ collection: "accounts", select: ["name"], maxPageSize: 4 });
+    check(all && Array.isArray(all.value), `expected {value: [...]}, got ${show(all)}`);
+    const ids = new Set(all.value.map((r) => r.accountid));
+    check(ids.size === all.value.length, "a row came back twice across pages");
+    check(all.value.length >= 10, `expected at least 10 accounts, got ${all.value.length}`);
+    const n = await api.count({ collection: "accounts" });
+    check(Number(n) === all.value.length, `count ${show(n)} != rows paged ${all.value.length}`);
+    const n2 = await api.countAll({ collection: "accounts", select: ["accountid"] });
+    check(Number(n2) === all.value.length, `countAll ${show(n2)} != ${all.value.length}`);
+    return `${all.value.length} rows`;
+  });
+
+  await step("formatted values on request (includeAnnotations)", async () => {
+    const res = await api.retrieveMultiple({
+      collection: "accounts",
+      select: ["name", "industrycode", "revenue"],
+      filter: "industrycode ne null",
+      top: 3,
+      includeAnnotations: "OData.Community.Display.V1.FormattedValue",
+    });
+    check(res.value.length >= 1, "no account with an industry");
+    for (const row of res.value) {
+      const label = row["industrycode@OData.Community.Display.V1.FormattedValue"];
+      check(typeof label === "string" && label.length > 0, `no formatted industry: ${show(row)}`);
+    }
+    return res.value[0]["industrycode@OData.Community.Display.V1.FormattedValue"];
+  });
+
+  await step("expand contacts of accounts", async () => {
+    const res = await api.retrieveMultiple({
+      collection: "accounts",
+      select: ["name"],
+      expand: [{ property: "contact_customer_accounts", select: ["fullname"] }],
+      top: 5,
+    });
+    check(res.value.length >= 1, "no accounts");
+    for (const row of res.value) {
+      check(Array.isArray(row.contact_customer_accounts), `no expanded contacts array: ${show(row)}`);
+    }
+    return `${res.value.reduce((n, r) => n + r.contact_customer_accounts.length, 0)} contacts`;
+  });
+
+  await step("alternate key: create, retrieve and delete by accountnumber", async () => {
+    const number = `DWA-${randomUUID().slice(0, 8)}`;
+    const id = await api.create({ collection: "accounts", data: { name: "DWA Keyed", accountnumber: number } });
+    check(typeof id === "string" && GUID_RE.test(id), `create returned ${show(id)}`);
+    cleanup.add(id);
+    const row = await api.retrieve({ collection: "accounts", key: `accountnumber='${number}'`, select: ["name"] });
+    check(row && row.name === "DWA Keyed" && row.accountid === id, `retrieve by key: ${show(row)}`);
+    const done = await api.deleteRecord({ collection: "accounts", key: `accountnumber='${number}'` });
+    check(done === true, `delete by key returned ${show(done)}`);
+    cleanup.delete(id);
+    return number;
+  });
+
   // Best-effort cleanup of rows left behind by failed steps (no requests when all passed).
   for (const id of cleanup) {
     try {

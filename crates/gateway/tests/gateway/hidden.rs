@@ -66,3 +66,70 @@ async fn hidden_columns_are_refused_when_named_and_dropped_otherwise() {
     let row: serde_json::Value = app.send(&other, "GET", &format!("accounts({id})"), None).await.json().await.unwrap();
     assert!(row.get("revenue").is_some(), "{row}");
 }
+
+/// Hidden columns of related tables are hidden through `$expand` at any depth, in navigation
+/// filters, lambdas and query functions.
+#[tokio::test]
+async fn hidden_columns_of_related_tables() {
+    let app = spawn_app().await;
+    let key = app
+        .agent(
+            "Sales Ops Agent",
+            &[("account", Level::Full), ("contact", Level::Read), ("systemuser", Level::Read)],
+            false,
+        )
+        .await;
+    hide(&app, "Sales Ops Agent", "contact", "contacts", "emailaddress1").await;
+    hide(&app, "Sales Ops Agent", "systemuser", "systemusers", "internalemailaddress").await;
+    hide(&app, "Sales Ops Agent", "account", "accounts", "createdon").await;
+    for path in [
+        "accounts?$expand=primarycontactid($select=emailaddress1)",
+        "accounts?$expand=contact_customer_accounts($filter=emailaddress1 ne null)",
+        "accounts?$expand=primarycontactid($expand=createdby($select=internalemailaddress))",
+        "accounts?$filter=primarycontactid/emailaddress1 eq 'x'",
+        "accounts?$filter=contact_customer_accounts/any(c:c/emailaddress1 eq 'x')",
+        "accounts?$filter=Microsoft.Dynamics.CRM.Today(PropertyName='createdon')",
+        "accounts?$filter=@p eq 'x'&@p=primarycontactid/emailaddress1",
+        "contacts(emailaddress1='someone@example.com')",
+    ] {
+        let before = app.upstream_requests();
+        let resp = app.send(&key, "GET", path, None).await;
+        assert_eq!((resp.status().as_u16(), reason(&resp).as_deref()), (403, Some("hidden_column")), "{path}");
+        assert_eq!(app.upstream_requests(), before, "{path}");
+    }
+}
+
+/// Metadata answers leave out hidden columns and tables the agent cannot read (design §4).
+#[tokio::test]
+async fn metadata_reads_are_filtered() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Read)], false).await;
+    hide(&app, "Sales Ops Agent", "account", "accounts", "industrycode").await;
+    let path = "EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)";
+    let body: serde_json::Value = app.send(&key, "GET", path, None).await.json().await.unwrap();
+    let names: Vec<&str> =
+        body["value"].as_array().unwrap().iter().map(|a| a["LogicalName"].as_str().unwrap()).collect();
+    assert!(names.contains(&"accountcategorycode"), "{names:?}");
+    assert!(!names.contains(&"industrycode"), "hidden column listed: {names:?}");
+    let ok = app
+        .send(
+            &key,
+            "GET",
+            "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=LogicalName eq 'account'",
+            None,
+        )
+        .await;
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["value"][0]["EntitySetName"], "accounts");
+    let denied = app
+        .send(&key, "GET", "EntityDefinitions?$select=LogicalName,EntitySetName&$filter=LogicalName eq 'lead'", None)
+        .await;
+    assert_eq!(denied.status(), 403);
+    assert_eq!(reason(&denied).as_deref(), Some("table_off"));
+    // A table this schema does not know: answered, filtered to nothing.
+    let unknown =
+        app.send(&key, "GET", "EntityDefinitions?$select=LogicalName&$filter=LogicalName eq 'new_project'", None).await;
+    assert_eq!(unknown.status(), 200);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(body["value"].as_array().unwrap().len(), 0);
+}
