@@ -4,6 +4,9 @@
 //!
 //! Every statement is built with sea-query and every value is bound; SQL text is never
 //! assembled from values.
+//!
+//! Statements run while serving a request are counted ([`counted`]), so tests can prove that a
+//! request costs a bounded number of statements (one per `$expand` per page, never one per row).
 
 mod ddl;
 pub(crate) mod meta;
@@ -13,6 +16,8 @@ use sea_query_sqlx::SqlxValues;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -94,8 +99,20 @@ impl WriteTx<'_> {
     }
 }
 
-/// A statement built by sea-query (every value bound) ready for sqlx.
+tokio::task_local! {
+    /// The statement counter of the request being served, if any.
+    static STATEMENTS: Arc<AtomicU64>;
+}
+
+/// Runs `f` (serving one request) counting every [`statement`] it builds into `counter`.
+pub(crate) async fn counted<F: std::future::Future>(counter: Arc<AtomicU64>, f: F) -> F::Output {
+    STATEMENTS.scope(counter, f).await
+}
+
+/// A statement built by sea-query (every value bound) ready for sqlx. Counted when a request is
+/// being served (see [`counted`]); every statement built is run.
 pub(crate) fn statement((sql, values): (String, SqlxValues)) -> sqlx::query::Query<'static, Sqlite, SqlxValues> {
+    let _ = STATEMENTS.try_with(|c| c.fetch_add(1, Ordering::Relaxed));
     // The SQL text comes from sea-query's builder; every value is in `values`, bound.
     sqlx::query_with(AssertSqlSafe(sql), values)
 }

@@ -332,7 +332,8 @@ fn respond(
         }
     }
     let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let mut resp = (status, body).into_response();
+    // `Body`, not `Bytes`: no default Content-Type; the upstream's (if any) is passed below.
+    let mut resp = (status, axum::body::Body::from(body)).into_response();
     let h = resp.headers_mut();
     for name in PASSED_HEADERS {
         if let Some(v) = up.header(name).and_then(|v| HeaderValue::from_str(v).ok()) {

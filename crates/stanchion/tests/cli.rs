@@ -7,3 +7,5 @@ mod durability;
 mod dwa;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/python.rs"]
+mod python;
