@@ -92,27 +92,9 @@ fn etag_condition(name: &str, value: &str) -> Result<EtagCondition, ParseError> 
     Ok(EtagCondition::Tags(tags))
 }
 
-/// Splits on commas outside double quotes.
-fn split_outside_quotes(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
 fn parse_prefer(parts: &[&str]) -> Result<Prefer, ParseError> {
     let mut p = Prefer::default();
-    for token in parts.iter().flat_map(|v| split_outside_quotes(v)) {
+    for token in parts.iter().flat_map(|v| super::url::split_unquoted(v, ',', '"')) {
         let token = token.trim();
         if token.is_empty() {
             continue;

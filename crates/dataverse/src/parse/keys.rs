@@ -7,28 +7,10 @@ use crate::metadata::Table;
 use crate::query::Literal;
 use crate::request::RowKey;
 
-/// Splits on commas outside single quotes.
-fn split_parts(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in text.char_indices() {
-        match c {
-            '\'' => quoted = !quoted,
-            ',' if !quoted => {
-                out.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&text[start..]);
-    out
-}
-
 /// Parses `name=value[,name=value…]` against the table's alternate keys.
 pub(crate) fn alternate_key(table: &Table, text: &str) -> Result<RowKey, ParseError> {
     let mut given: Vec<(String, Literal)> = Vec::new();
-    for part in split_parts(text) {
+    for part in super::url::split_unquoted(text, ',', '\'') {
         let (name, value) = part.split_once('=').ok_or_else(|| {
             ParseError::Syntax(format!("The key part '{part}' of {} is not name=value", table.set_name))
         })?;

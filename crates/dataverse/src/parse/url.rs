@@ -87,3 +87,19 @@ pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<Pair>, ParseError> {
     }
     Ok(out)
 }
+
+/// Splits on `sep` outside `quote`-delimited runs (Prefer values, key lists).
+pub(crate) fn split_unquoted(s: &str, sep: char, quote: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        if c == quote {
+            quoted = !quoted;
+        } else if c == sep && !quoted {
+            out.push(&s[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&s[start..]);
+    out
+}

@@ -69,3 +69,48 @@ pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
+
+/// A token from the emulator's own token endpoint, with the client written to its data dir.
+pub async fn emulator_token(data_dir: &Path, emulator_url: &str) -> String {
+    let creds: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data_dir.join("emulator/emulator-client.json")).unwrap())
+            .unwrap();
+    let token: serde_json::Value = http()
+        .post(format!("{emulator_url}/tenant/oauth2/v2.0/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}%2F.default",
+            creds["client_id"].as_str().unwrap(),
+            creds["client_secret"].as_str().unwrap(),
+            emulator_url.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Runs a real-client scenario script in `e2e/` against a target; asserts it passed and
+/// returns its output.
+pub fn scenario(program: &str, script: &str, base: &str, token: &str, expect: &str) -> String {
+    let e2e = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    let out = Command::new(program)
+        .arg(script)
+        .current_dir(&e2e)
+        .env("DV_BASE", base)
+        .env("DV_TOKEN", token)
+        .env("DV_EXPECT", expect)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} {expect} against {base}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(", 0 failed"), "{stdout}");
+    stdout
+}
