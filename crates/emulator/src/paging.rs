@@ -26,8 +26,8 @@
 mod token;
 
 use crate::decimal;
-use crate::query_sql::{filter_expr, sort_expr};
-use crate::read::{MAX_ROWS, RawRow, projection, raw_row, sql_columns};
+use crate::query_sql::{Env, filter_expr, sort_expr};
+use crate::read::{MAX_ROWS, RawRow, raw_row, sql_columns};
 use crate::response::db_error;
 use crate::rows::{Cell, SqlClass, normalize_date, normalize_datetime, storage};
 use crate::store::statement;
@@ -189,22 +189,35 @@ fn after(terms: &[(&Column, bool)], cursor: &Cursor) -> Expr {
     acc.unwrap_or_else(|| Expr::cust("0"))
 }
 
-/// The SQL of one page of `q`: projection and sort columns, `$filter`, the keyset predicate of
-/// `cursor`, `ORDER BY` the sort terms, `LIMIT` the page size (plus one row, to know whether
-/// another page follows, when paged).
+/// What one page is read with: the filter environment, the table and the columns read (the
+/// shown ones and those `$expand` needs, see [`crate::expand::columns`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    /// Schema, clock and caller for `$filter`.
+    pub(crate) env: &'a Env<'a>,
+    /// The table queried.
+    pub(crate) table: &'a Table,
+    /// The columns read.
+    pub(crate) columns: &'a [&'a Column],
+}
+
+/// The SQL of one page of `q`: the columns and sort columns, `$filter`, the keyset predicate
+/// of `cursor`, `ORDER BY` the sort terms, `LIMIT` the page size (plus one row, to know
+/// whether another page follows, when paged). The keyset is on the queried rows only:
+/// expanded rows are read afterwards for the rows of the page.
 pub(crate) fn page_sql(
-    table: &Table,
+    src: Source<'_>,
     q: &Query,
     plan: Plan,
     cursor: Option<&Cursor>,
 ) -> Result<(String, SqlxValues), DataverseError> {
-    let columns = projection(table, &q.select);
+    let table = src.table;
     let terms = sort_terms(table, q)?;
     let sort: Vec<&Column> = terms.iter().map(|(c, _)| *c).collect();
     let mut select = sea_query::Query::select();
-    select.columns(sql_columns(&columns, &sort)).from(table.logical_name.clone());
+    select.columns(sql_columns(src.columns, &sort)).from(table.logical_name.clone());
     if let Some(filter) = &q.filter {
-        select.and_where(filter_expr(table, filter)?);
+        select.and_where(filter_expr(src.env, table, filter)?);
     }
     if let Some(cursor) = cursor {
         select.and_where(after(&terms, cursor));
@@ -228,19 +241,19 @@ pub(crate) struct Page {
 /// Reads one page of `q`.
 pub(crate) async fn fetch(
     conn: &mut SqliteConnection,
-    table: &Table,
+    src: Source<'_>,
     q: &Query,
     plan: Plan,
 ) -> Result<Page, DataverseError> {
+    let table = src.table;
     let cursor = cursor(table, q)?;
-    let (sql, values) = page_sql(table, q, plan, cursor.as_ref())?;
+    let (sql, values) = page_sql(src, q, plan, cursor.as_ref())?;
     let found = statement((sql, values)).fetch_all(&mut *conn).await.map_err(db_error)?;
-    let columns = projection(table, &q.select);
     let terms = sort_terms(table, q)?;
     let sort: Vec<&Column> = terms.iter().map(|(c, _)| *c).collect();
     let mut rows = Vec::with_capacity(found.len());
     for row in &found {
-        rows.push(raw_row(&columns, &sort, row).map_err(db_error)?);
+        rows.push(raw_row(src.columns, &sort, row).map_err(db_error)?);
     }
     let size = plan.size as usize;
     if !plan.paged || rows.len() <= size {

@@ -10,13 +10,44 @@
 //!   Case is folded for ASCII letters only (SQLite's `lower` and `NOCASE` are ASCII-only).
 //! - Money is stored as ten-thousandths: literals are scaled exactly (bound as REAL only when a
 //!   literal has more than four decimals); decimals compare as `CAST(col AS REAL)`.
+//! - Navigation paths, `any`/`all` and the query functions: [`navigation`], [`functions`].
+//!
+//! Every column is qualified with the alias of the table it belongs to: the query's own table
+//! is addressed by its name (it is never aliased in `FROM`), and each table a subquery brings in
+//! (a navigation hop, a lambda's related rows, a hierarchy walk) gets a fresh alias `_tN` (a
+//! name no logical name can take, as those start with a letter). A lambda's predicate is built in
+//! the scope of its related table, so nested lambdas and paths inside it start from there.
+
+mod dates;
+mod functions;
+mod navigation;
+
+pub(crate) use navigation::polymorphic;
 
 use crate::decimal;
 use crate::rows::{Cell, normalize_date, normalize_datetime};
+use chrono::{DateTime, Utc};
 use dataverse::error::DataverseError;
-use dataverse::metadata::{Column, ColumnType, Table};
+use dataverse::metadata::{Column, ColumnType, Schema, Table};
 use dataverse::query::{CompareOp, Filter, Literal, Operand, TextFunction};
 use sea_query::{Alias, BinOper, Expr, ExprTrait as _, Func};
+use uuid::Uuid;
+
+/// What a filter is evaluated against besides the rows: the schema (navigation properties,
+/// hierarchies), the request's clock and its caller (spec §3.2.1 user and date functions).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env<'a> {
+    /// All tables and relationships.
+    pub(crate) schema: &'a Schema,
+    /// The request's "now".
+    pub(crate) now: DateTime<Utc>,
+    /// The calling application user's `systemuserid`.
+    pub(crate) user: Uuid,
+    /// The caller's business unit (the root one: the emulator has no other).
+    pub(crate) business_unit: Uuid,
+    /// The default team of the caller's business unit: the one team every user is a member of.
+    pub(crate) default_team: Uuid,
+}
 
 fn unknown(table: &Table, name: &str) -> DataverseError {
     DataverseError::bad_request(format!(
@@ -29,56 +60,124 @@ fn column<'t>(table: &'t Table, name: &str) -> Result<&'t Column, DataverseError
     table.column(name).ok_or_else(|| unknown(table, name))
 }
 
-/// The SQL expression of a filter.
-pub(crate) fn filter_expr(table: &Table, filter: &Filter) -> Result<Expr, DataverseError> {
-    Ok(match filter {
-        Filter::And(a, b) => filter_expr(table, a)?.and(filter_expr(table, b)?),
-        Filter::Or(a, b) => filter_expr(table, a)?.or(filter_expr(table, b)?),
-        Filter::Not(a) => filter_expr(table, a)?.not(),
-        Filter::Text { function, column: name, value } => {
-            column(table, name)?;
-            Expr::expr(Func::lower(Expr::col(name.clone())))
-                .binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
-        }
-        Filter::Compare { left, op, right } => compare(table, left, *op, right)?,
-        Filter::Function { function, .. } => {
-            return Err(DataverseError::new(
-                501,
-                dataverse::error::codes::ODATA_PARSE,
-                format!("the query function {} is not supported by the emulator yet", function.name()),
-            ));
-        }
-        Filter::Any { .. } | Filter::All { .. } => {
-            return Err(DataverseError::new(
-                501,
-                dataverse::error::codes::ODATA_PARSE,
-                "lambda operators are not supported by the emulator yet",
-            ));
-        }
-    })
+/// A table as it appears in a statement: its metadata and the name its columns are qualified
+/// with.
+#[derive(Debug, Clone)]
+pub(crate) struct Scope<'a> {
+    /// The table.
+    pub(crate) table: &'a Table,
+    /// The table's name or alias in the statement.
+    alias: String,
 }
 
-fn compare(table: &Table, left: &Operand, op: CompareOp, right: &Operand) -> Result<Expr, DataverseError> {
-    match (left, right) {
-        (Operand::Column(a), Operand::Column(b)) => {
-            let (a, b) = (column(table, a)?, column(table, b)?);
-            Ok(apply(numeric_expr(a), op, numeric_expr(b)))
-        }
-        (Operand::Column(c), Operand::Value(v)) => column_literal(table, column(table, c)?, op, v),
-        (Operand::Value(v), Operand::Column(c)) => column_literal(table, column(table, c)?, flip(op), v),
-        (Operand::Related { .. }, _) | (_, Operand::Related { .. }) => Err(DataverseError::new(
-            501,
-            dataverse::error::codes::ODATA_PARSE,
-            "navigation paths in $filter are not supported by the emulator yet",
-        )),
-        (Operand::Value(_), Operand::Value(_)) => {
-            Err(DataverseError::bad_request("A comparison must name at least one column"))
+impl<'a> Scope<'a> {
+    /// The query's own table, addressed by its name.
+    pub(crate) fn root(table: &'a Table) -> Self {
+        Scope { table, alias: table.logical_name.clone() }
+    }
+
+    /// A column of this table, qualified.
+    fn col(&self, name: &str) -> Expr {
+        Expr::col((Alias::new(self.alias.clone()), Alias::new(name)))
+    }
+}
+
+/// Builds the SQL of filters, handing out table aliases.
+#[derive(Debug)]
+pub(crate) struct Sql<'a> {
+    env: &'a Env<'a>,
+    aliases: u32,
+}
+
+/// One side of a comparison: a column (of the scope's table, or reached through a navigation
+/// path) or a literal.
+enum Side<'a, 'o> {
+    Column { expr: Expr, column: &'a Column, table: &'a str },
+    Value(&'o Literal),
+}
+
+impl<'a> Sql<'a> {
+    /// A builder for one statement.
+    pub(crate) fn new(env: &'a Env<'a>) -> Self {
+        Sql { env, aliases: 0 }
+    }
+
+    /// A fresh table alias.
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("_t{}", self.aliases)
+    }
+
+    /// A table of the schema by logical name.
+    fn table(&self, logical: &str) -> Result<&'a Table, DataverseError> {
+        self.env
+            .schema
+            .table(logical)
+            .ok_or_else(|| DataverseError::bad_request(format!("The table '{logical}' does not exist")))
+    }
+
+    /// The SQL expression of a filter over the rows of `scope`.
+    pub(crate) fn filter(&mut self, scope: &Scope<'a>, filter: &Filter) -> Result<Expr, DataverseError> {
+        Ok(match filter {
+            Filter::And(a, b) => self.filter(scope, a)?.and(self.filter(scope, b)?),
+            Filter::Or(a, b) => self.filter(scope, a)?.or(self.filter(scope, b)?),
+            Filter::Not(a) => self.filter(scope, a)?.not(),
+            Filter::Text { function, column: name, value } => {
+                column(scope.table, name)?;
+                Expr::expr(Func::lower(scope.col(name)))
+                    .binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
+            }
+            Filter::Compare { left, op, right } => self.compare(scope, left, *op, right)?,
+            Filter::Function { function, column, values } => self.function(scope, *function, column, values)?,
+            Filter::Any { navigation, predicate, .. } => {
+                self.lambda(scope, navigation, predicate.as_ref().map(|(_, p)| p.as_ref()), false)?
+            }
+            Filter::All { navigation, predicate, .. } => self.lambda(scope, navigation, Some(predicate), true)?,
+        })
+    }
+
+    fn side<'o>(&mut self, scope: &Scope<'a>, operand: &'o Operand) -> Result<Side<'a, 'o>, DataverseError> {
+        Ok(match operand {
+            Operand::Column(name) => Side::Column {
+                expr: scope.col(name),
+                column: column(scope.table, name)?,
+                table: &scope.table.logical_name,
+            },
+            Operand::Related { path, column } => {
+                let (expr, column, table) = self.related(scope, path, column)?;
+                Side::Column { expr, column, table: &table.logical_name }
+            }
+            Operand::Value(v) => Side::Value(v),
+        })
+    }
+
+    fn compare(
+        &mut self,
+        scope: &Scope<'a>,
+        left: &Operand,
+        op: CompareOp,
+        right: &Operand,
+    ) -> Result<Expr, DataverseError> {
+        match (self.side(scope, left)?, self.side(scope, right)?) {
+            (Side::Column { expr: a, column: ca, .. }, Side::Column { expr: b, column: cb, .. }) => {
+                Ok(apply(numeric_expr(a, ca), op, numeric_expr(b, cb)))
+            }
+            (Side::Column { expr, column, table }, Side::Value(v)) => column_literal(table, expr, column, op, v),
+            (Side::Value(v), Side::Column { expr, column, table }) => column_literal(table, expr, column, flip(op), v),
+            (Side::Value(_), Side::Value(_)) => {
+                Err(DataverseError::bad_request("A comparison must name at least one column"))
+            }
         }
     }
 }
 
-fn column_literal(table: &Table, col: &Column, op: CompareOp, lit: &Literal) -> Result<Expr, DataverseError> {
-    let lhs = if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) };
+/// The SQL expression of a filter over the rows of `table` (addressed by its name).
+pub(crate) fn filter_expr(env: &Env<'_>, table: &Table, filter: &Filter) -> Result<Expr, DataverseError> {
+    Sql::new(env).filter(&Scope::root(table), filter)
+}
+
+fn column_literal(table: &str, expr: Expr, col: &Column, op: CompareOp, lit: &Literal) -> Result<Expr, DataverseError> {
+    let lhs = value_expr(expr, col);
     if *lit == Literal::Null {
         return match op {
             CompareOp::Eq => Ok(lhs.is_null()),
@@ -92,8 +191,8 @@ fn column_literal(table: &Table, col: &Column, op: CompareOp, lit: &Literal) -> 
     }
     let cell = literal_cell(col, lit).ok_or_else(|| {
         DataverseError::bad_request(format!(
-            "A binary operator with incompatible types was detected on column '{}' of {}.",
-            col.logical_name, table.logical_name
+            "A binary operator with incompatible types was detected on column '{}' of {table}.",
+            col.logical_name
         ))
     })?;
     Ok(apply(lhs, op, Expr::val(cell.to_sql())))
@@ -135,16 +234,21 @@ pub(crate) fn literal_cell(col: &Column, lit: &Literal) -> Option<Cell> {
     })
 }
 
-fn real(col: &Column) -> Expr {
-    Expr::expr(Func::cast_as(Expr::col(col.logical_name.clone()), Alias::new("REAL")))
+fn real(expr: Expr) -> Expr {
+    Expr::expr(Func::cast_as(expr, Alias::new("REAL")))
+}
+
+/// A column's value as compared with literals (decimals as REAL).
+fn value_expr(expr: Expr, col: &Column) -> Expr {
+    if col.kind == ColumnType::Decimal { real(expr) } else { expr }
 }
 
 /// A column as a comparable number where storage differs (money units, decimal text).
-fn numeric_expr(col: &Column) -> Expr {
+fn numeric_expr(expr: Expr, col: &Column) -> Expr {
     match col.kind {
-        ColumnType::Money => Expr::col(col.logical_name.clone()).div(Expr::val(10_000.0)),
-        ColumnType::Decimal => real(col),
-        _ => Expr::col(col.logical_name.clone()),
+        ColumnType::Money => expr.div(Expr::val(10_000.0)),
+        ColumnType::Decimal => real(expr),
+        _ => expr,
     }
 }
 
@@ -169,9 +273,10 @@ fn flip(op: CompareOp) -> CompareOp {
     }
 }
 
-/// A column as it is sorted and compared in keyset predicates (decimals as REAL).
+/// A column as it is sorted and compared in keyset predicates (decimals as REAL), unqualified:
+/// sorting happens in statements over one table.
 pub(crate) fn sort_expr(col: &Column) -> Expr {
-    if col.kind == ColumnType::Decimal { real(col) } else { Expr::col(col.logical_name.clone()) }
+    value_expr(Expr::col(col.logical_name.clone()), col)
 }
 
 /// The GLOB pattern for a Dataverse text function value (see the module doc).
@@ -210,44 +315,4 @@ pub(crate) fn glob_pattern(function: TextFunction, value: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use dataverse::Schema;
-    use sea_query::{Query, SqliteQueryBuilder};
-
-    #[test]
-    fn glob_patterns() {
-        assert_eq!(glob_pattern(TextFunction::Contains, "Sample"), "*sample*");
-        assert_eq!(glob_pattern(TextFunction::StartsWith, "a%b_c"), "a*b?c*");
-        assert_eq!(glob_pattern(TextFunction::EndsWith, "Inc."), "*inc.");
-        assert_eq!(glob_pattern(TextFunction::Contains, "[A-C]x"), "*[a-c]x*");
-        assert_eq!(glob_pattern(TextFunction::Contains, "[^a]"), "*[^a]*");
-        assert_eq!(glob_pattern(TextFunction::Contains, "a[b"), "*a[[]b*");
-        assert_eq!(glob_pattern(TextFunction::Contains, "*?"), "*[*][?]*");
-        assert_eq!(glob_pattern(TextFunction::Contains, "[]]"), "*[]]*");
-    }
-
-    #[test]
-    fn values_are_bound_never_inlined() {
-        let schema = Schema::standard();
-        let table = schema.table("account").unwrap();
-        let filter = Filter::Compare {
-            left: Operand::Column("name".into()),
-            op: CompareOp::Eq,
-            right: Operand::Value(Literal::String("x' OR 1=1 --".into())),
-        };
-        let expr = filter_expr(table, &filter).unwrap();
-        let (sql, values) = Query::select().column("name").from("account").and_where(expr).build(SqliteQueryBuilder);
-        assert_eq!(sql, r#"SELECT "name" FROM "account" WHERE "name" = ?"#);
-        assert_eq!(values.0.len(), 1);
-    }
-
-    #[test]
-    fn money_literals_scale_exactly() {
-        let schema = Schema::standard();
-        let revenue = schema.table("account").unwrap().column("revenue").unwrap();
-        assert_eq!(literal_cell(revenue, &Literal::Integer(5)), Some(Cell::Int(50_000)));
-        assert_eq!(literal_cell(revenue, &Literal::Decimal("1.25".into())), Some(Cell::Int(12_500)));
-        assert_eq!(literal_cell(revenue, &Literal::Decimal("0.00005".into())), Some(Cell::Real(0.5)));
-    }
-}
+mod tests;

@@ -3,13 +3,14 @@
 //! `@odata.etag` and the primary key"), §2.5 and §3. Collection pages are read by
 //! [`crate::paging`].
 
-use crate::query_sql::filter_expr;
+use crate::query_sql::{Env, filter_expr};
 use crate::response::db_error;
 use crate::rows::{Cell, SqlClass, lookup_type_column, read_cell};
 use crate::store::statement;
 use dataverse::error::DataverseError;
+use dataverse::metadata::Schema;
 use dataverse::metadata::{Column, ColumnType, Table};
-use dataverse::query::Filter;
+use dataverse::query::{Expand, Filter};
 use sea_query::{Alias, Expr, ExprTrait as _, Func, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder as _;
 use sqlx::{Row as _, SqliteConnection};
@@ -43,13 +44,18 @@ pub(crate) fn projection<'t>(table: &'t Table, select: &[String]) -> Vec<&'t Col
     out
 }
 
-/// The `$select` part of `@odata.context`: the OData names of the selected columns, as asked.
-pub(crate) fn context_columns(table: &Table, select: &[String]) -> Option<String> {
-    if select.is_empty() {
-        return None;
+/// The parenthesized part of `@odata.context` (spec §3, §3.6): the OData names of the selected
+/// columns, as asked, then each expanded navigation property with its own list in parentheses
+/// (`name,primarycontactid(contactid,fullname)`; `nav()` when it selects and expands nothing).
+/// `nav/$ref` expansions are not listed (they project no columns of the related table). `None`
+/// when nothing is selected or expanded.
+pub(crate) fn context_columns(schema: &Schema, table: &Table, select: &[String], expand: &[Expand]) -> Option<String> {
+    let mut items: Vec<String> = select.iter().filter_map(|s| table.column(s)).map(Column::odata_name).collect();
+    for e in expand.iter().filter(|e| !e.refs_only) {
+        let inner = schema.table(&e.table).and_then(|t| context_columns(schema, t, &e.select, &e.expand));
+        items.push(format!("{}({})", e.navigation, inner.unwrap_or_default()));
     }
-    let names: Vec<String> = select.iter().filter_map(|s| table.column(s)).map(Column::odata_name).collect();
-    Some(names.join(","))
+    (!items.is_empty()).then(|| items.join(","))
 }
 
 /// One row as read, before it is shaped as JSON.
@@ -129,13 +135,14 @@ pub(crate) struct Count {
 /// one row more than the cap (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 5001)`).
 pub(crate) async fn count(
     conn: &mut SqliteConnection,
+    env: &Env<'_>,
     table: &Table,
     filter: Option<&Filter>,
 ) -> Result<Count, DataverseError> {
     let mut inner = sea_query::Query::select();
     inner.expr(Expr::cust("1")).from(table.logical_name.clone());
     if let Some(filter) = filter {
-        inner.and_where(filter_expr(table, filter)?);
+        inner.and_where(filter_expr(env, table, filter)?);
     }
     inner.limit(u64::from(MAX_ROWS) + 1);
     let q = sea_query::Query::select()
@@ -147,21 +154,20 @@ pub(crate) async fn count(
     Ok(Count { shown: std::cmp::min(n, i64::from(MAX_ROWS)), exceeded: n > i64::from(MAX_ROWS) })
 }
 
-/// One row by primary key, projected.
+/// One row by primary key, with `columns` (see [`crate::expand::columns`]).
 pub(crate) async fn row(
     conn: &mut SqliteConnection,
     table: &Table,
     id: Uuid,
-    select: &[String],
+    columns: &[&Column],
 ) -> Result<Option<RawRow>, DataverseError> {
-    let columns = projection(table, select);
     let q = sea_query::Query::select()
-        .columns(sql_columns(&columns, &[]))
+        .columns(sql_columns(columns, &[]))
         .from(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
     let found = statement(q).fetch_optional(conn).await.map_err(db_error)?;
-    found.map(|r| raw_row(&columns, &[], &r)).transpose().map_err(db_error)
+    found.map(|r| raw_row(columns, &[], &r)).transpose().map_err(db_error)
 }
 
 /// Every stored cell of one row (for writes that need current values), or `None`.

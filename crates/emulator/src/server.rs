@@ -5,6 +5,7 @@
 mod api;
 
 use crate::auth::{authenticate, unauthorized};
+use crate::clock::Clock;
 use crate::files;
 use crate::response::{build, error, with_header};
 use crate::seed::{self, Ids, SystemIds};
@@ -39,6 +40,10 @@ pub(crate) struct App {
     pub(crate) sys: SystemIds,
     /// Requests served on `/api/…` (tests count what a gateway forwarded).
     pub(crate) api_requests: Arc<std::sync::atomic::AtomicU64>,
+    /// SQL statements run while serving `/api/…` requests (tests bound a request's cost).
+    pub(crate) sql_statements: Arc<std::sync::atomic::AtomicU64>,
+    /// The clock requests read "now" from.
+    pub(crate) clock: Arc<Clock>,
 }
 
 /// Stops the server when told to, or when dropped.
@@ -134,6 +139,8 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         (sys, registered)
     };
     let api_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sql_statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let clock = Arc::new(Clock::system());
     let app = Arc::new(App {
         schema,
         store,
@@ -142,6 +149,8 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         clients: registered,
         sys,
         api_requests: api_requests.clone(),
+        sql_statements: sql_statements.clone(),
+        clock: clock.clone(),
     });
     let router = Router::new().fallback(handle).with_state(app.clone());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -161,6 +170,8 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         clients: credentials,
         default_client_created,
         api_requests,
+        sql_statements,
+        clock,
         handle: ServerHandle { stop: Some(stop), task: Some(task) },
     })
 }
@@ -247,7 +258,7 @@ async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
         Err(e) => return (error(&api::emulator_error(e.to_dataverse())), "invalid"),
     };
     let kind = request.kind().name();
-    match api::execute(app, &request, caller).await {
+    match crate::store::counted(app.sql_statements.clone(), api::execute(app, &request, caller)).await {
         Ok(response) => (response, kind),
         Err(e) => (error(&api::emulator_error(e)), kind),
     }

@@ -7,8 +7,16 @@ mod annotations;
 mod auth;
 #[path = "emulator/common.rs"]
 mod common;
+#[path = "emulator/expand.rs"]
+mod expand;
+#[path = "emulator/fixture.rs"]
+mod fixture;
+#[path = "emulator/functions.rs"]
+mod functions;
 #[path = "emulator/keys.rs"]
 mod keys;
+#[path = "emulator/navigation.rs"]
+mod navigation;
 #[path = "emulator/paging.rs"]
 mod paging;
 #[path = "emulator/persistence.rs"]

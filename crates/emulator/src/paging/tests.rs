@@ -2,6 +2,7 @@
 //! indexes, and paging through any order returns exactly the rows of the unpaged order.
 
 use super::*;
+use crate::read::projection;
 use crate::store::Store;
 use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use sqlx::{AssertSqlSafe, Row as _};
@@ -14,6 +15,10 @@ fn query(schema: &Schema, query: &str) -> Query {
         dataverse::Operation::Query(q) => q,
         other => panic!("not a query: {other:?}"),
     }
+}
+
+fn env(schema: &Schema) -> Env<'_> {
+    Env { schema, now: chrono::Utc::now(), user: Uuid::nil(), business_unit: Uuid::nil(), default_team: Uuid::nil() }
 }
 
 fn id(n: u32) -> String {
@@ -60,8 +65,11 @@ async fn keyset_page_on_active_accounts_by_name_uses_an_index() {
     };
     q.skiptoken = Some(token::encode_token(&cookie));
     let c = cursor(table, &q).unwrap().expect("a cursor");
+    let env = env(&schema);
+    let columns = projection(table, &q.select);
+    let src = Source { env: &env, table, columns: &columns };
     for (label, c) in [("first page", None), ("keyset page", Some(&c))] {
-        let (sql, values) = page_sql(table, &q, Plan { size: 10, paged: true }, c).unwrap();
+        let (sql, values) = page_sql(src, &q, Plan { size: 10, paged: true }, c).unwrap();
         let plan = sqlx::query_with(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")), values)
             .fetch_all(&mut *conn)
             .await
@@ -72,7 +80,7 @@ async fn keyset_page_on_active_accounts_by_name_uses_an_index() {
         assert!(!details.iter().any(|d| d.starts_with("SCAN account") && !d.contains("USING")), "{label}: {text}");
         assert!(!text.contains("TEMP B-TREE"), "{label}: the index gives the order: {text}");
     }
-    let (sql, _) = page_sql(table, &q, Plan { size: 10, paged: true }, Some(&c)).unwrap();
+    let (sql, _) = page_sql(src, &q, Plan { size: 10, paged: true }, Some(&c)).unwrap();
     assert!(sql.contains(r#"("name" > ? OR ("name" = ? AND "accountid" > ?))"#), "{sql}");
     assert!(sql.ends_with(r#"ORDER BY "name" ASC, "accountid" ASC LIMIT ?"#), "{sql}");
 }
@@ -109,14 +117,17 @@ async fn paging_through_any_order_returns_every_row_once() {
         "&$orderby=createdon,exchangerate",
     ] {
         let base = format!("$select=name{order}");
-        let all = fetch(&mut conn, table, &query(&schema, &base), Plan { size: 100, paged: true }).await.unwrap();
+        let env = env(&schema);
+        let columns = projection(table, &["name".to_owned()]);
+        let src = Source { env: &env, table, columns: &columns };
+        let all = fetch(&mut conn, src, &query(&schema, &base), Plan { size: 100, paged: true }).await.unwrap();
         assert_eq!(all.rows.len(), rows.len());
         assert!(all.next.is_none());
         for size in 1..=3 {
             let mut q = query(&schema, &base);
             let mut seen = Vec::new();
             loop {
-                let page = fetch(&mut conn, table, &q, Plan { size, paged: true }).await.unwrap();
+                let page = fetch(&mut conn, src, &q, Plan { size, paged: true }).await.unwrap();
                 assert!(page.rows.len() <= size as usize);
                 seen.extend(page.rows);
                 match page.next {

@@ -10,14 +10,16 @@ mod rows;
 use super::App;
 use crate::annotations::{Include, Shape, TOTAL_RECORD_COUNT, TOTAL_RECORD_COUNT_LIMIT_EXCEEDED, shape};
 use crate::auth::Caller;
-use crate::paging::{self, Plan};
-use crate::read::{self, RawRow, context_columns, projection};
+use crate::expand;
+use crate::paging::{self, Plan, Source};
+use crate::query_sql::Env;
+use crate::read::{self, RawRow, context_columns};
 use crate::response::{Base, build, db_error, json, with_header};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dataverse::error::{DataverseError, codes};
 use dataverse::json::{Object, Value};
-use dataverse::metadata::Table;
+use dataverse::metadata::{Column, Table};
 use dataverse::print::{Redact, print_target};
 use dataverse::query::Query;
 use dataverse::request::{Headers, Operation, Request};
@@ -44,18 +46,31 @@ fn preference_applied(response: Response, applied: &[String]) -> Response {
     with_header(response, "preference-applied", &applied.join(","))
 }
 
-/// Rows of `t` projected by `select`, as JSON with the annotations asked for.
+/// Rows of `t` showing `columns`, as JSON with the annotations asked for.
 async fn shape_rows(
     app: &App,
     conn: &mut SqliteConnection,
     t: &Table,
-    select: &[String],
+    columns: &[&Column],
     include: &Include,
     rows: &[RawRow],
 ) -> Result<Vec<Object>, DataverseError> {
-    let columns = projection(t, select);
-    let s = Shape { schema: &app.schema, table: t, columns: &columns, include, base_currency: app.sys.currency };
+    let s = Shape { schema: &app.schema, table: t, columns, include, base_currency: app.sys.currency };
     shape(conn, &s, rows).await
+}
+
+/// `{set}({columns and expansions})` or `{set}`, then `suffix` (spec §3, §3.6).
+fn context(
+    ctx: &rows::Ctx<'_>,
+    t: &Table,
+    select: &[String],
+    expand: &[dataverse::query::Expand],
+    suffix: &str,
+) -> String {
+    match context_columns(&ctx.app.schema, t, select, expand) {
+        Some(cols) => ctx.base.context(&format!("{}({cols}){suffix}", t.set_name)),
+        None => ctx.base.context(&format!("{}{suffix}", t.set_name)),
+    }
 }
 
 pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<Response, DataverseError> {
@@ -77,7 +92,15 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             format!("the header {name} (impersonation or method override) is not supported"),
         )));
     }
-    let ctx = rows::Ctx { app, req, base: &base, caller, include: include(req) };
+    let now = app.clock.now();
+    let env = Env {
+        schema: &app.schema,
+        now,
+        user: caller.user_id,
+        business_unit: app.sys.root_business_unit,
+        default_team: app.sys.default_team,
+    };
+    let ctx = rows::Ctx { app, req, base: &base, caller, include: include(req), env: &env };
     match &req.operation {
         Operation::ServiceDocument => Ok(service_document(app, &base)),
         Operation::WhoAmI => {
@@ -89,27 +112,17 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             o.insert("OrganizationId", Value::String(app.sys.organization.to_string()));
             Ok(json(StatusCode::OK, o))
         }
-        Operation::Query(q) if !q.expand.is_empty() => Err(emulator_error(DataverseError::new(
-            501,
-            codes::ODATA_PARSE,
-            "$expand is not supported by the emulator yet",
-        ))),
         Operation::Query(q) => query(&ctx, q).await,
         Operation::Count(q) => {
             // Spec §3.7: `/{set}/$count` is a bare number, text/plain, capped at 5000 (the BOM
             // of §2.5 belongs to collection-navigation counts only).
             let t = table(app, &q.table)?;
             let mut conn = app.store.read().await.map_err(db_error)?;
-            let n = read::count(&mut conn, t, q.filter.as_ref()).await?;
+            let n = read::count(&mut conn, &env, t, q.filter.as_ref()).await?;
             Ok(build(StatusCode::OK, Some("text/plain"), n.shown.to_string()))
         }
-        Operation::Retrieve { expand, .. } if !expand.is_empty() => Err(emulator_error(DataverseError::new(
-            501,
-            codes::ODATA_PARSE,
-            "$expand is not supported by the emulator yet",
-        ))),
-        Operation::Retrieve { table: name, key, select, .. } => {
-            rows::retrieve(&ctx, table(app, name)?, key, select).await
+        Operation::Retrieve { table: name, key, select, expand } => {
+            rows::retrieve(&ctx, table(app, name)?, key, select, expand).await
         }
         Operation::Create { table: name, record, select } => {
             rows::create(&ctx, table(app, name)?, record, select).await
@@ -133,15 +146,15 @@ async fn query(ctx: &rows::Ctx<'_>, q: &Query) -> Result<Response, DataverseErro
     let t = table(app, &q.table)?;
     let max_page_size = ctx.req.headers.prefer.max_page_size;
     let plan = Plan::new(q, max_page_size);
+    let columns = expand::columns(ctx.env, t, &q.select, &q.expand, None);
     let mut conn = app.store.read().await.map_err(db_error)?;
-    let page = paging::fetch(&mut conn, t, q, plan).await?;
-    let count = if q.count { Some(read::count(&mut conn, t, q.filter.as_ref()).await?) } else { None };
-    let rows = shape_rows(app, &mut conn, t, &q.select, &ctx.include, &page.rows).await?;
+    let src = Source { env: ctx.env, table: t, columns: &columns.all };
+    let page = paging::fetch(&mut conn, src, q, plan).await?;
+    let count = if q.count { Some(read::count(&mut conn, ctx.env, t, q.filter.as_ref()).await?) } else { None };
+    let mut rows = shape_rows(app, &mut conn, t, columns.shown(), &ctx.include, &page.rows).await?;
+    ctx.expander().attach(&mut conn, t, &columns, &q.expand, &page.rows, &mut rows).await?;
     drop(conn);
-    let context = match context_columns(t, &q.select) {
-        Some(cols) => ctx.base.context(&format!("{}({cols})", t.set_name)),
-        None => ctx.base.context(&t.set_name),
-    };
+    let context = context(ctx, t, &q.select, &q.expand, "");
     let mut o = Object::new();
     o.insert("@odata.context", Value::String(context));
     if let Some(c) = count {

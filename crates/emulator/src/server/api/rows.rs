@@ -1,13 +1,15 @@
 //! Single-row operations: retrieve, create, update/upsert and delete, addressed by primary key
 //! or by alternate key ([`crate::keys`]).
 
-use super::{App, preference_applied, shape_rows};
+use super::{App, context, preference_applied, shape_rows};
 use crate::annotations::Include;
 use crate::auth::Caller;
+use crate::clock::stored;
+use crate::expand::{self, Expander};
 use crate::keys;
-use crate::read::{self, context_columns, etag};
+use crate::query_sql::Env;
+use crate::read::{self, etag};
 use crate::response::{Base, build, db_error, json, no_content, with_header};
-use crate::rows::now_text;
 use crate::write::{self, WriteCtx};
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -15,6 +17,7 @@ use axum::response::Response;
 use dataverse::error::{DataverseError, codes};
 use dataverse::json::{Object, Value};
 use dataverse::metadata::Table;
+use dataverse::query::Expand;
 use dataverse::request::{EtagCondition, Request, RowKey};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
@@ -26,6 +29,20 @@ pub(in crate::server) struct Ctx<'a> {
     pub(in crate::server) base: &'a Base,
     pub(in crate::server) caller: Caller,
     pub(in crate::server) include: Include,
+    /// Schema, clock and caller, for filters; `env.now` also stamps the rows written.
+    pub(in crate::server) env: &'a Env<'a>,
+}
+
+impl Ctx<'_> {
+    /// Attaches `$expand`ed rows as this request asked.
+    pub(in crate::server) fn expander(&self) -> Expander<'_> {
+        Expander { env: self.env, include: &self.include, base: self.base, base_currency: self.app.sys.currency }
+    }
+
+    /// Who writes, and when.
+    fn write_ctx(&self) -> WriteCtx<'_> {
+        WriteCtx { caller: self.caller.user_id, ids: &self.app.sys, now: stored(self.env.now) }
+    }
 }
 
 /// Whether an `If-Match`/`If-None-Match` list names the row's version (weak comparison).
@@ -42,12 +59,9 @@ fn with_context(context: String, row: Object) -> Object {
     out
 }
 
-/// `{set}({cols})/$entity` or `{set}/$entity` (spec §2.2, §2.5).
-fn entity_context(base: &Base, table: &Table, select: &[String]) -> String {
-    match context_columns(table, select) {
-        Some(cols) => base.context(&format!("{}({cols})/$entity", table.set_name)),
-        None => base.context(&format!("{}/$entity", table.set_name)),
-    }
+/// `{set}({cols})/$entity` or `{set}/$entity` (spec §2.2, §2.5, §3.6).
+fn entity_context(ctx: &Ctx<'_>, table: &Table, select: &[String], expand: &[Expand]) -> String {
+    context(ctx, table, select, expand, "/$entity")
 }
 
 /// The 404 of a key that finds no row: by id (spec §2.5) or by key values (spec §10.3).
@@ -66,32 +80,38 @@ async fn primary_key(conn: &mut SqliteConnection, t: &Table, key: &RowKey) -> Re
     }
 }
 
-/// One row, projected and shaped with the request's annotations, and its version.
+/// One row, projected, expanded and shaped with the request's annotations, and its version.
 async fn shaped_row(
     ctx: &Ctx<'_>,
     conn: &mut SqliteConnection,
     t: &Table,
     id: Uuid,
     select: &[String],
+    expand: &[Expand],
 ) -> Result<Option<(Object, i64)>, DataverseError> {
-    let Some(raw) = read::row(conn, t, id, select).await? else { return Ok(None) };
+    let columns = expand::columns(ctx.env, t, select, expand, None);
+    let Some(raw) = read::row(conn, t, id, &columns.all).await? else { return Ok(None) };
     let version = raw.version;
-    let mut shaped = shape_rows(ctx.app, conn, t, select, &ctx.include, std::slice::from_ref(&raw)).await?;
+    let rows = std::slice::from_ref(&raw);
+    let mut shaped = shape_rows(ctx.app, conn, t, columns.shown(), &ctx.include, rows).await?;
+    ctx.expander().attach(conn, t, &columns, expand, rows, &mut shaped).await?;
     Ok(shaped.pop().map(|o| (o, version)))
 }
 
 /// Spec §2.5: 200 with the row and `ETag`; 304 when `If-None-Match` names the current version
 /// (never when annotations are asked for); 404 `0x80040217` when missing by id, `0x80060891`
-/// by alternate key.
+/// by alternate key. Spec §3.6: `$expand`ed rows are nested in the row (the ETag stays the
+/// row's own).
 pub(super) async fn retrieve(
     ctx: &Ctx<'_>,
     t: &Table,
     key: &RowKey,
     select: &[String],
+    expand: &[Expand],
 ) -> Result<Response, DataverseError> {
     let mut conn = ctx.app.store.read().await.map_err(db_error)?;
     let id = primary_key(&mut conn, t, key).await?.ok_or_else(|| missing(t, key))?;
-    let (row, version) = shaped_row(ctx, &mut conn, t, id, select).await?.ok_or_else(|| missing(t, key))?;
+    let (row, version) = shaped_row(ctx, &mut conn, t, id, select, expand).await?.ok_or_else(|| missing(t, key))?;
     let annotated = ctx.req.headers.prefer.include_annotations.is_some();
     let unchanged = match &ctx.req.headers.if_none_match {
         _ if annotated => false,
@@ -102,7 +122,7 @@ pub(super) async fn retrieve(
     if unchanged {
         return Ok(with_header(build(StatusCode::NOT_MODIFIED, None, Body::empty()), "etag", &etag(version)));
     }
-    let response = json(StatusCode::OK, with_context(entity_context(ctx.base, t, select), row));
+    let response = json(StatusCode::OK, with_context(entity_context(ctx, t, select, expand), row));
     let response = preference_applied(response, &ctx.include.preference().into_iter().collect::<Vec<_>>());
     Ok(with_header(response, "etag", &etag(version)))
 }
@@ -127,9 +147,8 @@ pub(super) async fn create(
         None => Uuid::new_v4(),
     };
     let mut w = ctx.app.store.write().await.map_err(db_error)?;
-    let wctx = WriteCtx { caller: ctx.caller.user_id, ids: &ctx.app.sys, now: now_text() };
-    write::insert(&mut w.tx, &wctx, t, id, cells).await?;
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select).await? } else { None };
+    write::insert(&mut w.tx, &ctx.write_ctx(), t, id, cells).await?;
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select, &[]).await? } else { None };
     w.commit().await.map_err(db_error)?;
     Ok(written(ctx, t, id, select, row, StatusCode::CREATED))
 }
@@ -146,7 +165,7 @@ fn written(
 ) -> Response {
     match row {
         Some((row, version)) => {
-            let r = json(status, with_context(entity_context(ctx.base, t, select), row));
+            let r = json(status, with_context(entity_context(ctx, t, select, &[]), row));
             let r = with_header(r, "etag", &etag(version));
             let mut applied = vec!["return=representation".to_owned()];
             applied.extend(ctx.include.preference());
@@ -171,7 +190,7 @@ pub(super) async fn update(
 ) -> Result<Response, DataverseError> {
     let mut cells = write::record_cells(t, record)?;
     let mut w = ctx.app.store.write().await.map_err(db_error)?;
-    let wctx = WriteCtx { caller: ctx.caller.user_id, ids: &ctx.app.sys, now: now_text() };
+    let wctx = ctx.write_ctx();
     let found = match primary_key(&mut w.tx, t, key).await? {
         Some(id) => read::cells(&mut w.tx, t, id).await?.map(|current| (id, current)),
         None => None,
@@ -204,7 +223,7 @@ pub(super) async fn update(
             (id, false)
         }
     };
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select).await? } else { None };
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select, &[]).await? } else { None };
     w.commit().await.map_err(db_error)?;
     Ok(written(ctx, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
 }

@@ -1,0 +1,160 @@
+//! Navigation in `$filter` (spec §3.2): single-valued paths (one and two hops, polymorphic
+//! lookups) and the `any`/`all` lambda operators, nested and negated.
+
+use crate::common::assert_error;
+use crate::fixture::{Crm, column, crm};
+
+async fn names(c: &Crm, set: &str, field: &str, filter: &str) -> Vec<String> {
+    let v = c.e.get_json(&format!("{set}?$select={field}&$orderby={field}&$filter={filter}")).await;
+    column(&v, field)
+}
+
+async fn accounts(c: &Crm, filter: &str) -> Vec<String> {
+    names(c, "accounts", "name", filter).await
+}
+
+async fn contacts(c: &Crm, filter: &str) -> Vec<String> {
+    names(c, "contacts", "fullname", filter).await
+}
+
+#[tokio::test]
+async fn paths_through_single_valued_navigation() {
+    let c = crm().await;
+    // Spec §3.2: `primarycontactid/fullname eq '…'`; text compares ignoring case through the path.
+    assert_eq!(accounts(&c, "primarycontactid/fullname%20eq%20'NANCY%20DAVOLIO'").await, ["Contoso"]);
+    assert_eq!(
+        accounts(&c, "startswith(name,'N')%20or%20primarycontactid/jobtitle%20eq%20'ceo'").await,
+        ["Contoso", "Northwind"]
+    );
+    // Two hops: the primary contact's parent account, and a self-referencing hop.
+    assert_eq!(accounts(&c, "primarycontactid/parentcustomerid_account/name%20eq%20'Contoso'").await, ["Contoso"]);
+    assert_eq!(accounts(&c, "parentaccountid/primarycontactid/lastname%20eq%20'Davolio'").await, ["Northwind"]);
+    assert_eq!(
+        contacts(&c, "parentcustomerid_account/createdby/fullname%20eq%20'%23%20stanchion-local'").await,
+        ["Andrew Fuller", "Janet Leverling", "Nancy Davolio"],
+        "contacts whose parent customer is an account"
+    );
+    // Numbers and GUIDs through a path; `parentaccountid/accountid` (spec §3.2).
+    assert_eq!(contacts(&c, "parentcustomerid_account/numberofemployees%20gt%2010").await.len(), 3);
+    let contoso = c.id("Contoso");
+    assert_eq!(accounts(&c, &format!("parentaccountid/accountid%20eq%20{contoso}")).await, ["Northwind"]);
+    // A column compared with a related column.
+    assert_eq!(
+        accounts(&c, "primarycontactid/parentcustomerid_account/numberofemployees%20eq%20numberofemployees").await,
+        ["Contoso", "Fabrikam"]
+    );
+}
+
+#[tokio::test]
+async fn polymorphic_hops_follow_only_their_table() {
+    let c = crm().await;
+    assert_eq!(contacts(&c, "parentcustomerid_contact/fullname%20eq%20'Nancy%20Davolio'").await, ["Steven Buchanan"]);
+    assert_eq!(
+        contacts(&c, "parentcustomerid_account/name%20eq%20'Contoso'").await,
+        ["Andrew Fuller", "Nancy Davolio"]
+    );
+    // A missing related row is NULL: `eq null` matches it (Steven points at a contact, Margaret
+    // at nothing), `ne` never does.
+    assert_eq!(
+        contacts(&c, "parentcustomerid_account/name%20eq%20null").await,
+        ["Margaret Peacock", "Steven Buchanan"]
+    );
+    assert_eq!(contacts(&c, "parentcustomerid_account/name%20ne%20'Contoso'").await, ["Janet Leverling"]);
+    assert_eq!(contacts(&c, "not%20(parentcustomerid_account/name%20eq%20'Contoso')").await, ["Janet Leverling"]);
+    let printer = c.e.get_json("incidents?$select=title&$filter=customerid_account/name%20eq%20'Contoso'").await;
+    assert_eq!(column(&printer, "title"), ["Printer offline"]);
+}
+
+#[tokio::test]
+async fn any_and_all_over_collection_valued_navigation() {
+    let c = crm().await;
+    // Spec §3.2: `nav/any()` is "non-empty"; `not nav/any(…)` is allowed.
+    assert_eq!(accounts(&c, "contact_customer_accounts/any()").await, ["Contoso", "Fabrikam"]);
+    assert_eq!(accounts(&c, "not%20contact_customer_accounts/any()").await, ["Litware", "Northwind"]);
+    assert_eq!(accounts(&c, "contact_customer_accounts/any(c:c/jobtitle%20eq%20'ceo')").await, ["Contoso"]);
+    assert_eq!(accounts(&c, "account_parent_account/any(a:a/numberofemployees%20lt%2010)").await, ["Contoso"]);
+    // `all` holds vacuously without related rows; a related row whose predicate is NULL (Janet
+    // has no job title, and `ne` never matches NULL) does not match, so Fabrikam fails both.
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/all(c:c/jobtitle%20eq%20'CEO')").await,
+        ["Litware", "Northwind"]
+    );
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/all(c:c/jobtitle%20ne%20'Buyer')").await,
+        ["Litware", "Northwind"]
+    );
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/any()%20and%20contact_customer_accounts/all(c:c/lastname%20ne%20'x')")
+            .await,
+        ["Contoso", "Fabrikam"]
+    );
+    // Polymorphic collections: cases whose customer is the account (not a contact with its id).
+    assert_eq!(accounts(&c, "incident_customer_accounts/any()").await, ["Contoso"]);
+    assert_eq!(contacts(&c, "incident_customer_contacts/any()").await, ["Andrew Fuller", "Nancy Davolio"]);
+    // `/$count` takes the same filters (spec §3.7).
+    let n = c.e.get("accounts/$count?$filter=contact_customer_accounts/any()").await.text().await.unwrap();
+    assert_eq!(n, "2");
+}
+
+#[tokio::test]
+async fn nested_lambdas_are_relative_to_their_range_variable() {
+    let c = crm().await;
+    // Spec §3.2's nested form: `contact_customer_accounts/any(c:… and c/…/any(o:…))`.
+    let nested = "contact_customer_accounts/any(c:c/jobtitle%20eq%20'CEO'%20and%20c/incident_customer_contacts/any(i:contains(i/title,'deliv')))";
+    assert_eq!(accounts(&c, nested).await, ["Contoso"]);
+    // `not` inside: an account with a contact that has no case.
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/any(c:not%20c/incident_customer_contacts/any())").await,
+        ["Fabrikam"]
+    );
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/all(c:c/incident_customer_contacts/any())").await,
+        ["Contoso", "Litware", "Northwind"]
+    );
+    // Paths inside a lambda start from the lambda's table; lambdas nest through self-references.
+    assert_eq!(
+        accounts(&c, "contact_customer_accounts/any(c:c/parentcustomerid_account/numberofemployees%20eq%2050)").await,
+        ["Fabrikam"]
+    );
+    let grandparents = "account_parent_account/any(a:a/contact_customer_accounts/any()%20or%20a/parentaccountid/name%20eq%20'Contoso')";
+    assert_eq!(accounts(&c, grandparents).await, ["Contoso"]);
+    // Contacts of contacts: Steven's parent customer is Nancy.
+    assert_eq!(contacts(&c, "contact_customer_contacts/any(s:s/jobtitle%20eq%20'CEO')").await, ["Nancy Davolio"]);
+}
+
+#[tokio::test]
+async fn hierarchy_functions_walk_a_three_level_tree() {
+    let c = crm().await;
+    // Root ← Mid ← Leaf, Root ← Side; Other stands alone.
+    let mut ids = std::collections::HashMap::new();
+    for name in ["Root", "Mid", "Leaf", "Side", "Other"] {
+        ids.insert(name, c.e.create("accounts", serde_json::json!({"name": name})).await);
+    }
+    for (child, parent) in [("Mid", "Root"), ("Leaf", "Mid"), ("Side", "Root")] {
+        c.db.link("account", &ids[child], "parentaccountid", "account", &ids[parent]).await;
+    }
+    let only_tree = |mut v: Vec<String>| {
+        v.retain(|n| ids.contains_key(n.as_str()));
+        v
+    };
+    let f = |function: &str, column: &str, row: &str| {
+        format!("Microsoft.Dynamics.CRM.{function}(PropertyName='{column}',PropertyValue='{}')", ids[row])
+    };
+    // Spec §3.2.1 `Under(PropertyName='accountid',PropertyValue='<guid>')`.
+    assert_eq!(only_tree(accounts(&c, &f("Under", "accountid", "Root")).await), ["Leaf", "Mid", "Side"]);
+    assert_eq!(only_tree(accounts(&c, &f("UnderOrEqual", "accountid", "Root")).await), ["Leaf", "Mid", "Root", "Side"]);
+    assert_eq!(only_tree(accounts(&c, &f("Under", "accountid", "Mid")).await), ["Leaf"]);
+    assert_eq!(only_tree(accounts(&c, &f("Under", "accountid", "Leaf")).await), Vec::<String>::new());
+    assert_eq!(only_tree(accounts(&c, &f("Above", "accountid", "Leaf")).await), ["Mid", "Root"]);
+    assert_eq!(only_tree(accounts(&c, &f("AboveOrEqual", "accountid", "Leaf")).await), ["Leaf", "Mid", "Root"]);
+    assert_eq!(only_tree(accounts(&c, &f("Above", "accountid", "Root")).await), Vec::<String>::new());
+    assert_eq!(only_tree(accounts(&c, &f("NotUnder", "accountid", "Mid")).await), ["Mid", "Other", "Root", "Side"]);
+    // On a lookup to the hierarchical table: accounts whose parent is under Root.
+    assert_eq!(accounts(&c, &f("Under", "parentaccountid", "Root")).await, ["Leaf"]);
+    // Related rows of a lambda can be filtered by hierarchy too.
+    let lambda = format!("account_parent_account/any(a:{})", f("UnderOrEqual", "accountid", "Mid"));
+    assert_eq!(accounts(&c, &lambda).await, ["Mid", "Root"]);
+    let resp = c.e.get(&format!("accounts?$filter={}", f("Under", "name", "Root"))).await;
+    let message = assert_error(resp, 400, "0x0").await;
+    assert!(message.contains("Under"), "{message}");
+}
