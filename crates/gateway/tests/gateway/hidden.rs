@@ -133,3 +133,40 @@ async fn metadata_reads_are_filtered() {
     let body: serde_json::Value = unknown.json().await.unwrap();
     assert_eq!(body["value"].as_array().unwrap().len(), 0);
 }
+
+/// Expanded rows lose hidden columns at every depth, with and without nested `$select`.
+#[tokio::test]
+async fn hidden_columns_are_dropped_from_expanded_rows() {
+    let app = spawn_app().await;
+    let key = app
+        .agent(
+            "Sales Ops Agent",
+            &[("account", Level::Read), ("contact", Level::Read), ("systemuser", Level::Read)],
+            false,
+        )
+        .await;
+    hide(&app, "Sales Ops Agent", "contact", "contacts", "telephone1").await;
+    hide(&app, "Sales Ops Agent", "systemuser", "systemusers", "domainname").await;
+    hide(&app, "Sales Ops Agent", "account", "accounts", "revenue").await;
+    let resp = app
+        .send(&key, "GET", "contacts?$top=5&$expand=parentcustomerid_account($expand=createdby),createdby", None)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let rows = body["value"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let mut expanded_accounts = 0;
+    for row in rows {
+        assert!(row.get("telephone1").is_none(), "{row}");
+        assert!(row["createdby"].get("domainname").is_none(), "{row}");
+        assert!(row["createdby"].get("fullname").is_some(), "{row}");
+        if let Some(account) = row["parentcustomerid_account"].as_object() {
+            expanded_accounts += 1;
+            assert!(!account.contains_key("revenue") && !account.contains_key("revenue_base"), "{row}");
+            assert!(account.contains_key("name"), "{row}");
+            let creator = account["createdby"].as_object().unwrap();
+            assert!(!creator.contains_key("domainname"), "{row}");
+        }
+    }
+    assert!(expanded_accounts > 0, "no contact with a parent account in the sample");
+}
