@@ -5,7 +5,7 @@
 use crate::metadata::Navigation;
 use crate::metadata::Schema;
 use crate::query::{Expand, Filter, Operand, Query};
-use crate::request::{Operation, Request, RequestKind, RowKey};
+use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
 /// Dataverse table privileges (spec §13.2); snake_case in audit records.
@@ -122,6 +122,27 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             t.add_columns(table, select);
             for e in expand {
                 read_expand(&mut t, schema, table, e);
+            }
+        }
+        Operation::RetrieveProperty { table, key, target } => {
+            t.add(table, Privilege::Read);
+            t.add_key(table, key);
+            match target {
+                PathTarget::Column { column, .. } => t.add_columns(table, [column]),
+                PathTarget::Single { navigation, table: related, select, expand, .. } => {
+                    if let Some(Navigation::Single { column, .. }) = schema.navigation(table, navigation) {
+                        t.add_columns(table, [column]);
+                    }
+                    t.add(related, Privilege::Read);
+                    t.add_columns(related, select);
+                    for e in expand {
+                        read_expand(&mut t, schema, related, e);
+                    }
+                }
+                PathTarget::Collection { navigation, query, .. } => {
+                    collection_link(&mut t, schema, table, navigation, &query.table);
+                    read_query(&mut t, schema, query);
+                }
             }
         }
         Operation::Create { table, record, select } => {

@@ -14,8 +14,9 @@ mod options;
 mod url;
 
 use crate::error::{DataverseError, codes};
+use crate::metadata::Navigation;
 use crate::metadata::{Schema, Table};
-use crate::request::{ApiVersion, Method, Operation, Request, RequestKind, RowKey};
+use crate::request::{ApiVersion, Method, Operation, PathTarget, Request, RequestKind, RowKey};
 use options::Options;
 use uuid::Uuid;
 
@@ -280,9 +281,7 @@ impl Route<'_> {
                 Method::Delete => {
                     self.unsupported(RequestKind::Disassociate, "disassociating rows ($ref) is not supported yet")
                 }
-                Method::Get => {
-                    self.unsupported(RequestKind::RetrieveProperty, "reading references ($ref) is not supported yet")
-                }
+                Method::Get => self.related(table, key, rest),
                 Method::Patch => self.not_allowed("$ref"),
             },
             [prop, ..] => {
@@ -298,10 +297,7 @@ impl Route<'_> {
                     );
                 }
                 match self.method {
-                    Method::Get => self.unsupported(
-                        RequestKind::RetrieveProperty,
-                        "reading a single property or navigation property is not supported yet",
-                    ),
+                    Method::Get => self.related(table, key, rest),
                     Method::Put => {
                         self.unsupported(RequestKind::UpdateProperty, "updating a single property is not supported yet")
                     }
@@ -312,6 +308,68 @@ impl Route<'_> {
                 }
             }
         }
+    }
+
+    /// `GET /{set}({key})/{column}[/$value]` or `/{navigation}[/$ref|/$count]` (spec §2.5).
+    fn related(&self, table: &Table, key: RowKey, rest: &[String]) -> Result<Operation, Routed> {
+        let kind = RequestKind::RetrieveProperty;
+        let Some((first, tail)) = rest.split_first() else { return self.not_allowed("a row") };
+        if first.contains('(') {
+            return self.unsupported(kind, "addressing a related row by key in the path is not supported yet");
+        }
+        let suffix = match tail {
+            [] => None,
+            [s] if s == "$ref" || s == "$count" || s == "$value" => Some(s.as_str()),
+            _ => return self.unsupported(kind, "paths longer than one navigation property are not supported yet"),
+        };
+        self.refuse_unsupported_options(kind)?;
+        let make = |target| Operation::RetrieveProperty { table: table.logical_name.clone(), key: key.clone(), target };
+        if let Some(column) = table.column_by_odata_name(first) {
+            if !matches!(suffix, None | Some("$value")) {
+                return Err(ParseError::Syntax(format!("'{first}' is a column: only /$value may follow it")).into());
+            }
+            self.check_prefer(&[])?;
+            self.options.only(&[], "a property")?;
+            return Ok(make(PathTarget::Column { column: column.logical_name.clone(), raw: suffix.is_some() }));
+        }
+        let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{first}'."));
+        let navigation = self.schema.navigation(&table.logical_name, first).ok_or_else(not_found)?;
+        let related = self.schema.table(navigation.target()).ok_or_else(not_found)?;
+        Ok(make(match (navigation, suffix) {
+            (Navigation::Single { .. }, None | Some("$ref")) => {
+                let refs_only = suffix.is_some();
+                self.check_prefer(&[])?;
+                self.options.only(if refs_only { &[] } else { &["$select", "$expand"] }, "a related row")?;
+                PathTarget::Single {
+                    navigation: first.clone(),
+                    table: related.logical_name.clone(),
+                    refs_only,
+                    select: self.options.select(related)?,
+                    expand: self.options.expand(self.schema, related)?,
+                }
+            }
+            (Navigation::Collection { .. }, None | Some("$ref") | Some("$count")) => {
+                let (refs_only, count_only) = (suffix == Some("$ref"), suffix == Some("$count"));
+                let allowed: &[&str] = match suffix {
+                    None => &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "@aliases"],
+                    Some("$count") => &["$filter", "@aliases"],
+                    _ => &[],
+                };
+                self.check_prefer(if suffix.is_none() { &["maxpagesize"] } else { &[] })?;
+                self.options.only(allowed, "related rows")?;
+                PathTarget::Collection {
+                    navigation: first.clone(),
+                    query: self.options.query(self.schema, related)?,
+                    refs_only,
+                    count_only,
+                }
+            }
+            _ => {
+                return Err(
+                    ParseError::Syntax(format!("'{first}' is a navigation property: /$value does not apply")).into()
+                );
+            }
+        }))
     }
 
     fn bound_operation(&self, op: &str) -> Result<Operation, Routed> {

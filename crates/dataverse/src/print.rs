@@ -7,7 +7,7 @@
 
 use crate::metadata::{Schema, Table};
 use crate::query::{Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
-use crate::request::{EtagCondition, MetadataRead, Operation, Prefer, Request, RowKey};
+use crate::request::{EtagCondition, MetadataRead, Operation, PathTarget, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
 
@@ -106,6 +106,40 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
             push_select(&mut query, t, select);
             if !expand.is_empty() {
                 query.push(("$expand", expand_text(schema, expand, redact)));
+            }
+        }
+        (Operation::RetrieveProperty { key, target, .. }, Some(t)) => {
+            print_row(&mut out, t, key, redact);
+            match target {
+                PathTarget::Column { column, raw } => {
+                    let _ = write!(out, "/{}", odata_name(t, column));
+                    if *raw {
+                        out.push_str("/$value");
+                    }
+                }
+                PathTarget::Single { navigation, table, refs_only, select, expand } => {
+                    let _ = write!(out, "/{navigation}");
+                    if *refs_only {
+                        out.push_str("/$ref");
+                    } else if let Some(related) = schema.table(table) {
+                        push_select(&mut query, related, select);
+                        if !expand.is_empty() {
+                            query.push(("$expand", expand_text(schema, expand, redact)));
+                        }
+                    }
+                }
+                PathTarget::Collection { navigation, query: q, refs_only, count_only } => {
+                    let _ = write!(out, "/{navigation}");
+                    if *refs_only {
+                        out.push_str("/$ref");
+                    } else if let Some(related) = schema.table(&q.table) {
+                        if *count_only {
+                            out.push_str("/$count");
+                        }
+                        query = query_options(schema, related, q, redact);
+                        raw_tail = skiptoken(q, redact).map(|v| ("$skiptoken", v));
+                    }
+                }
             }
         }
         (Operation::Update { key, select, .. }, Some(t)) => {

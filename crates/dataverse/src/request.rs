@@ -257,6 +257,44 @@ impl MetadataRead {
     }
 }
 
+/// What `GET /{set}({key})/…` reads (spec §2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathTarget {
+    /// One column: `accounts(id)/name`, or its raw value with `/$value`.
+    Column {
+        /// Column logical name.
+        column: String,
+        /// `/$value`: the bare value as text.
+        raw: bool,
+    },
+    /// A single-valued navigation property: the related row (`$select`/`$expand` apply), or
+    /// its reference with `/$ref`.
+    Single {
+        /// Navigation property.
+        navigation: String,
+        /// The related table.
+        table: String,
+        /// `/$ref`.
+        refs_only: bool,
+        /// Columns of the related row.
+        select: Vec<String>,
+        /// Expansions of the related row.
+        expand: Vec<crate::query::Expand>,
+    },
+    /// A collection-valued navigation property: the related rows as a query over the related
+    /// table, their references with `/$ref`, or their number with `/$count`.
+    Collection {
+        /// Navigation property.
+        navigation: String,
+        /// The query over the related table (its `table` is the related table).
+        query: Query,
+        /// `/$ref`.
+        refs_only: bool,
+        /// `/$count`.
+        count_only: bool,
+    },
+}
+
 /// What the request does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
@@ -308,6 +346,15 @@ pub enum Operation {
         /// Row key.
         key: RowKey,
     },
+    /// `GET /{set}({key})/{property|navigation}[/$value|/$ref|/$count]`.
+    RetrieveProperty {
+        /// Table logical name.
+        table: String,
+        /// Row key.
+        key: RowKey,
+        /// What is read.
+        target: PathTarget,
+    },
     /// A metadata read (`EntityDefinitions…`).
     Metadata(MetadataRead),
     /// A request Stanchion recognises but does not support yet; never executed or forwarded.
@@ -346,6 +393,7 @@ impl Request {
             Operation::Update { upsert: true, .. } => RequestKind::Upsert,
             Operation::Delete { .. } => RequestKind::Delete,
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
+            Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Unsupported { kind, .. } => *kind,
         }
     }
@@ -355,6 +403,7 @@ impl Request {
         match &self.operation {
             Operation::Query(q) | Operation::Count(q) => Some(&q.table),
             Operation::Retrieve { table, .. }
+            | Operation::RetrieveProperty { table, .. }
             | Operation::Create { table, .. }
             | Operation::Update { table, .. }
             | Operation::Delete { table, .. } => Some(table),

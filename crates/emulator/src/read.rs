@@ -195,3 +195,28 @@ pub(crate) async fn cells(
 pub(crate) fn is_nocase(column: &Column) -> bool {
     crate::rows::storage(&column.kind) == SqlClass::TextNoCase
 }
+
+/// Ids of the rows of `table` whose lookup `column` names `parent` (at most 5000, by id): the
+/// references of a collection-valued navigation property.
+pub(crate) async fn referencing_ids(
+    conn: &mut SqliteConnection,
+    table: &Table,
+    column: &str,
+    parent: Uuid,
+) -> Result<Vec<Uuid>, DataverseError> {
+    let q = sea_query::Query::select()
+        .column(table.primary_id.clone())
+        .from(table.logical_name.clone())
+        .and_where(Expr::col(column.to_owned()).eq(parent.to_string()))
+        .order_by(table.primary_id.clone(), sea_query::Order::Asc)
+        .limit(5000)
+        .build_sqlx(SqliteQueryBuilder);
+    let rows = statement(q).fetch_all(conn).await.map_err(db_error)?;
+    rows.iter()
+        .map(|r| {
+            let text: String = sqlx::Row::try_get(r, 0).map_err(db_error)?;
+            Uuid::try_parse(&text)
+                .map_err(|_| DataverseError::new(500, dataverse::error::codes::UNEXPECTED, "a stored id is not a GUID"))
+        })
+        .collect()
+}

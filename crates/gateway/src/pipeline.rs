@@ -244,6 +244,21 @@ impl Filter<'_> {
                     }
                 }
             }
+            Operation::RetrieveProperty { target, .. } => match target {
+                dataverse::request::PathTarget::Single { table, expand, .. } => {
+                    if let Some(row) = value.as_object_mut() {
+                        self.row(table, expand, row);
+                    }
+                }
+                dataverse::request::PathTarget::Collection { query, .. } => {
+                    if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
+                        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                            self.row(&query.table, &query.expand, row);
+                        }
+                    }
+                }
+                dataverse::request::PathTarget::Column { .. } => {}
+            },
             Operation::Retrieve { table, expand, .. } => {
                 if let Some(row) = value.as_object_mut() {
                     self.row(table, expand, row);

@@ -53,6 +53,13 @@ fn reads_through_other_tables() {
         (format!("accounts({id})?$expand=opportunity_customer_accounts($select=name)"), vec!["account", "opportunity"]),
         ("contacts?$filter=parentcustomerid_account/primarycontactid/fullname eq 'x'".into(), vec!["contact", "account"]),
         ("EntityDefinitions?$select=LogicalName,EntitySetName&$filter=LogicalName eq 'lead'".into(), vec!["lead"]),
+        (format!("accounts({id})/name"), vec!["account"]),
+        (format!("accounts({id})/name/$value"), vec!["account"]),
+        (format!("accounts({id})/primarycontactid?$select=fullname"), vec!["account", "contact"]),
+        (format!("accounts({id})/primarycontactid/$ref"), vec!["account", "contact"]),
+        (format!("accounts({id})/contact_customer_accounts?$filter=jobtitle ne null"), vec!["account", "contact"]),
+        (format!("accounts({id})/contact_customer_accounts/$count"), vec!["account", "contact"]),
+        (format!("accounts({id})/opportunity_customer_accounts/$ref"), vec!["account", "opportunity"]),
         (
             "EntityDefinitions(LogicalName='contact')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)".into(),
             vec!["contact"],

@@ -131,6 +131,9 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             rows::update(&ctx, table(app, name)?, key, record, select, *upsert).await
         }
         Operation::Delete { table: name, key } => rows::delete(&ctx, table(app, name)?, key).await,
+        Operation::RetrieveProperty { table: name, key, target } => {
+            rows::retrieve_property(&ctx, table(app, name)?, key, target).await
+        }
         Operation::Metadata(read) => crate::metadata_api::answer(&app.schema, &base, read).map_err(emulator_error),
         Operation::Unsupported { reason, .. } => {
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))

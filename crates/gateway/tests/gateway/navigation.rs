@@ -41,3 +41,62 @@ async fn reads_through_readable_tables_are_forwarded() {
         assert_eq!(app.upstream_requests(), before + 1, "{path} not forwarded");
     }
 }
+
+/// Navigation and property segments in the resource path (spec §2.5), through the gateway.
+#[tokio::test]
+async fn path_navigation_and_properties() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full), ("contact", Level::Read)], false).await;
+    let off = app.agent("Accounts Only", &[("account", Level::Read)], false).await;
+    // An account with contacts pointing at it.
+    let accounts: serde_json::Value = app
+        .send(&key, "GET", "accounts?$select=name&$expand=contact_customer_accounts($select=fullname)&$top=25", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = accounts["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| !r["contact_customer_accounts"].as_array().unwrap().is_empty())
+        .expect("a seeded account with contacts");
+    let id = row["accountid"].as_str().unwrap();
+    let contacts = row["contact_customer_accounts"].as_array().unwrap().len();
+
+    let name: serde_json::Value =
+        app.send(&key, "GET", &format!("accounts({id})/name"), None).await.json().await.unwrap();
+    assert_eq!(name["value"], row["name"]);
+    let raw = app.send(&key, "GET", &format!("accounts({id})/name/$value"), None).await.text().await.unwrap();
+    assert_eq!(raw, row["name"].as_str().unwrap());
+    let related: serde_json::Value = app
+        .send(&key, "GET", &format!("accounts({id})/contact_customer_accounts?$select=fullname"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(related["value"].as_array().unwrap().len(), contacts, "{related}");
+    let count = app
+        .send(&key, "GET", &format!("accounts({id})/contact_customer_accounts/$count"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count.trim_start_matches('\u{feff}'), contacts.to_string());
+    let refs: serde_json::Value = app
+        .send(&key, "GET", &format!("accounts({id})/contact_customer_accounts/$ref"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = refs["value"][0]["@odata.id"].as_str().unwrap();
+    assert!(first.starts_with(&app.api("contacts(")), "{first}");
+    // Reading through the path needs Read on the related table.
+    for path in [format!("accounts({id})/contact_customer_accounts"), format!("accounts({id})/primarycontactid")] {
+        let before = app.upstream_requests();
+        let resp = app.send(&off, "GET", &path, None).await;
+        assert_eq!(resp.status(), 403, "{path}");
+        assert_eq!(reason(&resp).as_deref(), Some("table_off"));
+        assert_eq!(app.upstream_requests(), before);
+    }
+}

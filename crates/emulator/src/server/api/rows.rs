@@ -251,3 +251,120 @@ pub(super) async fn delete(ctx: &Ctx<'_>, t: &Table, key: &RowKey) -> Result<Res
     w.commit().await.map_err(db_error)?;
     Ok(no_content())
 }
+
+/// `GET /{set}({key})/…` (spec §2.5): a column (`{"value":…}`, or the bare text with `/$value`;
+/// 204 when null), a single-valued navigation (the related row, 204 when the lookup is empty;
+/// `{"@odata.id"}` with `/$ref`), or a collection-valued one (the related rows as a query over
+/// the related table, their references with `/$ref`, their number with `/$count`, which the
+/// docs say carries a UTF-8 BOM).
+pub(super) async fn retrieve_property(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    key: &RowKey,
+    target: &dataverse::request::PathTarget,
+) -> Result<Response, DataverseError> {
+    use dataverse::query::{CompareOp, Filter, Literal, Operand};
+    use dataverse::request::PathTarget;
+    let mut conn = ctx.app.store.read().await.map_err(db_error)?;
+    let id = primary_key(&mut conn, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let table_of = |name: &str| {
+        ctx.app.schema.table(name).ok_or_else(|| DataverseError::new(404, codes::ODATA_PARSE, "unknown table"))
+    };
+    match target {
+        PathTarget::Column { column, raw } => {
+            let (row, _) = shaped_row(ctx, &mut conn, t, id, std::slice::from_ref(column), &[])
+                .await?
+                .ok_or_else(|| missing(t, key))?;
+            let name = t.column(column).map_or_else(|| column.clone(), |c| c.odata_name());
+            let value = row.get(&name).cloned().unwrap_or(Value::Null);
+            if value.is_null() {
+                return Ok(build(StatusCode::NO_CONTENT, None, Body::empty()));
+            }
+            if *raw {
+                let text = match &value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_json(),
+                };
+                return Ok(build(StatusCode::OK, Some("text/plain"), text));
+            }
+            let mut o = Object::new();
+            o.insert("@odata.context", Value::String(ctx.base.context(&format!("{}({id})/{name}", t.set_name))));
+            o.insert("value", value);
+            Ok(json(StatusCode::OK, o))
+        }
+        PathTarget::Single { navigation, table: related, refs_only, select, expand } => {
+            let Some(dataverse::metadata::Navigation::Single { column, .. }) =
+                ctx.app.schema.navigation(&t.logical_name, navigation)
+            else {
+                return Err(DataverseError::new(
+                    404,
+                    codes::ODATA_PARSE,
+                    format!("Resource not found for the segment '{navigation}'."),
+                ));
+            };
+            let related = table_of(related)?;
+            let lookup = t.column(column).map_or_else(|| column.to_owned(), |c| c.odata_name());
+            let (row, _) =
+                shaped_row(ctx, &mut conn, t, id, &[column.to_owned()], &[]).await?.ok_or_else(|| missing(t, key))?;
+            let Some(target_id) = row.get(&lookup).and_then(Value::as_str).and_then(|s| Uuid::try_parse(s).ok()) else {
+                return Ok(build(StatusCode::NO_CONTENT, None, Body::empty()));
+            };
+            if *refs_only {
+                let mut o = Object::new();
+                o.insert("@odata.context", Value::String(ctx.base.context("$ref")));
+                o.insert("@odata.id", Value::String(ctx.base.entity_id(&related.set_name, &target_id)));
+                return Ok(json(StatusCode::OK, o));
+            }
+            let Some((row, version)) = shaped_row(ctx, &mut conn, related, target_id, select, expand).await? else {
+                return Ok(build(StatusCode::NO_CONTENT, None, Body::empty()));
+            };
+            let response = json(StatusCode::OK, with_context(entity_context(ctx, related, select, expand), row));
+            let response = preference_applied(response, &ctx.include.preference().into_iter().collect::<Vec<_>>());
+            Ok(with_header(response, "etag", &etag(version)))
+        }
+        PathTarget::Collection { navigation, query, refs_only, count_only } => {
+            let Some(dataverse::metadata::Navigation::Collection { column, .. }) =
+                ctx.app.schema.navigation(&t.logical_name, navigation)
+            else {
+                return Err(DataverseError::new(
+                    404,
+                    codes::ODATA_PARSE,
+                    format!("Resource not found for the segment '{navigation}'."),
+                ));
+            };
+            let related = table_of(&query.table)?;
+            // The related rows are the related table's rows whose lookup names this row.
+            let link = Filter::Compare {
+                left: Operand::Column(column.to_owned()),
+                op: CompareOp::Eq,
+                right: Operand::Value(Literal::Guid(id)),
+            };
+            let mut q = query.clone();
+            q.filter = Some(match q.filter.take() {
+                Some(f) => Filter::And(Box::new(link), Box::new(f)),
+                None => link,
+            });
+            if *count_only {
+                let n = read::count(&mut conn, ctx.env, related, q.filter.as_ref()).await?;
+                return Ok(build(StatusCode::OK, Some("text/plain"), format!("\u{feff}{}", n.shown)));
+            }
+            if *refs_only {
+                let ids = read::referencing_ids(&mut conn, related, column, id).await?;
+                let refs: Vec<Value> = ids
+                    .iter()
+                    .map(|r| {
+                        let mut o = Object::new();
+                        o.insert("@odata.id", Value::String(ctx.base.entity_id(&related.set_name, r)));
+                        Value::Object(o)
+                    })
+                    .collect();
+                let mut o = Object::new();
+                o.insert("@odata.context", Value::String(ctx.base.context("Collection($ref)")));
+                o.insert("value", Value::Array(refs));
+                return Ok(json(StatusCode::OK, o));
+            }
+            drop(conn);
+            super::query(ctx, &q).await
+        }
+    }
+}
