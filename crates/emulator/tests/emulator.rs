@@ -25,6 +25,8 @@ mod persistence;
 mod query;
 #[path = "emulator/rows.rs"]
 mod rows;
+#[path = "emulator/snapshots.rs"]
+mod snapshots;
 #[path = "emulator/token.rs"]
 mod token;
 #[path = "emulator/validation.rs"]

@@ -1,0 +1,75 @@
+//! Response shapes pinned with insta snapshots, each citing its source. The sample data is
+//! seeded (seed 7: deterministic ids and values), the clock frozen, and the org URL's port
+//! replaced by `[org]`.
+
+use crate::common::{config, spawn_with};
+use chrono::TimeZone;
+use emulator::Storage;
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"http://127\.0\.0\.1:\d+", "[org]");
+    s.set_sort_maps(false);
+    s
+}
+
+async fn seeded() -> crate::common::Emu {
+    let e = spawn_with(emulator::EmulatorConfig { seed: Some(7), ..config(Storage::InMemory) }).await;
+    e.emu.set_clock(Some(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()));
+    e
+}
+
+/// Spec §3 envelope, §3.1 `$select` (primary key always), §3.7 `@odata.count`.
+#[tokio::test]
+async fn query_page() {
+    let e = seeded().await;
+    let v =
+        e.get_json("accounts?$select=name,revenue&$filter=revenue gt 1000000&$orderby=name&$top=2&$count=true").await;
+    settings().bind(|| insta::assert_json_snapshot!("query_page", v));
+}
+
+/// Spec §3.6: single-valued expansion nested under the row, `@odata.context` lists it.
+#[tokio::test]
+async fn retrieve_with_expand() {
+    let e = seeded().await;
+    let page =
+        e.get_json("contacts?$select=fullname&$filter=_parentcustomerid_value ne null&$orderby=fullname&$top=1").await;
+    let id = page["value"][0]["contactid"].as_str().unwrap().to_owned();
+    let v =
+        e.get_json(&format!("contacts({id})?$select=fullname&$expand=parentcustomerid_account($select=name)")).await;
+    settings().bind(|| insta::assert_json_snapshot!("retrieve_with_expand", v));
+}
+
+/// Spec §3.9–§3.10: formatted values and lookup annotations precede their property.
+#[tokio::test]
+async fn annotations() {
+    let e = seeded().await;
+    let resp = e
+        .send(
+            "GET",
+            "accounts?$select=name,industrycode,revenue,_primarycontactid_value&$orderby=name&$top=1",
+            None,
+            &[("Prefer", "odata.include-annotations=\"*\"")],
+        )
+        .await;
+    let v = crate::common::json(resp).await;
+    settings().bind(|| insta::assert_json_snapshot!("annotations", v));
+}
+
+/// Spec §10.1: the error shape; §2.5: the not-found message.
+#[tokio::test]
+async fn error_shapes() {
+    let e = seeded().await;
+    let missing = crate::common::json(e.get("accounts(00000000-0000-0000-0000-000000000001)").await).await;
+    let bad = crate::common::json(e.get("accounts?$select=nosuchcolumn").await).await;
+    settings()
+        .bind(|| insta::assert_json_snapshot!("errors", serde_json::json!({"missing": missing, "bad_select": bad})));
+}
+
+/// Spec §6.2: WhoAmI.
+#[tokio::test]
+async fn who_am_i() {
+    let e = seeded().await;
+    let v = e.get_json("WhoAmI").await;
+    settings().bind(|| insta::assert_json_snapshot!("who_am_i", v));
+}
