@@ -296,11 +296,7 @@ pub(super) async fn retrieve_property(
             let Some(dataverse::metadata::Navigation::Single { column, .. }) =
                 ctx.app.schema.navigation(&t.logical_name, navigation)
             else {
-                return Err(DataverseError::new(
-                    404,
-                    codes::ODATA_PARSE,
-                    format!("Resource not found for the segment '{navigation}'."),
-                ));
+                return Err(segment_not_found(navigation));
             };
             let related = table_of(related)?;
             let lookup = t.column(column).map_or_else(|| column.to_owned(), |c| c.odata_name());
@@ -326,11 +322,7 @@ pub(super) async fn retrieve_property(
             let Some(dataverse::metadata::Navigation::Collection { column, .. }) =
                 ctx.app.schema.navigation(&t.logical_name, navigation)
             else {
-                return Err(DataverseError::new(
-                    404,
-                    codes::ODATA_PARSE,
-                    format!("Resource not found for the segment '{navigation}'."),
-                ));
+                return Err(segment_not_found(navigation));
             };
             let related = table_of(&query.table)?;
             // The related rows are the related table's rows whose lookup names this row.
@@ -367,4 +359,9 @@ pub(super) async fn retrieve_property(
             super::query(ctx, &q).await
         }
     }
+}
+
+/// Spec §10.3 (`0x0`, 404): a path segment the table does not have.
+fn segment_not_found(name: &str) -> DataverseError {
+    DataverseError::new(404, codes::ODATA_PARSE, format!("Resource not found for the segment '{name}'."))
 }
