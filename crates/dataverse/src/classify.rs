@@ -201,20 +201,13 @@ fn read_filter(t: &mut Touches, schema: &Schema, table: &str, f: &Filter) {
             read_filter(t, schema, table, b);
         }
         Filter::Not(a) => read_filter(t, schema, table, a),
-        Filter::Text { column, .. } | Filter::Function { column, .. } => t.add_columns(table, [column]),
+        Filter::Text { path, column, .. } => read_path(t, table, path, column),
+        Filter::Function { column, .. } => t.add_columns(table, [column]),
         Filter::Compare { left, right, .. } => {
             for o in [left, right] {
                 match o {
                     Operand::Column(c) => t.add_columns(table, [c]),
-                    Operand::Related { path, column } => {
-                        let mut from = table;
-                        for hop in path {
-                            t.add_columns(from, [&hop.column]);
-                            t.add(&hop.table, Privilege::Read);
-                            from = &hop.table;
-                        }
-                        t.add_columns(from, [column]);
-                    }
+                    Operand::Related { path, column } => read_path(t, table, path, column),
                     Operand::Value(_) => {}
                 }
             }
@@ -230,6 +223,18 @@ fn read_filter(t: &mut Touches, schema: &Schema, table: &str, f: &Filter) {
             read_filter(t, schema, related, predicate);
         }
     }
+}
+
+/// A column reached through hops: each lookup followed is a column read, each table reached a
+/// table read.
+fn read_path(t: &mut Touches, table: &str, path: &[crate::query::Hop], column: &str) {
+    let mut from = table;
+    for hop in path {
+        t.add_columns(from, [&hop.column]);
+        t.add(&hop.table, Privilege::Read);
+        from = &hop.table;
+    }
+    t.add_columns(from, [column]);
 }
 
 /// Following a collection-valued navigation reads the related table and its lookup column.

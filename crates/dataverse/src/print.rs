@@ -339,9 +339,13 @@ impl Ctx<'_> {
                 let _ = write!(out, " {} ", op.keyword());
                 self.operand(out, right);
             }
-            Filter::Text { function, column, value } => {
+            Filter::Text { function, path, column, value } => {
                 let _ = write!(out, "{}(", function.name());
-                self.column(out, column);
+                if path.is_empty() {
+                    self.column(out, column);
+                } else {
+                    self.operand(out, &Operand::Related { path: path.clone(), column: column.clone() });
+                }
                 out.push(',');
                 print_literal(out, &Literal::String(value.clone()), self.redact);
                 out.push(')');

@@ -108,10 +108,13 @@ pub enum Filter {
         /// `PropertyValue`, the `PropertyValues` list, or `PropertyValue1`/`PropertyValue2`.
         values: Vec<Literal>,
     },
-    /// `contains`, `startswith`, `endswith` on a text column.
+    /// `contains`, `startswith`, `endswith` on a text column, possibly of a related row.
     Text {
         /// Which function.
         function: TextFunction,
+        /// Hops through single-valued navigation properties to the column's table (empty: the
+        /// current table).
+        path: Vec<Hop>,
         /// Column logical name.
         column: String,
         /// The text searched for (SQL wildcards act as wildcards, as in Dataverse).
@@ -149,7 +152,8 @@ impl Filter {
                     }
                 }
             }
-            Filter::Text { column, .. } | Filter::Function { column, .. } => out.push(column),
+            Filter::Text { path, column, .. } => out.push(path.first().map_or(column, |h| &h.column)),
+            Filter::Function { column, .. } => out.push(column),
         }
     }
 }

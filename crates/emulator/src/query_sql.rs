@@ -122,10 +122,14 @@ impl<'a> Sql<'a> {
             Filter::And(a, b) => self.filter(scope, a)?.and(self.filter(scope, b)?),
             Filter::Or(a, b) => self.filter(scope, a)?.or(self.filter(scope, b)?),
             Filter::Not(a) => self.filter(scope, a)?.not(),
-            Filter::Text { function, column: name, value } => {
-                column(scope.table, name)?;
-                Expr::expr(Func::lower(scope.col(name)))
-                    .binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
+            Filter::Text { function, path, column: name, value } => {
+                let expr = if path.is_empty() {
+                    column(scope.table, name)?;
+                    scope.col(name)
+                } else {
+                    self.related(scope, path, name)?.0
+                };
+                Expr::expr(Func::lower(expr)).binary(BinOper::Custom("GLOB"), Expr::val(glob_pattern(*function, value)))
             }
             Filter::Compare { left, op, right } => self.compare(scope, left, *op, right)?,
             Filter::Function { function, column, values } => self.function(scope, *function, column, values)?,

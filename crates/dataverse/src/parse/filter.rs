@@ -21,15 +21,12 @@ use types::{accepts, family, literal_type, unreachable_scope};
 pub(crate) enum FilterError {
     /// Malformed, or not valid for the table: 400.
     Syntax(String),
-    /// Recognised, but outside what Stanchion supports yet.
-    Unsupported(String),
 }
 
 impl From<FilterError> for ParseError {
     fn from(e: FilterError) -> Self {
         match e {
             FilterError::Syntax(m) => ParseError::Syntax(m),
-            FilterError::Unsupported(m) => ParseError::Unsupported(m),
         }
     }
 }
@@ -273,9 +270,6 @@ impl<'a> Parser<'a> {
         };
         self.pos += 2;
         let path = self.path()?;
-        if !path.hops.is_empty() {
-            return Err(FilterError::Unsupported(format!("{name} on a related table's column is not supported yet")));
-        }
         let column = path.column.logical_name.clone();
         let (ColumnType::String { .. } | ColumnType::Memo { .. }) = path.column.kind else {
             return Err(self.syntax(&format!("{name} needs a text column, and '{column}' is not one")));
@@ -287,7 +281,7 @@ impl<'a> Parser<'a> {
         };
         self.pos += 1;
         self.expect(&Tok::Close, "')'")?;
-        Ok(Filter::Text { function, column, value })
+        Ok(Filter::Text { function, path: path.hops, column, value })
     }
 
     /// `Microsoft.Dynamics.CRM.Name(PropertyName='col'[,PropertyValue=v|,PropertyValues=[…]|

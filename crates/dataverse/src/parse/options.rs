@@ -157,7 +157,6 @@ pub(crate) fn filter_option(
         return Err(Routed::Error(ParseError::Syntax("$filter is empty".into())));
     }
     parse_filter(text, schema, table, aliases).map_err(|e| match e {
-        FilterError::Unsupported(reason) => Routed::Unsupported(crate::request::RequestKind::Query, reason),
         FilterError::Syntax(m) => Routed::Error(ParseError::Syntax(m)),
     })
 }

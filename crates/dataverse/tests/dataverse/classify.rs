@@ -44,6 +44,7 @@ fn reads_through_other_tables() {
         ("accounts?$expand=contact_customer_accounts($filter=parentcustomerid_account/name eq 'x')".into(), vec!["account", "contact"]),
         ("accounts?$filter=primarycontactid/fullname eq 'Susanna'".into(), vec!["account", "contact"]),
         ("accounts?$filter=primarycontactid/createdby/fullname eq 'x'".into(), vec!["account", "contact", "systemuser"]),
+        ("accounts?$filter=contains(primarycontactid/fullname,'x')".into(), vec!["account", "contact"]),
         ("accounts?$filter=contact_customer_accounts/any(c:c/jobtitle eq 'x')".into(), vec!["account", "contact"]),
         ("accounts?$filter=contact_customer_accounts/any()".into(), vec!["account", "contact"]),
         ("accounts?$filter=opportunity_customer_accounts/all(o:o/name ne 'x')".into(), vec!["account", "opportunity"]),

@@ -55,7 +55,7 @@ fn leaf() -> impl Strategy<Value = Filter> {
         text_col(),
         "[a-z0-9 ']{0,8}",
     )
-        .prop_map(|(function, column, value)| Filter::Text { function, column, value });
+        .prop_map(|(function, column, value)| Filter::Text { function, path: vec![], column, value });
     prop_oneof![cmp, text]
 }
 
@@ -110,7 +110,7 @@ fn related_leaf() -> impl Strategy<Value = Filter> {
         navigation: "opportunity_customer_accounts".into(),
         table: "opportunity".into(),
         variable: "o".into(),
-        predicate: Box::new(Filter::Text { function: TextFunction::Contains, column: c, value: v }),
+        predicate: Box::new(Filter::Text { function: TextFunction::Contains, path: vec![], column: c, value: v }),
     });
     let function = prop_oneof![
         (1i64..400).prop_map(|n| Filter::Function {
@@ -130,7 +130,13 @@ fn related_leaf() -> impl Strategy<Value = Filter> {
             values: vec![Literal::Integer(p), Literal::Integer(y)],
         }),
     ];
-    prop_oneof![path, any, all, function]
+    let related_text = (prop::sample::select(text_of("contact")), "[a-z ']{0,6}").prop_map(|(c, v)| Filter::Text {
+        function: TextFunction::EndsWith,
+        path: vec![hop("account", "primarycontactid")],
+        column: c,
+        value: v,
+    });
+    prop_oneof![path, any, all, function, related_text]
 }
 
 fn expand() -> impl Strategy<Value = Vec<Expand>> {
@@ -157,17 +163,21 @@ fn expand() -> impl Strategy<Value = Vec<Expand>> {
             e
         },
     );
-    let collection =
-        (prop::sample::select(text_of("contact")), "[a-z]{0,5}", prop::option::of(0u32..50), any::<bool>()).prop_map(
-            move |(c, v, top, desc)| {
-                let mut e = plain("contact_customer_accounts", "contact", true);
-                e.select = vec![c.clone(), "fullname".into()];
-                e.filter = Some(Filter::Text { function: TextFunction::StartsWith, column: c.clone(), value: v });
-                e.orderby = vec![OrderBy { column: c, descending: desc }];
-                e.top = top;
-                e
-            },
-        );
+    let collection = (
+        prop::sample::select(text_of("contact")),
+        "[a-z]{0,5}",
+        prop::option::of(0u32..50),
+        any::<bool>(),
+    )
+        .prop_map(move |(c, v, top, desc)| {
+            let mut e = plain("contact_customer_accounts", "contact", true);
+            e.select = vec![c.clone(), "fullname".into()];
+            e.filter =
+                Some(Filter::Text { function: TextFunction::StartsWith, path: vec![], column: c.clone(), value: v });
+            e.orderby = vec![OrderBy { column: c, descending: desc }];
+            e.top = top;
+            e
+        });
     let refs = Just({
         let mut e = plain("parentaccountid", "account", false);
         e.refs_only = true;

@@ -158,3 +158,30 @@ async fn hierarchy_functions_walk_a_three_level_tree() {
     let message = assert_error(resp, 400, "0x0").await;
     assert!(message.contains("Under"), "{message}");
 }
+
+/// Spec §3.2: text functions on a related row's column.
+#[tokio::test]
+async fn text_functions_through_navigation() {
+    let e = crate::common::spawn_with(emulator::EmulatorConfig {
+        seed: Some(7),
+        ..crate::common::config(emulator::Storage::InMemory)
+    })
+    .await;
+    let all = e.get_json("contacts?$select=fullname&$filter=_parentcustomerid_value ne null&$expand=parentcustomerid_account($select=name)").await;
+    let rows = all["value"].as_array().unwrap();
+    let with_account: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["parentcustomerid_account"].is_object()).collect();
+    assert!(!with_account.is_empty());
+    let name = with_account[0]["parentcustomerid_account"]["name"].as_str().unwrap();
+    let prefix: String = name.chars().take(4).collect();
+    let found = e
+        .get_json(&format!("contacts?$select=fullname&$filter=startswith(parentcustomerid_account/name,'{prefix}')"))
+        .await;
+    let expected = with_account
+        .iter()
+        .filter(|r| {
+            r["parentcustomerid_account"]["name"].as_str().unwrap().to_lowercase().starts_with(&prefix.to_lowercase())
+        })
+        .count();
+    assert_eq!(found["value"].as_array().unwrap().len(), expected);
+}
