@@ -186,7 +186,17 @@ fn after(terms: &[(&Column, bool)], cursor: &Cursor) -> Expr {
         };
     }
     // The primary key term is ascending and never NULL, so `acc` is always set.
-    acc.unwrap_or_else(|| Expr::cust("0"))
+    let acc = acc.unwrap_or_else(|| Expr::cust("0"));
+    // A range bound on the first ascending sort term lets SQLite seek in its index to the
+    // cursor instead of reading every earlier row (the OR-chain alone does not): it excludes
+    // nothing the chain admits, since later rows never sort before the cursor's first value.
+    match (terms.first(), cursor.values.first()) {
+        (Some((column, false)), Some(value)) if *value != Cell::Null => {
+            let (col, v) = sides(column, value);
+            col.gte(v).and(acc)
+        }
+        _ => acc,
+    }
 }
 
 /// What one page is read with: the filter environment, the table and the columns read (the
