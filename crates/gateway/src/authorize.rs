@@ -5,8 +5,9 @@
 //! nothing reaches Dataverse that the policy did not allow. This does not compile:
 //!
 //! ```compile_fail
-//! let request: dataverse::Request = todo!();
-//! let forged = gateway::Authorized { request, touches: todo!(), agent: todo!() };
+//! fn forge(request: dataverse::Request, touches: dataverse::Touches, agent: gateway::Agent) -> gateway::Authorized {
+//!     gateway::Authorized { request, touches, agent }
+//! }
 //! ```
 //!
 //! and neither does building one any other way:
