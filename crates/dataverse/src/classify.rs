@@ -297,9 +297,4 @@ impl Touches {
             }
         }
     }
-
-    /// The columns of one table, in order.
-    pub fn columns_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.columns.iter().filter(move |(t, _)| t == table).map(|(_, c)| c.as_str())
-    }
 }

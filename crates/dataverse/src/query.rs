@@ -122,42 +122,6 @@ pub enum Filter {
     },
 }
 
-impl Filter {
-    /// Every column of the query's own table this filter reads, in order of appearance
-    /// (duplicates kept): for a navigation path, its first lookup column. Reads through other
-    /// tables are listed by the classifier.
-    pub fn columns(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        self.collect_columns(&mut out);
-        out
-    }
-
-    fn collect_columns<'a>(&'a self, out: &mut Vec<&'a str>) {
-        match self {
-            Filter::And(a, b) | Filter::Or(a, b) => {
-                a.collect_columns(out);
-                b.collect_columns(out);
-            }
-            Filter::Not(a) => a.collect_columns(out),
-            Filter::Any { .. } | Filter::All { .. } => {}
-            Filter::Compare { left, right, .. } => {
-                for o in [left, right] {
-                    if let Operand::Column(c) = o {
-                        out.push(c);
-                    }
-                    if let Operand::Related { path, .. } = o
-                        && let Some(first) = path.first()
-                    {
-                        out.push(&first.column);
-                    }
-                }
-            }
-            Filter::Text { path, column, .. } => out.push(path.first().map_or(column, |h| &h.column)),
-            Filter::Function { column, .. } => out.push(column),
-        }
-    }
-}
-
 /// Comparison operators of `$filter`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {

@@ -326,6 +326,11 @@ fn respond(
     outcome.upstream_request_id = up.header("x-ms-service-request-id").map(|s| s.chars().take(100).collect());
     let is_json = up.header("content-type").is_some_and(|c| c.starts_with("application/json"));
     let mut body = up.body.clone();
+    // Only a bare count or a raw property value may come back as something other than JSON;
+    // any other body would skip the filter phase, so it is not passed on (fail closed).
+    if !is_json && !up.body.is_empty() && !text_answer(request) {
+        return unreadable(inc, outcome, "Dynamics 365 answered with a body that is not JSON");
+    }
     if is_json && !up.body.is_empty() {
         match dataverse::json::parse(&up.body) {
             Ok(mut value) => {
@@ -334,16 +339,7 @@ fn respond(
                 outcome.rows = audit_record::rows(request, &value, up.status);
                 body = bytes::Bytes::from(value.to_json());
             }
-            Err(_) => {
-                outcome.decision = Some(Decision::Error);
-                outcome.reason_code = Some("upstream_unreadable".into());
-                outcome.reason = Some("Dynamics 365 answered with JSON Stanchion could not read".into());
-                let r = Refusal::new(
-                    "upstream_unavailable",
-                    "Dynamics 365 answered with JSON Stanchion could not read".into(),
-                );
-                return (r.into_response(&inc.request_id), outcome);
-            }
+            Err(_) => return unreadable(inc, outcome, "Dynamics 365 answered with JSON Stanchion could not read"),
         }
     }
     let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -373,6 +369,28 @@ fn respond(
     (resp, outcome)
 }
 
+/// Answers whose body is text, not JSON: `/$count`, a collection navigation's `/$count` and a
+/// property's `/$value`.
+fn text_answer(request: &Request) -> bool {
+    use dataverse::request::PathTarget;
+    match &request.operation {
+        dataverse::Operation::Count(_) => true,
+        dataverse::Operation::RetrieveProperty { target, .. } => {
+            matches!(target, PathTarget::Column { raw: true, .. } | PathTarget::Collection { count_only: true, .. })
+        }
+        _ => false,
+    }
+}
+
+/// An upstream answer the filter phase cannot read: 502, recorded as an error.
+fn unreadable(inc: &Incoming, mut outcome: AuditRecord, message: &str) -> (Response, AuditRecord) {
+    outcome.decision = Some(Decision::Error);
+    outcome.reason_code = Some("upstream_unreadable".into());
+    outcome.reason = Some(message.to_owned());
+    outcome.reasons = vec![message.to_owned()];
+    (Refusal::new("upstream_unavailable", message.to_owned()).into_response(&inc.request_id), outcome)
+}
+
 /// The GUID at the end of an entity URL (`…/accounts(guid)`).
 fn entity_id(url: &str) -> Option<String> {
     let inner = url.strip_suffix(')')?.rsplit_once('(')?.1;
@@ -394,3 +412,29 @@ fn upstream_failed(e: &UpstreamError, inc: &Incoming, attempt: &AuditRecord) -> 
 
 /// Marks attempt records as such (used by `audit_record`).
 pub(crate) const ATTEMPT: RecordType = RecordType::Attempt;
+
+#[cfg(test)]
+mod tests {
+    use super::text_answer;
+    use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
+
+    fn request(path: &str, query: Option<&str>) -> dataverse::Request {
+        let raw = RawRequest { method: "GET", path, query, headers: &[], body: b"" };
+        parse_request(&Schema::standard(), &raw, &ParseLimits::default()).unwrap()
+    }
+
+    /// Only counts and raw values may bypass the JSON filter phase.
+    #[test]
+    fn only_counts_and_raw_values_are_text() {
+        let id = "00000000-0000-0000-0000-000000000001";
+        assert!(text_answer(&request("/api/data/v9.2/accounts/$count", None)));
+        assert!(text_answer(&request(&format!("/api/data/v9.2/accounts({id})/name/$value"), None)));
+        assert!(text_answer(&request(
+            &format!("/api/data/v9.2/accounts({id})/contact_customer_accounts/$count"),
+            None
+        )));
+        assert!(!text_answer(&request("/api/data/v9.2/accounts", Some("$select=name"))));
+        assert!(!text_answer(&request(&format!("/api/data/v9.2/accounts({id})/name"), None)));
+        assert!(!text_answer(&request("/api/data/v9.2/", None)));
+    }
+}
