@@ -2,8 +2,8 @@
 //! it cannot be classified. Never returns an empty set of touches for a request that reaches
 //! data (design §3.1).
 
-use crate::metadata::Navigation;
 use crate::metadata::Schema;
+use crate::metadata::{ColumnType, Navigation};
 use crate::query::{Expand, Filter, Operand, Query};
 use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
@@ -188,7 +188,9 @@ fn read_query(t: &mut Touches, schema: &Schema, q: &Query) {
     if let Some(f) = &q.filter {
         read_filter(t, schema, &q.table, f);
     }
-    t.add_columns(&q.table, q.orderby.iter().map(|o| &o.column));
+    for o in &q.orderby {
+        read_order(t, schema, &q.table, o);
+    }
     for e in &q.expand {
         read_expand(t, schema, &q.table, e);
     }
@@ -237,6 +239,25 @@ fn read_path(t: &mut Touches, table: &str, path: &[crate::query::Hop], column: &
     t.add_columns(from, [column]);
 }
 
+/// A sort key reads its column, through its path like a filter does. Ordering by a lookup
+/// column sorts by the related row's primary name (Microsoft's "Order rows using OData":
+/// "the results are sorted using the primary name field for the related table"), so it also
+/// reads that column of every table the lookup can point at.
+fn read_order(t: &mut Touches, schema: &Schema, table: &str, o: &crate::query::OrderBy) {
+    read_path(t, table, &o.path, &o.column);
+    let reached = o.path.last().map_or(table, |h| h.table.as_str());
+    let targets = match schema.table(reached).and_then(|tb| tb.column(&o.column)).map(|c| &c.kind) {
+        Some(ColumnType::Lookup { targets }) => targets.as_slice(),
+        _ => &[],
+    };
+    for target in targets {
+        if let Some(related) = schema.table(target) {
+            t.add(target, Privilege::Read);
+            t.add_columns(target, [&related.primary_name]);
+        }
+    }
+}
+
 /// Following a collection-valued navigation reads the related table and its lookup column.
 fn collection_link(t: &mut Touches, schema: &Schema, table: &str, navigation: &str, related: &str) {
     t.add(related, Privilege::Read);
@@ -256,7 +277,9 @@ fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
     if let Some(f) = &e.filter {
         read_filter(t, schema, &e.table, f);
     }
-    t.add_columns(&e.table, e.orderby.iter().map(|o| &o.column));
+    for o in &e.orderby {
+        read_order(t, schema, &e.table, o);
+    }
     for nested in &e.expand {
         read_expand(t, schema, &e.table, nested);
     }

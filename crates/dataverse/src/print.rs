@@ -206,7 +206,7 @@ fn query_options(schema: &Schema, table: &Table, q: &Query, redact: Redact) -> V
         out.push(("$filter", filter_text(schema, table, f, redact)));
     }
     if !q.orderby.is_empty() {
-        out.push(("$orderby", orderby_text(table, &q.orderby)));
+        out.push(("$orderby", orderby_text(schema, table, &q.orderby)));
     }
     if let Some(top) = q.top {
         out.push(("$top", top_text(top, redact)));
@@ -224,12 +224,21 @@ fn top_text(top: u32, redact: Redact) -> String {
     if redact == Redact::Literals { "?".into() } else { top.to_string() }
 }
 
-fn orderby_text(table: &Table, orderby: &[OrderBy]) -> String {
+fn orderby_text(schema: &Schema, table: &Table, orderby: &[OrderBy]) -> String {
     let items: Vec<String> = orderby
         .iter()
         .map(|o| {
-            let name = odata_name(table, &o.column);
-            if o.descending { format!("{name} desc") } else { name }
+            let mut name = String::new();
+            for hop in &o.path {
+                name.push_str(&hop.navigation);
+                name.push('/');
+            }
+            let reached = o.path.last().and_then(|h| schema.table(&h.table)).unwrap_or(table);
+            name.push_str(&odata_name(reached, &o.column));
+            if o.descending {
+                name.push_str(" desc");
+            }
+            name
         })
         .collect();
     items.join(",")
@@ -259,7 +268,7 @@ fn expand_text(schema: &Schema, items: &[Expand], redact: Redact) -> String {
             options.push(format!("$filter={}", filter_text(schema, related, f, redact)));
         }
         if !e.orderby.is_empty() {
-            options.push(format!("$orderby={}", orderby_text(related, &e.orderby)));
+            options.push(format!("$orderby={}", orderby_text(schema, related, &e.orderby)));
         }
         if let Some(top) = e.top {
             options.push(format!("$top={}", top_text(top, redact)));

@@ -50,10 +50,13 @@ pub struct Expand {
     pub expand: Vec<Expand>,
 }
 
-/// One sort key.
+/// One sort key: a column of the query's table, or of a row reached through single-valued
+/// navigation properties (`primarycontactid/fullname`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBy {
-    /// Column logical name.
+    /// The navigation hops to the column's table; empty for the query's own columns.
+    pub path: Vec<Hop>,
+    /// Column logical name (of the last hop's table when `path` is not empty).
     pub column: String,
     /// Descending instead of ascending.
     pub descending: bool,

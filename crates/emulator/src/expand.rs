@@ -20,7 +20,7 @@
 //! - Expanded navigation properties follow the row's columns, in `$expand` order.
 
 use crate::annotations::{Include, Shape, shape};
-use crate::query_sql::{Env, filter_expr, polymorphic, sort_expr};
+use crate::query_sql::{Env, filter_expr, polymorphic, primary_key_sort, sort_key};
 use crate::read::{MAX_ROWS, RawRow, projection, raw_row, sql_columns};
 use crate::response::{Base, db_error};
 use crate::rows::{Cell, lookup_type_column};
@@ -206,7 +206,7 @@ impl Expander<'_> {
         let mut found = Vec::new();
         for chunk in wanted.chunks(IN_CHUNK) {
             let q = sea_query::Query::select()
-                .columns(sql_columns(&rc.all, &[]))
+                .columns(sql_columns(&rc.all))
                 .from(related.logical_name.clone())
                 .and_where(Expr::col(related.primary_id.clone()).is_in(chunk.iter().map(|id| (*id).clone())))
                 .build_sqlx(SqliteQueryBuilder);
@@ -246,11 +246,9 @@ impl Expander<'_> {
         let polymorphic = related.column(lookup).is_some_and(polymorphic);
         let mut order = Vec::with_capacity(e.orderby.len() + 1);
         for o in &e.orderby {
-            let c = related.column(&o.column).ok_or_else(|| internal("unknown $orderby column"))?;
-            order.push((sort_expr(c), if o.descending { Order::Desc } else { Order::Asc }));
+            order.push((sort_key(self.env, related, o)?.order, if o.descending { Order::Desc } else { Order::Asc }));
         }
-        let pk_col = related.column(&related.primary_id).ok_or_else(|| internal("no primary key column"))?;
-        order.push((sort_expr(pk_col), Order::Asc));
+        order.push((primary_key_sort(related)?.order, Order::Asc));
         let filter = match (&e.filter, e.refs_only) {
             (Some(f), false) => Some(filter_expr(self.env, related, f)?),
             _ => None,
@@ -261,7 +259,7 @@ impl Expander<'_> {
         let mut per_parent: HashMap<String, Vec<usize>> = HashMap::new();
         for chunk in wanted.chunks(IN_CHUNK) {
             let mut q = sea_query::Query::select();
-            q.columns(sql_columns(&rc.all, &[]))
+            q.columns(sql_columns(&rc.all))
                 .from(related.logical_name.clone())
                 .and_where(Expr::col(lookup.to_owned()).is_in(chunk.iter().map(|id| (*id).to_owned())));
             if polymorphic {

@@ -26,12 +26,12 @@
 mod token;
 
 use crate::decimal;
-use crate::query_sql::{Env, filter_expr, sort_expr};
-use crate::read::{MAX_ROWS, RawRow, raw_row, sql_columns};
+use crate::query_sql::{Env, SortKey, filter_expr, primary_key_sort, sort_key};
+use crate::read::{MAX_ROWS, RawRow, raw_row, sort_alias, sql_columns};
 use crate::response::db_error;
 use crate::rows::{Cell, SqlClass, normalize_date, normalize_datetime, storage};
 use crate::store::statement;
-use dataverse::error::{DataverseError, codes};
+use dataverse::error::DataverseError;
 use dataverse::metadata::{Column, ColumnType, Table};
 use dataverse::query::Query;
 use sea_query::{Alias, Expr, ExprTrait as _, Func, Order, SqliteQueryBuilder};
@@ -72,22 +72,31 @@ pub(crate) struct Cursor {
     values: Vec<Cell>,
 }
 
-/// The sort terms: the `$orderby` columns, then the primary key ascending (spec §3.3).
-pub(crate) fn sort_terms<'t>(table: &'t Table, q: &Query) -> Result<Vec<(&'t Column, bool)>, DataverseError> {
+/// One sort term: its name in the cookie, its SQL and its direction.
+#[derive(Debug, Clone)]
+pub(crate) struct Term<'t> {
+    /// The name the cookie carries: the column's logical name, or the navigation path and the
+    /// column joined with dots (`primarycontactid.fullname`: an XML name).
+    name: String,
+    /// The SQL of the term.
+    key: SortKey<'t>,
+    /// Descending.
+    descending: bool,
+}
+
+/// The sort terms: the `$orderby` terms, then the primary key ascending (spec §3.3).
+pub(crate) fn sort_terms<'t>(env: &'t Env<'t>, table: &'t Table, q: &Query) -> Result<Vec<Term<'t>>, DataverseError> {
     let mut out = Vec::with_capacity(q.orderby.len() + 1);
     for o in &q.orderby {
-        let column = table.column(&o.column).ok_or_else(|| {
-            DataverseError::bad_request(format!(
-                "Could not find a property named '{}' on type 'Microsoft.Dynamics.CRM.{}'.",
-                o.column, table.logical_name
-            ))
-        })?;
-        out.push((column, o.descending));
+        let mut name = String::new();
+        for hop in &o.path {
+            name.push_str(&hop.navigation);
+            name.push('.');
+        }
+        name.push_str(&o.column);
+        out.push(Term { name, key: sort_key(env, table, o)?, descending: o.descending });
     }
-    let id = table.column(&table.primary_id).ok_or_else(|| {
-        DataverseError::new(500, codes::UNEXPECTED, format!("{} has no primary key column", table.logical_name))
-    })?;
-    out.push((id, false));
+    out.push(Term { name: table.primary_id.clone(), key: primary_key_sort(table)?, descending: false });
     Ok(out)
 }
 
@@ -127,39 +136,39 @@ fn cell_text(column: &Column, cell: &Cell, primary_key: bool) -> Option<String> 
 }
 
 /// The cursor of the request's `$skiptoken`, checked against its sort terms.
-pub(crate) fn cursor(table: &Table, q: &Query) -> Result<Option<Cursor>, DataverseError> {
+fn cursor(terms: &[Term<'_>], q: &Query) -> Result<Option<Cursor>, DataverseError> {
     let Some(raw) = &q.skiptoken else { return Ok(None) };
     let cookie = token::decode_token(raw).ok_or_else(invalid_token)?;
-    let terms = sort_terms(table, q)?;
     if cookie.keys.len() != terms.len() {
         return Err(invalid_token());
     }
     let last = terms.len() - 1;
     let mut values = Vec::with_capacity(terms.len());
-    for (i, ((column, _), key)) in terms.iter().zip(&cookie.keys).enumerate() {
-        if key.column != column.logical_name {
+    for (i, (term, key)) in terms.iter().zip(&cookie.keys).enumerate() {
+        if key.column != term.name {
             return Err(invalid_token());
         }
         values.push(match &key.last {
             None if i == last => return Err(invalid_token()),
             None => Cell::Null,
-            Some(text) => value_cell(column, text, i == last).ok_or_else(invalid_token)?,
+            Some(text) => value_cell(term.key.column, text, i == last).ok_or_else(invalid_token)?,
         });
     }
     Ok(Some(Cursor { page: cookie.page, values }))
 }
 
-/// The column side and value side of a keyset comparison.
-fn sides(column: &Column, value: &Cell) -> (Expr, Expr) {
+/// The term side and value side of a keyset comparison.
+fn sides(term: &Term<'_>, value: &Cell) -> (Expr, Expr) {
     let v = Expr::val(value.to_sql());
-    let v = if column.kind == ColumnType::Decimal { Expr::expr(Func::cast_as(v, Alias::new("REAL"))) } else { v };
-    (sort_expr(column), v)
+    let v =
+        if term.key.column.kind == ColumnType::Decimal { Expr::expr(Func::cast_as(v, Alias::new("REAL"))) } else { v };
+    (term.key.order.clone(), v)
 }
 
 /// Rows strictly after `value` in this term's order; `None` = no row.
-fn beyond(column: &Column, descending: bool, value: &Cell) -> Option<Expr> {
-    let (col, v) = sides(column, value);
-    match (descending, value) {
+fn beyond(term: &Term<'_>, value: &Cell) -> Option<Expr> {
+    let (col, v) = sides(term, value);
+    match (term.descending, value) {
         (false, Cell::Null) => Some(col.is_not_null()),
         (false, _) => Some(col.gt(v)),
         (true, Cell::Null) => None,
@@ -168,20 +177,20 @@ fn beyond(column: &Column, descending: bool, value: &Cell) -> Option<Expr> {
 }
 
 /// Rows with the same value in this term.
-fn same(column: &Column, value: &Cell) -> Expr {
-    let (col, v) = sides(column, value);
+fn same(term: &Term<'_>, value: &Cell) -> Expr {
+    let (col, v) = sides(term, value);
     if *value == Cell::Null { col.is_null() } else { col.eq(v) }
 }
 
 /// The keyset predicate: rows after `cursor` in the order of `terms`.
-fn after(terms: &[(&Column, bool)], cursor: &Cursor) -> Expr {
+fn after(terms: &[Term<'_>], cursor: &Cursor) -> Expr {
     let mut acc: Option<Expr> = None;
-    for ((column, descending), value) in terms.iter().zip(&cursor.values).rev() {
-        let strictly = beyond(column, *descending, value);
+    for (term, value) in terms.iter().zip(&cursor.values).rev() {
+        let strictly = beyond(term, value);
         acc = match (strictly, acc) {
-            (Some(s), Some(inner)) => Some(s.or(same(column, value).and(inner))),
+            (Some(s), Some(inner)) => Some(s.or(same(term, value).and(inner))),
             (Some(s), None) => Some(s),
-            (None, Some(inner)) => Some(same(column, value).and(inner)),
+            (None, Some(inner)) => Some(same(term, value).and(inner)),
             (None, None) => None,
         };
     }
@@ -191,8 +200,8 @@ fn after(terms: &[(&Column, bool)], cursor: &Cursor) -> Expr {
     // cursor instead of reading every earlier row (the OR-chain alone does not): it excludes
     // nothing the chain admits, since later rows never sort before the cursor's first value.
     match (terms.first(), cursor.values.first()) {
-        (Some((column, false)), Some(value)) if *value != Cell::Null => {
-            let (col, v) = sides(column, value);
+        (Some(term), Some(value)) if !term.descending && *value != Cell::Null => {
+            let (col, v) = sides(term, value);
             col.gte(v).and(acc)
         }
         _ => acc,
@@ -219,21 +228,23 @@ pub(crate) fn page_sql(
     src: Source<'_>,
     q: &Query,
     plan: Plan,
+    terms: &[Term<'_>],
     cursor: Option<&Cursor>,
 ) -> Result<(String, SqlxValues), DataverseError> {
     let table = src.table;
-    let terms = sort_terms(table, q)?;
-    let sort: Vec<&Column> = terms.iter().map(|(c, _)| *c).collect();
     let mut select = sea_query::Query::select();
-    select.columns(sql_columns(src.columns, &sort)).from(table.logical_name.clone());
+    select.columns(sql_columns(src.columns)).from(table.logical_name.clone());
+    for (i, term) in terms.iter().enumerate() {
+        select.expr_as(term.key.read.clone(), Alias::new(sort_alias(i)));
+    }
     if let Some(filter) = &q.filter {
         select.and_where(filter_expr(src.env, table, filter)?);
     }
     if let Some(cursor) = cursor {
-        select.and_where(after(&terms, cursor));
+        select.and_where(after(terms, cursor));
     }
-    for (column, descending) in &terms {
-        select.order_by_expr(sort_expr(column), if *descending { Order::Desc } else { Order::Asc });
+    for term in terms {
+        select.order_by_expr(term.key.order.clone(), if term.descending { Order::Desc } else { Order::Asc });
     }
     select.limit(u64::from(plan.size) + u64::from(plan.paged));
     Ok(select.build_sqlx(SqliteQueryBuilder))
@@ -255,12 +266,11 @@ pub(crate) async fn fetch(
     q: &Query,
     plan: Plan,
 ) -> Result<Page, DataverseError> {
-    let table = src.table;
-    let cursor = cursor(table, q)?;
-    let (sql, values) = page_sql(src, q, plan, cursor.as_ref())?;
+    let terms = sort_terms(src.env, src.table, q)?;
+    let cursor = cursor(&terms, q)?;
+    let (sql, values) = page_sql(src, q, plan, &terms, cursor.as_ref())?;
     let found = statement((sql, values)).fetch_all(&mut *conn).await.map_err(db_error)?;
-    let terms = sort_terms(table, q)?;
-    let sort: Vec<&Column> = terms.iter().map(|(c, _)| *c).collect();
+    let sort: Vec<&Column> = terms.iter().map(|t| t.key.column).collect();
     let mut rows = Vec::with_capacity(found.len());
     for row in &found {
         rows.push(raw_row(src.columns, &sort, row).map_err(db_error)?);
@@ -278,15 +288,15 @@ pub(crate) async fn fetch(
     Ok(Page { rows, next })
 }
 
-fn next_token(terms: &[(&Column, bool)], page: u32, first: &RawRow, last: &RawRow) -> Result<String, DataverseError> {
+fn next_token(terms: &[Term<'_>], page: u32, first: &RawRow, last: &RawRow) -> Result<String, DataverseError> {
     let pk = terms.len() - 1;
     let keys = terms
         .iter()
         .enumerate()
-        .map(|(i, (column, _))| Key {
-            column: column.logical_name.clone(),
-            last: last.sort.get(i).and_then(|c| cell_text(column, c, i == pk)),
-            first: first.sort.get(i).and_then(|c| cell_text(column, c, i == pk)),
+        .map(|(i, term)| Key {
+            column: term.name.clone(),
+            last: last.sort.get(i).and_then(|c| cell_text(term.key.column, c, i == pk)),
+            first: first.sort.get(i).and_then(|c| cell_text(term.key.column, c, i == pk)),
         })
         .collect();
     let token = token::encode_token(&Cookie { page, keys });

@@ -29,7 +29,7 @@ use crate::rows::{Cell, normalize_date, normalize_datetime};
 use chrono::{DateTime, Utc};
 use dataverse::error::DataverseError;
 use dataverse::metadata::{Column, ColumnType, Schema, Table};
-use dataverse::query::{CompareOp, Filter, Literal, Operand, TextFunction};
+use dataverse::query::{CompareOp, Filter, Hop, Literal, Operand, OrderBy, TextFunction};
 use sea_query::{Alias, BinOper, Expr, ExprTrait as _, Func};
 use uuid::Uuid;
 
@@ -277,10 +277,64 @@ fn flip(op: CompareOp) -> CompareOp {
     }
 }
 
-/// A column as it is sorted and compared in keyset predicates (decimals as REAL), unqualified:
-/// sorting happens in statements over one table.
-pub(crate) fn sort_expr(col: &Column) -> Expr {
-    value_expr(Expr::col(col.logical_name.clone()), col)
+/// One `$orderby` term as SQL (spec §3.3): what the page selects to build the next
+/// `$skiptoken` (`read`), what it sorts and compares keyset values with (`order`), and the
+/// column whose type those values have.
+///
+/// - A column of the query's table sorts by its value (decimals as REAL).
+/// - A column reached through single-valued navigation (`primarycontactid/fullname`) sorts by
+///   the correlated subquery of [`navigation`]: rows without a related row sort as NULL.
+/// - A lookup column sorts by the primary name of the row it points at, as Dataverse does
+///   ("Order rows using OData": "the results are sorted using the primary name field for the
+///   related table"); a lookup to several tables takes the name from whichever it points at.
+#[derive(Debug, Clone)]
+pub(crate) struct SortKey<'a> {
+    /// The value selected for the cookie.
+    pub(crate) read: Expr,
+    /// The value sorted and compared.
+    pub(crate) order: Expr,
+    /// The column the values belong to (a lookup's target primary name for lookups).
+    pub(crate) column: &'a Column,
+}
+
+/// The SQL of one sort term over the rows of `table` (addressed by its name).
+pub(crate) fn sort_key<'a>(env: &'a Env<'a>, table: &'a Table, o: &OrderBy) -> Result<SortKey<'a>, DataverseError> {
+    let mut sql = Sql::new(env);
+    let scope = Scope::root(table);
+    let (read, col) = if o.path.is_empty() {
+        (scope.col(&o.column), column(table, &o.column)?)
+    } else {
+        let (expr, col, _) = sql.related(&scope, &o.path, &o.column)?;
+        (expr, col)
+    };
+    let ColumnType::Lookup { targets } = &col.kind else {
+        return Ok(SortKey { order: value_expr(read.clone(), col), read, column: col });
+    };
+    let mut names = Vec::with_capacity(targets.len());
+    let mut name_column = None;
+    for target in targets {
+        let mut path = o.path.clone();
+        path.push(Hop { navigation: o.column.clone(), column: o.column.clone(), table: target.clone() });
+        let target_table = sql.table(target)?;
+        let (expr, c, _) = sql.related(&scope, &path, &target_table.primary_name)?;
+        names.push(expr);
+        name_column.get_or_insert(c);
+    }
+    let column =
+        name_column.ok_or_else(|| DataverseError::bad_request(format!("{} points at no table", col.logical_name)))?;
+    let read = if names.len() == 1 {
+        names.remove(0)
+    } else {
+        Expr::cust_with_expr("? COLLATE NOCASE", Func::coalesce(names))
+    };
+    Ok(SortKey { order: read.clone(), read, column })
+}
+
+/// The primary key as the final, unique sort term.
+pub(crate) fn primary_key_sort(table: &Table) -> Result<SortKey<'_>, DataverseError> {
+    let col = column(table, &table.primary_id)?;
+    let read = Scope::root(table).col(&table.primary_id);
+    Ok(SortKey { order: read.clone(), read, column: col })
 }
 
 /// The GLOB pattern for a Dataverse text function value (see the module doc).

@@ -72,8 +72,9 @@ pub(crate) struct RawRow {
 }
 
 /// The SQL columns read for a projection: its columns, the hidden target-table column of each
-/// projected lookup, `versionnumber`, and the sort columns.
-pub(crate) fn sql_columns(columns: &[&Column], sort: &[&Column]) -> Vec<String> {
+/// projected lookup, and `versionnumber`. A collection page adds its sort values as
+/// [`sort_alias`] expressions.
+pub(crate) fn sql_columns(columns: &[&Column]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut add = |n: String| {
         if !names.contains(&n) {
@@ -87,13 +88,17 @@ pub(crate) fn sql_columns(columns: &[&Column], sort: &[&Column]) -> Vec<String> 
         }
     }
     add("versionnumber".into());
-    for c in sort {
-        add(c.logical_name.clone());
-    }
     names
 }
 
-/// Reads a result row selected with [`sql_columns`].
+/// The result column of the `i`th sort value of a page (`_s0`, `_s1`…: no logical name starts
+/// with `_`).
+pub(crate) fn sort_alias(i: usize) -> String {
+    format!("_s{i}")
+}
+
+/// Reads a result row selected with [`sql_columns`], and its sort values (of the types of
+/// `sort`'s columns) from the [`sort_alias`] columns.
 pub(crate) fn raw_row(
     columns: &[&Column],
     sort: &[&Column],
@@ -111,8 +116,8 @@ pub(crate) fn raw_row(
         });
     }
     let mut values = Vec::with_capacity(sort.len());
-    for column in sort {
-        values.push(read_cell(row, &column.logical_name, &column.kind)?);
+    for (i, column) in sort.iter().enumerate() {
+        values.push(read_cell(row, &sort_alias(i), &column.kind)?);
     }
     Ok(RawRow { version, cells, targets, sort: values })
 }
@@ -162,7 +167,7 @@ pub(crate) async fn row(
     columns: &[&Column],
 ) -> Result<Option<RawRow>, DataverseError> {
     let q = sea_query::Query::select()
-        .columns(sql_columns(columns, &[]))
+        .columns(sql_columns(columns))
         .from(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);

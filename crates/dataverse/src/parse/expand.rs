@@ -140,7 +140,7 @@ fn nested_options(
             }
             "$orderby" => {
                 collection_only("$orderby")?;
-                e.orderby = parse_orderby(value, related, &[])?;
+                e.orderby = parse_orderby(value, schema, related, &[])?;
             }
             "$top" => {
                 collection_only("$top")?;

@@ -58,7 +58,35 @@ struct Parser<'a> {
 }
 
 /// Most navigation hops in one path.
-const MAX_HOPS: usize = 5;
+pub(crate) const MAX_HOPS: usize = 5;
+
+/// Why a name is not a single-valued navigation property of a table.
+pub(crate) enum HopError {
+    /// It is collection-valued (the message says how to use it).
+    Collection(String),
+    /// The table has no such navigation property (Dataverse's message).
+    Unknown(String),
+}
+
+/// Follows the single-valued navigation property `name` of `table`: the hop and the table
+/// reached. Shared by `$filter` and `$orderby` paths.
+pub(crate) fn single_hop<'s>(schema: &'s Schema, table: &Table, name: &str) -> Result<(Hop, &'s Table), HopError> {
+    match schema.navigation(&table.logical_name, name) {
+        Some(Navigation::Single { column, target, .. }) => {
+            let reached = schema.table(target).ok_or_else(|| {
+                HopError::Unknown(format!("The navigation property '{name}' leads to an unknown table '{target}'."))
+            })?;
+            Ok((Hop { navigation: name.to_owned(), column: column.to_owned(), table: target.to_owned() }, reached))
+        }
+        Some(Navigation::Collection { .. }) => Err(HopError::Collection(format!(
+            "'{name}' is collection-valued: use {name}/any(x: …) or {name}/all(x: …)"
+        ))),
+        None => Err(HopError::Unknown(format!(
+            "Could not find a navigation property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
+            table.logical_name
+        ))),
+    }
+}
 
 /// A member path: hops through single-valued navigation properties, then a column.
 struct Path<'a> {
@@ -416,26 +444,16 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 return Ok(Path { hops, column });
             }
-            match self.schema.navigation(&table.logical_name, &name) {
-                Some(Navigation::Single { column, target, .. }) => {
-                    if hops.len() == MAX_HOPS {
-                        return Err(self.syntax("the navigation path is too long"));
-                    }
-                    hops.push(Hop { navigation: name.clone(), column: column.to_owned(), table: target.to_owned() });
-                    table = self.schema.table(target).ok_or_else(|| self.syntax("unknown related table"))?;
-                    self.pos += 2;
-                }
-                Some(Navigation::Collection { .. }) => {
-                    return Err(self
-                        .syntax(&format!("'{name}' is collection-valued: use {name}/any(x: …) or {name}/all(x: …)")));
-                }
-                None => {
-                    return Err(FilterError::Syntax(format!(
-                        "Could not find a navigation property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
-                        table.logical_name
-                    )));
-                }
+            if hops.len() == MAX_HOPS {
+                return Err(self.syntax("the navigation path is too long"));
             }
+            let (hop, next) = single_hop(self.schema, table, &name).map_err(|m| match m {
+                HopError::Collection(m) => self.syntax(&m),
+                HopError::Unknown(m) => FilterError::Syntax(m),
+            })?;
+            hops.push(hop);
+            table = next;
+            self.pos += 2;
         }
     }
 

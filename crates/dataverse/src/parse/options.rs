@@ -1,7 +1,7 @@
 //! System query options: recognised by name, duplicates refused, unknown names refused, and the
 //! ones in the supported slice (`$select`, `$filter`, `$orderby`, `$top`, `$count`) parsed.
 
-use super::filter::{FilterError, parse_filter};
+use super::filter::{FilterError, HopError, MAX_HOPS, parse_filter, single_hop};
 use super::{ParseError, Routed, url};
 use crate::metadata::{Schema, Table};
 use crate::query::{OrderBy, Query};
@@ -121,7 +121,7 @@ impl Options {
     pub(crate) fn query(&self, schema: &Schema, table: &Table) -> Result<Query, Routed> {
         let aliases = self.aliases();
         let filter = self.get("$filter").map(|text| filter_option(text, schema, table, &aliases)).transpose()?;
-        let orderby = self.get("$orderby").map_or(Ok(Vec::new()), |v| parse_orderby(v, table, &aliases))?;
+        let orderby = self.get("$orderby").map_or(Ok(Vec::new()), |v| parse_orderby(v, schema, table, &aliases))?;
         let top = self.get("$top").map(parse_top).transpose()?;
         let count = match self.get("$count") {
             None | Some("false") => false,
@@ -175,8 +175,14 @@ pub(crate) fn parse_select(v: &str, table: &Table) -> Result<Vec<String>, ParseE
     Ok(out)
 }
 
-/// `$orderby=a asc,b desc` over `table`'s columns.
-pub(crate) fn parse_orderby(v: &str, table: &Table, aliases: &[(String, String)]) -> Result<Vec<OrderBy>, Routed> {
+/// `$orderby=a asc,b desc` over `table`'s columns, or columns reached through single-valued
+/// navigation properties (`primarycontactid/fullname desc`, at most five hops).
+pub(crate) fn parse_orderby(
+    v: &str,
+    schema: &Schema,
+    table: &Table,
+    aliases: &[(String, String)],
+) -> Result<Vec<OrderBy>, Routed> {
     let mut orderby = Vec::new();
     for item in v.split(',') {
         let mut words = item.split_whitespace();
@@ -191,13 +197,24 @@ pub(crate) fn parse_orderby(v: &str, table: &Table, aliases: &[(String, String)]
                     ParseError::Syntax(format!("The parameter alias {name} in $orderby has no column name"))
                 })?;
         }
-        if name.contains('/') {
-            return Err(Routed::Unsupported(
-                crate::request::RequestKind::Query,
-                "ordering by a related table's column is not supported yet".into(),
-            ));
+        let mut segments: Vec<&str> = name.split('/').collect();
+        let last = segments.pop().unwrap_or_default();
+        if segments.len() > MAX_HOPS {
+            return Err(ParseError::Syntax(format!("The $orderby path '{name}' is too long")).into());
         }
-        let column = table.column_by_odata_name(name).ok_or_else(|| unknown_property(table, name))?;
+        let mut path = Vec::with_capacity(segments.len());
+        let mut reached = table;
+        for segment in segments {
+            let (hop, next) = single_hop(schema, reached, segment).map_err(|e| match e {
+                HopError::Collection(_) => ParseError::Syntax(format!(
+                    "$orderby cannot follow the collection-valued navigation property '{segment}'"
+                )),
+                HopError::Unknown(m) => ParseError::Syntax(m),
+            })?;
+            path.push(hop);
+            reached = next;
+        }
+        let column = reached.column_by_odata_name(last).ok_or_else(|| unknown_property(reached, last))?;
         let descending = match words.next() {
             None | Some("asc") => false,
             Some("desc") => true,
@@ -210,7 +227,7 @@ pub(crate) fn parse_orderby(v: &str, table: &Table, aliases: &[(String, String)]
         if words.next().is_some() {
             return Err(Routed::Error(ParseError::Syntax(format!("$orderby item '{}' is malformed", item.trim()))));
         }
-        orderby.push(OrderBy { column: column.logical_name.clone(), descending });
+        orderby.push(OrderBy { path, column: column.logical_name.clone(), descending });
     }
     Ok(orderby)
 }

@@ -68,6 +68,15 @@ fn reads_through_other_tables() {
         // An alias can carry a navigation path: it is resolved before classification.
         ("accounts?$filter=@p eq 'x'&@p=primarycontactid/fullname".into(), vec!["account", "contact"]),
         ("accounts?$filter=@p&@p=contact_customer_accounts/any()".into(), vec!["account", "contact"]),
+        // Ordering through navigation reads the tables reached; ordering by a lookup sorts by
+        // the related row's primary name, a read of every table the lookup can point at.
+        ("accounts?$orderby=primarycontactid/fullname".into(), vec!["account", "contact"]),
+        ("accounts?$orderby=name,parentaccountid/createdby/fullname desc".into(), vec!["account", "systemuser"]),
+        ("accounts?$orderby=@o&@o=primarycontactid/fullname".into(), vec!["account", "contact"]),
+        ("accounts?$orderby=_primarycontactid_value".into(), vec!["account", "contact"]),
+        ("incidents?$orderby=_customerid_value".into(), vec!["incident", "account", "contact"]),
+        ("accounts?$orderby=_ownerid_value desc".into(), vec!["account", "systemuser", "team"]),
+        ("accounts?$expand=contact_customer_accounts($orderby=createdby/fullname)".into(), vec!["account", "contact", "systemuser"]),
     ];
     for (url, want) in cases {
         let got = touches(&url);
@@ -76,6 +85,19 @@ fn reads_through_other_tables() {
             assert!(got.contains(w), "{url}: missing {w:?} in {got:?}");
         }
         assert_eq!(got.len(), want.len(), "{url}: {got:?}");
+    }
+}
+
+#[test]
+fn orderings_read_their_columns() {
+    let c = columns("accounts?$orderby=primarycontactid/jobtitle,_parentaccountid_value desc");
+    for want in [
+        ("account", "primarycontactid"),
+        ("contact", "jobtitle"),
+        ("account", "parentaccountid"),
+        ("account", "name"), // the parent account's primary name
+    ] {
+        assert!(c.contains(&(want.0.to_owned(), want.1.to_owned())), "{want:?} not in {c:?}");
     }
 }
 

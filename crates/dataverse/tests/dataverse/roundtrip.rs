@@ -174,7 +174,7 @@ fn expand() -> impl Strategy<Value = Vec<Expand>> {
             e.select = vec![c.clone(), "fullname".into()];
             e.filter =
                 Some(Filter::Text { function: TextFunction::StartsWith, path: vec![], column: c.clone(), value: v });
-            e.orderby = vec![OrderBy { column: c, descending: desc }];
+            e.orderby = vec![OrderBy { path: Vec::new(), column: c, descending: desc }];
             e.top = top;
             e
         });
@@ -202,12 +202,32 @@ fn filter() -> impl Strategy<Value = Filter> {
     })
 }
 
+/// A sort key on the account's own columns or through one or two hops to a contact column.
+fn order_item(own: Vec<String>) -> impl Strategy<Value = OrderBy> {
+    let plain = (prop::sample::select(own), any::<bool>()).prop_map(|(column, descending)| OrderBy {
+        path: Vec::new(),
+        column,
+        descending,
+    });
+    let related = (prop::sample::select(text_of("contact")), any::<bool>(), any::<bool>()).prop_map(
+        |(column, two, descending)| {
+            let path = if two {
+                vec![hop("account", "parentaccountid"), hop("account", "primarycontactid")]
+            } else {
+                vec![hop("account", "primarycontactid")]
+            };
+            OrderBy { path, column, descending }
+        },
+    );
+    prop_oneof![3 => plain, 1 => related]
+}
+
 fn query() -> impl Strategy<Value = Query> {
     let all = columns(|_| true);
     (
         prop::collection::vec(prop::sample::select(all.clone()), 0..4),
         prop::option::of(filter()),
-        prop::collection::vec((prop::sample::select(all), any::<bool>()), 0..3),
+        prop::collection::vec(order_item(all), 0..3),
         prop::option::of(0u32..5000),
         any::<bool>(),
         prop::option::of("([A-Za-z0-9=._-]|%3C|%22|%20){1,20}"),
@@ -217,7 +237,7 @@ fn query() -> impl Strategy<Value = Query> {
             table: "account".into(),
             select,
             filter,
-            orderby: order.into_iter().map(|(column, descending)| OrderBy { column, descending }).collect(),
+            orderby: order,
             top,
             count,
             skiptoken,

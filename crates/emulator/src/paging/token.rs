@@ -8,7 +8,8 @@
 //! <cookie page="1"><name last="Fourth Coffee" first="Alpine Ski House" /><accountid last="{8151925C-…}" first="{7D51925C-…}" /></cookie>
 //! ```
 //!
-//! One element per `$orderby` column (in order), then the primary key (upper-case GUIDs in
+//! One element per `$orderby` term (in order; a term through navigation is named by its path
+//! with dots, `primarycontactid.fullname`), then the primary key (upper-case GUIDs in
 //! braces, as Dataverse writes them); `last`/`first` are the values of the page's last and first
 //! rows, XML-escaped; a NULL value is written `lastnull="1"` / `firstnull="1"` (FetchXML paging
 //! cookies' form). In the link the token is escaped once more, only `<`, `>`, `"` and space, so
@@ -160,7 +161,7 @@ struct Element<'a> {
 /// element and the rest.
 fn element(s: &str) -> Option<(Element<'_>, &str)> {
     let s = s.trim_start().strip_prefix('<')?;
-    let name_end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let name_end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))?;
     let (name, mut rest) = s.split_at(name_end);
     if name.is_empty() {
         return None;

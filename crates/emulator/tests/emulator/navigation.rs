@@ -185,3 +185,70 @@ async fn text_functions_through_navigation() {
         .count();
     assert_eq!(found["value"].as_array().unwrap().len(), expected);
 }
+
+/// `$orderby` through single-valued navigation, and by lookups (Microsoft, "Order rows using
+/// OData": ordering by a lookup sorts "using the primary name field for the related table").
+/// Rows without a related row sort first ascending and last descending (NULLs, as SQL Server).
+#[tokio::test]
+async fn ordering_through_navigation_and_by_lookups() {
+    let c = crm().await;
+    let order = |q: &'static str| {
+        let e = &c.e;
+        async move { column(&e.get_json(q).await, "name") }
+    };
+    // Contoso → Nancy Davolio, Fabrikam → Janet Leverling, the others have no primary contact.
+    assert_eq!(
+        order("accounts?$select=name&$orderby=primarycontactid/fullname,name").await,
+        ["Litware", "Northwind", "Fabrikam", "Contoso"]
+    );
+    assert_eq!(
+        order("accounts?$select=name&$orderby=primarycontactid/fullname%20desc,name").await,
+        ["Contoso", "Fabrikam", "Litware", "Northwind"]
+    );
+    // By the lookup itself: the contact's name, not its id.
+    assert_eq!(
+        order("accounts?$select=name&$orderby=_primarycontactid_value%20desc,name%20desc").await,
+        ["Contoso", "Fabrikam", "Northwind", "Litware"]
+    );
+    // Two hops: Northwind's parent is Contoso, whose primary contact is Nancy.
+    assert_eq!(
+        order("accounts?$select=name&$orderby=parentaccountid/primarycontactid/lastname%20desc,name").await,
+        ["Northwind", "Contoso", "Fabrikam", "Litware"]
+    );
+    // A polymorphic lookup sorts by the name of whichever table it points at: cases by their
+    // customer, Andrew Fuller (contact) < Contoso (account) < Nancy Davolio (contact); the
+    // dangling "Mislabeled" customer has no name and sorts first.
+    let v = c.e.get_json("incidents?$select=title&$orderby=_customerid_value,title").await;
+    assert_eq!(column(&v, "title"), ["Mislabeled", "Invoice wrong", "Printer offline", "Delivery damaged"]);
+    // Paging through a related order returns every row once, in order.
+    let mut seen = Vec::new();
+    let mut url = "accounts?$select=name&$orderby=primarycontactid/fullname%20desc".to_owned();
+    loop {
+        let resp = c.e.send("GET", &url, None, &[("prefer", "odata.maxpagesize=1")]).await;
+        assert_eq!(resp.status(), 200);
+        let v = crate::common::json(resp).await;
+        seen.extend(column(&v, "name"));
+        match v["@odata.nextLink"].as_str() {
+            Some(next) => url = next.split_once("/api/data/v9.2/").unwrap().1.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen[..2], ["Contoso", "Fabrikam"]);
+    assert_eq!(seen.len(), 4);
+    // Inside a collection-valued `$expand`.
+    let v = c
+        .e
+        .get_json("accounts?$select=name&$filter=name%20eq%20'Contoso'&$expand=contact_customer_accounts($select=fullname;$orderby=createdby/fullname,fullname%20desc)")
+        .await;
+    let related: Vec<&str> = v["value"][0]["contact_customer_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fullname"].as_str().unwrap())
+        .collect();
+    assert_eq!(related, ["Nancy Davolio", "Andrew Fuller"]);
+    // Collection-valued navigation cannot be ordered by.
+    let resp = c.e.send("GET", "accounts?$orderby=contact_customer_accounts/fullname", None, &[]).await;
+    let message = assert_error(resp, 400, "0x0").await;
+    assert!(message.contains("collection-valued"), "{message}");
+}

@@ -91,6 +91,8 @@ async fn hidden_columns_of_related_tables() {
         "accounts?$filter=Microsoft.Dynamics.CRM.Today(PropertyName='createdon')",
         "accounts?$filter=@p eq 'x'&@p=primarycontactid/emailaddress1",
         "contacts(emailaddress1='someone@example.com')",
+        "accounts?$orderby=primarycontactid/emailaddress1 desc",
+        "accounts?$expand=contact_customer_accounts($orderby=createdby/internalemailaddress)",
     ] {
         let before = app.upstream_requests();
         let resp = app.send(&key, "GET", path, None).await;

@@ -18,6 +18,11 @@ async fn reads_through_denied_tables_are_refused() {
         "accounts?$filter=contact_customer_accounts/any(c:c/jobtitle eq 'x')".to_owned(),
         "accounts?$filter=contact_customer_accounts/any()".to_owned(),
         "accounts?$expand=parentaccountid($expand=primarycontactid($select=fullname))".to_owned(),
+        "accounts?$orderby=primarycontactid/fullname".to_owned(),
+        "accounts?$orderby=parentaccountid/primarycontactid/fullname desc,name".to_owned(),
+        // Ordering by a lookup sorts by the related row's name: a read of contact.
+        "accounts?$orderby=_primarycontactid_value".to_owned(),
+        "accounts?$expand=parentaccountid&$orderby=@o&@o=primarycontactid/fullname".to_owned(),
     ] {
         let before = app.upstream_requests();
         let resp = app.send(&key, "GET", &path, None).await;
@@ -34,6 +39,8 @@ async fn reads_through_readable_tables_are_forwarded() {
     for path in [
         "accounts?$select=name&$expand=primarycontactid($select=fullname)",
         "accounts?$filter=contact_customer_accounts/any(c:c/jobtitle ne null)",
+        "accounts?$select=name&$orderby=primarycontactid/fullname desc,name",
+        "accounts?$select=name&$orderby=_primarycontactid_value",
     ] {
         let before = app.upstream_requests();
         let resp = app.send(&key, "GET", path, None).await;
