@@ -139,6 +139,14 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
                         read_expand(&mut t, schema, related, e);
                     }
                 }
+                PathTarget::Member { navigation, table: related, key, select, expand } => {
+                    collection_link(&mut t, schema, table, navigation, related);
+                    t.add_key(related, key);
+                    t.add_columns(related, select);
+                    for e in expand {
+                        read_expand(&mut t, schema, related, e);
+                    }
+                }
                 PathTarget::Collection { navigation, query, .. } => {
                     collection_link(&mut t, schema, table, navigation, &query.table);
                     read_query(&mut t, schema, query);

@@ -315,7 +315,7 @@ impl Route<'_> {
         let kind = RequestKind::RetrieveProperty;
         let Some((first, tail)) = rest.split_first() else { return self.not_allowed("a row") };
         if first.contains('(') {
-            return self.unsupported(kind, "addressing a related row by key in the path is not supported yet");
+            return self.member(table, key, first, tail);
         }
         let suffix = match tail {
             [] => None,
@@ -370,6 +370,39 @@ impl Route<'_> {
                 );
             }
         }))
+    }
+
+    /// `GET /{set}({key})/{collection-valued navigation}({related key})`: one related row.
+    fn member(&self, table: &Table, key: RowKey, segment: &str, tail: &[String]) -> Result<Operation, Routed> {
+        let kind = RequestKind::RetrieveProperty;
+        let (name, related_key) = split_key(segment)?;
+        let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{name}'."));
+        let navigation = self.schema.navigation(&table.logical_name, name).ok_or_else(not_found)?;
+        let Navigation::Collection { target, .. } = navigation else {
+            return Err(ParseError::Syntax(format!(
+                "'{name}' is single-valued: it takes no key (use {name} or {name}/$ref)"
+            ))
+            .into());
+        };
+        if !tail.is_empty() {
+            return self.unsupported(kind, "paths beyond a related row addressed by key are not supported yet");
+        }
+        let related = self.schema.table(target).ok_or_else(not_found)?;
+        let related_key = self.row_key(related, related_key.unwrap_or_default())?;
+        self.refuse_unsupported_options(kind)?;
+        self.check_prefer(&[])?;
+        self.options.only(&["$select", "$expand"], "a related row")?;
+        Ok(Operation::RetrieveProperty {
+            table: table.logical_name.clone(),
+            key,
+            target: PathTarget::Member {
+                navigation: name.to_owned(),
+                table: related.logical_name.clone(),
+                key: related_key,
+                select: self.options.select(related)?,
+                expand: self.options.expand(self.schema, related)?,
+            },
+        })
     }
 
     fn bound_operation(&self, op: &str) -> Result<Operation, Routed> {

@@ -128,6 +128,16 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
                         }
                     }
                 }
+                PathTarget::Member { navigation, table, key, select, expand } => {
+                    let _ = write!(out, "/{navigation}");
+                    if let Some(related) = schema.table(table) {
+                        print_key(&mut out, related, key, redact);
+                        push_select(&mut query, related, select);
+                        if !expand.is_empty() {
+                            query.push(("$expand", expand_text(schema, expand, redact)));
+                        }
+                    }
+                }
                 PathTarget::Collection { navigation, query: q, refs_only, count_only } => {
                     let _ = write!(out, "/{navigation}");
                     if *refs_only {
@@ -171,6 +181,11 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
 /// `set(id)` or `set(col='v',…)`; key values are literals (redacted like any other).
 fn print_row(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
     out.push_str(&table.set_name);
+    print_key(out, table, key, redact);
+}
+
+/// A row key in parentheses: `(id)` or `(column=value,…)`.
+fn print_key(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
     out.push('(');
     match key {
         RowKey::Id(id) => {

@@ -281,6 +281,20 @@ pub enum PathTarget {
         /// Expansions of the related row.
         expand: Vec<crate::query::Expand>,
     },
+    /// One row of a collection-valued navigation property, by its key
+    /// (`accounts(id)/contact_customer_accounts(cid)`): the row when it is related, else 404.
+    Member {
+        /// Navigation property.
+        navigation: String,
+        /// The related table.
+        table: String,
+        /// The related row's key.
+        key: RowKey,
+        /// Columns of the related row.
+        select: Vec<String>,
+        /// Expansions of the related row.
+        expand: Vec<crate::query::Expand>,
+    },
     /// A collection-valued navigation property: the related rows as a query over the related
     /// table, their references with `/$ref`, or their number with `/$count`.
     Collection {

@@ -201,6 +201,28 @@ pub(crate) fn is_nocase(column: &Column) -> bool {
     crate::rows::storage(&column.kind) == SqlClass::TextNoCase
 }
 
+/// Whether row `id` of `table` has its lookup `column` pointing at `parent` of `parent_table`
+/// (for a lookup to several tables, its hidden `@type` column must name `parent_table`).
+pub(crate) async fn points_at(
+    conn: &mut SqliteConnection,
+    table: &Table,
+    id: Uuid,
+    column: &str,
+    parent_table: &str,
+    parent: Uuid,
+) -> Result<bool, DataverseError> {
+    let mut q = sea_query::Query::select();
+    q.expr(Expr::cust("1"))
+        .from(table.logical_name.clone())
+        .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
+        .and_where(Expr::col(column.to_owned()).eq(parent.to_string()));
+    if table.column(column).is_some_and(crate::query_sql::polymorphic) {
+        q.and_where(Expr::col(lookup_type_column(column)).eq(parent_table.to_owned()));
+    }
+    let found = statement(q.build_sqlx(SqliteQueryBuilder)).fetch_optional(conn).await.map_err(db_error)?;
+    Ok(found.is_some())
+}
+
 /// Ids of the rows of `table` whose lookup `column` names `parent` (at most 5000, by id): the
 /// references of a collection-valued navigation property.
 pub(crate) async fn referencing_ids(

@@ -245,7 +245,8 @@ impl Filter<'_> {
                 }
             }
             Operation::RetrieveProperty { target, .. } => match target {
-                dataverse::request::PathTarget::Single { table, expand, .. } => {
+                dataverse::request::PathTarget::Single { table, expand, .. }
+                | dataverse::request::PathTarget::Member { table, expand, .. } => {
                     if let Some(row) = value.as_object_mut() {
                         self.row(table, expand, row);
                     }

@@ -60,6 +60,11 @@ fn reads_through_other_tables() {
         (format!("accounts({id})/primarycontactid/$ref"), vec!["account", "contact"]),
         (format!("accounts({id})/contact_customer_accounts?$filter=jobtitle ne null"), vec!["account", "contact"]),
         (format!("accounts({id})/contact_customer_accounts/$count"), vec!["account", "contact"]),
+        (format!("accounts({id})/contact_customer_accounts({id})?$select=fullname"), vec!["account", "contact"]),
+        (
+            format!("accounts({id})/contact_customer_accounts(emailaddress1='a@b.c')?$expand=createdby($select=fullname)"),
+            vec!["account", "contact", "systemuser"],
+        ),
         (format!("accounts({id})/opportunity_customer_accounts/$ref"), vec!["account", "opportunity"]),
         (
             "EntityDefinitions(LogicalName='contact')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)".into(),

@@ -4,7 +4,7 @@
 use dataverse::metadata::{ColumnType, Navigation};
 use dataverse::print::{Redact, print_request, print_target};
 use dataverse::query::{CompareOp, Expand, Filter, Hop, Literal, Operand, OrderBy, Query, QueryFunction, TextFunction};
-use dataverse::request::{ApiVersion, Headers, Method, Operation, Request, RowKey};
+use dataverse::request::{ApiVersion, Headers, Method, Operation, PathTarget, Request, RowKey};
 use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use proptest::prelude::*;
 
@@ -245,12 +245,73 @@ fn query() -> impl Strategy<Value = Query> {
         })
 }
 
+/// What a path after `accounts(id)` addresses: a column, the primary contact, a contact of the
+/// account by id or by email, or the account's contacts as a query.
+fn path_target() -> impl Strategy<Value = PathTarget> {
+    let contact_cols = prop::collection::vec(prop::sample::select(text_of("contact")), 0..3);
+    prop_oneof![
+        (prop::sample::select(columns(|_| true)), any::<bool>())
+            .prop_map(|(column, raw)| PathTarget::Column { column, raw }),
+        (contact_cols.clone(), any::<bool>()).prop_map(|(select, refs_only)| PathTarget::Single {
+            navigation: "primarycontactid".into(),
+            table: "contact".into(),
+            refs_only,
+            select: if refs_only { vec![] } else { select },
+            expand: vec![],
+        }),
+        (contact_cols, any::<u128>(), prop::option::of("[a-z@.' ]{1,12}")).prop_map(|(select, id, email)| {
+            PathTarget::Member {
+                navigation: "contact_customer_accounts".into(),
+                table: "contact".into(),
+                key: match email {
+                    Some(e) => RowKey::Alternate(vec![("emailaddress1".into(), Literal::String(e))]),
+                    None => RowKey::Id(uuid::Uuid::from_u128(id)),
+                },
+                select,
+                expand: vec![],
+            }
+        }),
+        order_item(text_of("contact")).prop_map(|o| {
+            let mut query = Query {
+                table: "contact".into(),
+                select: vec![],
+                filter: None,
+                orderby: vec![],
+                top: None,
+                count: false,
+                skiptoken: None,
+                expand: vec![],
+            };
+            // The contact's own columns, or through `parentcustomerid_account`.
+            query.orderby = vec![match o.path.is_empty() {
+                true => o,
+                false => OrderBy {
+                    path: vec![hop("contact", "parentcustomerid_account")],
+                    column: "name".into(),
+                    descending: o.descending,
+                },
+            }];
+            PathTarget::Collection {
+                navigation: "contact_customer_accounts".into(),
+                query,
+                refs_only: false,
+                count_only: false,
+            }
+        }),
+    ]
+}
+
 fn request() -> impl Strategy<Value = Request> {
     let id = any::<u128>().prop_map(uuid::Uuid::from_u128);
     let op = prop_oneof![
         query().prop_map(Operation::Query),
         (id.clone(), prop::collection::vec(prop::sample::select(columns(|_| true)), 0..3)).prop_map(|(id, select)| {
             Operation::Retrieve { table: "account".into(), key: RowKey::Id(id), select, expand: vec![] }
+        }),
+        (id.clone(), path_target()).prop_map(|(id, target)| Operation::RetrieveProperty {
+            table: "account".into(),
+            key: RowKey::Id(id),
+            target
         }),
         id.clone().prop_map(|id| Operation::Delete { table: "account".into(), key: RowKey::Id(id) }),
         "[a-zA-Z0-9 '()&=?%-]{1,20}".prop_map(|v| Operation::Delete {

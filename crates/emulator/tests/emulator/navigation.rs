@@ -252,3 +252,33 @@ async fn ordering_through_navigation_and_by_lookups() {
     let message = assert_error(resp, 400, "0x0").await;
     assert!(message.contains("collection-valued"), "{message}");
 }
+
+/// One related row by its key in the path (OData 4.0 part 2, §4.3 "addressing entities":
+/// `accounts(id)/contact_customer_accounts(cid)`): the row when it points at this one, else 404.
+#[tokio::test]
+async fn related_rows_by_key_in_the_path() {
+    let c = crm().await;
+    let (contoso, nancy, janet) = (c.id("Contoso"), c.id("Nancy"), c.id("Janet"));
+    let v = c.e.get_json(&format!("accounts({contoso})/contact_customer_accounts({nancy})?$select=fullname")).await;
+    assert_eq!(v["fullname"], "Nancy Davolio");
+    assert_eq!(v["contactid"], nancy);
+    assert!(v["@odata.etag"].is_string(), "{v}");
+    // Janet is Fabrikam's contact, not Contoso's; an unknown id is missing the same way.
+    for other in [janet, "00000000-0000-0000-0000-0000000000aa"] {
+        let resp = c.e.send("GET", &format!("accounts({contoso})/contact_customer_accounts({other})"), None, &[]).await;
+        assert_error(resp, 404, "0x80040217").await;
+    }
+    // Steven's parent customer is the contact Nancy, not an account with her id: the
+    // polymorphic lookup's table must match too.
+    let steven = c.id("Steven");
+    let v = c.e.get_json(&format!("contacts({nancy})/contact_customer_contacts({steven})?$select=fullname")).await;
+    assert_eq!(v["fullname"], "Steven Buchanan");
+    // "Mislabeled" holds Fabrikam's id with `@type` contact: it is not Fabrikam's case.
+    let (fabrikam, mislabeled) = (c.id("Fabrikam"), c.id("Mislabeled"));
+    let resp =
+        c.e.send("GET", &format!("accounts({fabrikam})/incident_customer_accounts({mislabeled})"), None, &[]).await;
+    assert_error(resp, 404, "0x80040217").await;
+    // A single-valued navigation property takes no key.
+    let resp = c.e.send("GET", &format!("accounts({contoso})/primarycontactid({nancy})"), None, &[]).await;
+    assert_error(resp, 400, "0x0").await;
+}

@@ -98,8 +98,21 @@ async fn path_navigation_and_properties() {
         .unwrap();
     let first = refs["value"][0]["@odata.id"].as_str().unwrap();
     assert!(first.starts_with(&app.api("contacts(")), "{first}");
+    // One related row by its key in the path.
+    let contact = first.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned();
+    let member = app
+        .send(&key, "GET", &format!("accounts({id})/contact_customer_accounts({contact})?$select=fullname"), None)
+        .await;
+    assert_eq!(member.status(), 200);
+    let member: serde_json::Value = member.json().await.unwrap();
+    assert_eq!(member["contactid"], contact.as_str());
+    assert!(member["@odata.context"].as_str().unwrap().starts_with(&app.api("$metadata#contacts(")), "{member}");
     // Reading through the path needs Read on the related table.
-    for path in [format!("accounts({id})/contact_customer_accounts"), format!("accounts({id})/primarycontactid")] {
+    for path in [
+        format!("accounts({id})/contact_customer_accounts"),
+        format!("accounts({id})/primarycontactid"),
+        format!("accounts({id})/contact_customer_accounts({contact})"),
+    ] {
         let before = app.upstream_requests();
         let resp = app.send(&off, "GET", &path, None).await;
         assert_eq!(resp.status(), 403, "{path}");

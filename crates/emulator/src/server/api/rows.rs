@@ -254,7 +254,8 @@ pub(super) async fn delete(ctx: &Ctx<'_>, t: &Table, key: &RowKey) -> Result<Res
 
 /// `GET /{set}({key})/…` (spec §2.5): a column (`{"value":…}`, or the bare text with `/$value`;
 /// 204 when null), a single-valued navigation (the related row, 204 when the lookup is empty;
-/// `{"@odata.id"}` with `/$ref`), or a collection-valued one (the related rows as a query over
+/// `{"@odata.id"}` with `/$ref`), one row of a collection-valued navigation by its key (404
+/// when that row does not point at this one, as when it does not exist), or a collection-valued one (the related rows as a query over
 /// the related table, their references with `/$ref`, their number with `/$count`, which the
 /// docs say carries a UTF-8 BOM).
 pub(super) async fn retrieve_property(
@@ -314,6 +315,24 @@ pub(super) async fn retrieve_property(
             let Some((row, version)) = shaped_row(ctx, &mut conn, related, target_id, select, expand).await? else {
                 return Ok(build(StatusCode::NO_CONTENT, None, Body::empty()));
             };
+            let response = json(StatusCode::OK, with_context(entity_context(ctx, related, select, expand), row));
+            let response = preference_applied(response, &ctx.include.preference().into_iter().collect::<Vec<_>>());
+            Ok(with_header(response, "etag", &etag(version)))
+        }
+        PathTarget::Member { navigation, table: related, key: related_key, select, expand } => {
+            let Some(dataverse::metadata::Navigation::Collection { column, .. }) =
+                ctx.app.schema.navigation(&t.logical_name, navigation)
+            else {
+                return Err(segment_not_found(navigation));
+            };
+            let related = table_of(related)?;
+            let not_related = || missing(related, related_key);
+            let rid = primary_key(&mut conn, related, related_key).await?.ok_or_else(not_related)?;
+            if !read::points_at(&mut conn, related, rid, column, &t.logical_name, id).await? {
+                return Err(not_related());
+            }
+            let (row, version) =
+                shaped_row(ctx, &mut conn, related, rid, select, expand).await?.ok_or_else(not_related)?;
             let response = json(StatusCode::OK, with_context(entity_context(ctx, related, select, expand), row));
             let response = preference_applied(response, &ctx.include.preference().into_iter().collect::<Vec<_>>());
             Ok(with_header(response, "etag", &etag(version)))
