@@ -322,9 +322,9 @@ impl Touches {
         S: AsRef<str>,
     {
         for c in columns {
-            let pair = (table.to_owned(), c.as_ref().to_owned());
-            if !self.columns.contains(&pair) {
-                self.columns.push(pair);
+            let c = c.as_ref();
+            if !self.columns.iter().any(|(t, n)| t == table && n == c) {
+                self.columns.push((table.to_owned(), c.to_owned()));
             }
         }
     }

@@ -177,11 +177,39 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Alternate keys.
     pub keys: Vec<AlternateKey>,
+    /// Column positions by logical name, built by [`Schema::new`]; start with the default.
+    pub index: ColumnIndex,
+}
+
+/// Column positions by logical name: a lookup cache of [`Table::columns`], never the source
+/// of truth. A hit is checked against the column it points at, and a miss falls back to a
+/// scan, so a table whose columns changed after indexing still answers correctly.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnIndex(HashMap<String, usize, foldhash::fast::FixedState>);
+
+impl PartialEq for ColumnIndex {
+    /// Derived data: two tables with the same columns are equal whatever their index.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ColumnIndex {}
+
+impl ColumnIndex {
+    fn of(columns: &[Column]) -> Self {
+        ColumnIndex(columns.iter().enumerate().map(|(i, c)| (c.logical_name.clone(), i)).collect())
+    }
 }
 
 impl Table {
     /// The column with this logical name.
     pub fn column(&self, logical_name: &str) -> Option<&Column> {
+        if let Some(c) = self.index.0.get(logical_name).and_then(|&i| self.columns.get(i))
+            && c.logical_name == logical_name
+        {
+            return Some(c);
+        }
         self.columns.iter().find(|c| c.logical_name == logical_name)
     }
 
@@ -248,7 +276,10 @@ pub struct Schema {
 
 impl Schema {
     /// Builds a schema, checking names are unique and relationships resolve.
-    pub fn new(tables: Vec<Table>, relationships: Vec<Relationship>) -> Result<Self, SchemaError> {
+    pub fn new(mut tables: Vec<Table>, relationships: Vec<Relationship>) -> Result<Self, SchemaError> {
+        for t in &mut tables {
+            t.index = ColumnIndex::of(&t.columns);
+        }
         let mut by_logical = HashMap::new();
         let mut by_set = HashMap::new();
         for (i, t) in tables.iter().enumerate() {

@@ -18,6 +18,7 @@ use crate::metadata::Navigation;
 use crate::metadata::{Schema, Table};
 use crate::request::{ApiVersion, Method, Operation, PathTarget, Request, RequestKind, RowKey};
 use options::Options;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// Limits on what the parser accepts (spec §12).
@@ -168,8 +169,8 @@ impl From<ParseError> for Routed {
 struct Route<'a> {
     schema: &'a Schema,
     method: Method,
-    segments: &'a [String],
-    options: &'a Options,
+    segments: &'a [Cow<'a, str>],
+    options: &'a Options<'a>,
     body: &'a [u8],
     headers: &'a crate::request::Headers,
 }
@@ -311,7 +312,7 @@ impl Route<'_> {
     }
 
     /// `GET /{set}({key})/{column}[/$value]` or `/{navigation}[/$ref|/$count]` (spec §2.5).
-    fn related(&self, table: &Table, key: RowKey, rest: &[String]) -> Result<Operation, Routed> {
+    fn related(&self, table: &Table, key: RowKey, rest: &[Cow<'_, str>]) -> Result<Operation, Routed> {
         let kind = RequestKind::RetrieveProperty;
         let Some((first, tail)) = rest.split_first() else { return self.not_allowed("a row") };
         if first.contains('(') {
@@ -319,7 +320,7 @@ impl Route<'_> {
         }
         let suffix = match tail {
             [] => None,
-            [s] if s == "$ref" || s == "$count" || s == "$value" => Some(s.as_str()),
+            [s] if s == "$ref" || s == "$count" || s == "$value" => Some(s.as_ref()),
             _ => return self.unsupported(kind, "paths longer than one navigation property are not supported yet"),
         };
         self.refuse_unsupported_options(kind)?;
@@ -341,7 +342,7 @@ impl Route<'_> {
                 self.check_prefer(&[])?;
                 self.options.only(if refs_only { &[] } else { &["$select", "$expand"] }, "a related row")?;
                 PathTarget::Single {
-                    navigation: first.clone(),
+                    navigation: first.to_string(),
                     table: related.logical_name.clone(),
                     refs_only,
                     select: self.options.select(related)?,
@@ -358,7 +359,7 @@ impl Route<'_> {
                 self.check_prefer(if suffix.is_none() { &["maxpagesize"] } else { &[] })?;
                 self.options.only(allowed, "related rows")?;
                 PathTarget::Collection {
-                    navigation: first.clone(),
+                    navigation: first.to_string(),
                     query: self.options.query(self.schema, related)?,
                     refs_only,
                     count_only,
@@ -373,7 +374,7 @@ impl Route<'_> {
     }
 
     /// `GET /{set}({key})/{collection-valued navigation}({related key})`: one related row.
-    fn member(&self, table: &Table, key: RowKey, segment: &str, tail: &[String]) -> Result<Operation, Routed> {
+    fn member(&self, table: &Table, key: RowKey, segment: &str, tail: &[Cow<'_, str>]) -> Result<Operation, Routed> {
         let kind = RequestKind::RetrieveProperty;
         let (name, related_key) = split_key(segment)?;
         let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{name}'."));

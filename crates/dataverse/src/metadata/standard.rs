@@ -179,6 +179,7 @@ fn table(d: Def) -> Table {
         ownership: d.ownership,
         columns,
         keys: Vec::new(),
+        index: Default::default(),
     }
 }
 

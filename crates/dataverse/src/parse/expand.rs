@@ -16,14 +16,15 @@ fn syntax(m: impl Into<String>) -> Routed {
 }
 
 /// Splits on `sep` outside parentheses and single quotes.
-fn split_top(text: &str, sep: char) -> Result<Vec<&str>, Routed> {
+fn split_top(text: &str, sep: u8) -> Result<Vec<&str>, Routed> {
     let mut out = Vec::new();
     let (mut depth, mut quoted, mut start) = (0usize, false, 0);
-    for (i, c) in text.char_indices() {
+    // Every delimiter is ASCII, and ASCII bytes never occur inside a UTF-8 sequence.
+    for (i, &c) in text.as_bytes().iter().enumerate() {
         match c {
-            '\'' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth = depth.checked_sub(1).ok_or_else(|| syntax("$expand has an unbalanced ')'"))?,
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth = depth.checked_sub(1).ok_or_else(|| syntax("$expand has an unbalanced ')'"))?,
             c if c == sep && !quoted && depth == 0 => {
                 out.push(&text[start..i]);
                 start = i + 1;
@@ -46,7 +47,7 @@ pub(crate) fn parse_expand(text: &str, schema: &Schema, table: &Table) -> Result
 
 fn items(text: &str, schema: &Schema, table: &Table, budget: &mut usize) -> Result<Vec<Expand>, Routed> {
     let mut out: Vec<Expand> = Vec::new();
-    for item in split_top(text, ',')? {
+    for item in split_top(text, b',')? {
         let item = item.trim();
         if item.is_empty() {
             return Err(syntax("$expand has an empty item"));
@@ -114,7 +115,7 @@ fn nested_options(
     budget: &mut usize,
 ) -> Result<(), Routed> {
     let mut seen: Vec<&str> = Vec::new();
-    for option in split_top(options, ';')? {
+    for option in split_top(options, b';')? {
         let (name, value) =
             option.split_once('=').ok_or_else(|| syntax(format!("The $expand option '{option}' is not name=value")))?;
         let name = name.trim();

@@ -33,11 +33,11 @@ impl From<FilterError> for ParseError {
 
 const MAX_FILTER_DEPTH: usize = 32;
 
-pub(crate) fn parse_filter(
-    text: &str,
+pub(crate) fn parse_filter<'t>(
+    text: &'t str,
     schema: &Schema,
     table: &Table,
-    aliases: &[(String, String)],
+    aliases: &[(&'t str, &'t str)],
 ) -> Result<Filter, FilterError> {
     let toks = substitute_aliases(lex(text)?, aliases)?;
     let mut p = Parser { toks, pos: 0, schema, scopes: vec![(None, table)], depth: 0 };
@@ -48,8 +48,8 @@ pub(crate) fn parse_filter(
     Ok(f)
 }
 
-struct Parser<'a> {
-    toks: Vec<(usize, Tok)>,
+struct Parser<'a, 't> {
+    toks: Vec<(usize, Tok<'t>)>,
     pos: usize,
     schema: &'a Schema,
     /// Range variables in scope and their tables; the first is the query's table.
@@ -94,12 +94,12 @@ struct Path<'a> {
     column: &'a Column,
 }
 
-impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<&Tok> {
+impl<'a, 't> Parser<'a, 't> {
+    fn peek(&self) -> Option<&Tok<'t>> {
         self.toks.get(self.pos).map(|(_, t)| t)
     }
 
-    fn peek_at(&self, n: usize) -> Option<&Tok> {
+    fn peek_at(&self, n: usize) -> Option<&Tok<'t>> {
         self.toks.get(self.pos + n).map(|(_, t)| t)
     }
 
@@ -115,7 +115,7 @@ impl<'a> Parser<'a> {
     }
 
     fn keyword(&mut self, k: &str) -> bool {
-        if matches!(self.peek(), Some(Tok::Ident(w)) if w == k) {
+        if matches!(self.peek(), Some(Tok::Ident(w)) if *w == k) {
             self.pos += 1;
             true
         } else {
@@ -186,8 +186,8 @@ impl<'a> Parser<'a> {
 
     fn predicate(&mut self) -> Result<Filter, FilterError> {
         if let (Some(Tok::Ident(name)), Some(Tok::Open)) = (self.peek(), self.peek_at(1)) {
-            let name = name.clone();
-            return self.function(&name);
+            let name = *name;
+            return self.function(name);
         }
         if let Some(lambda) = self.lambda()? {
             return Ok(lambda);
@@ -196,7 +196,7 @@ impl<'a> Parser<'a> {
         let op = match self.peek() {
             Some(Tok::Ident(k)) => match CompareOp::from_keyword(k) {
                 Some(op) => op,
-                None if ["add", "sub", "mul", "div", "divby", "mod", "has", "in"].contains(&k.as_str()) => {
+                None if ["add", "sub", "mul", "div", "divby", "mod", "has", "in"].contains(k) => {
                     return Err(self.syntax(&format!("the operator '{k}' is not supported by Dataverse")));
                 }
                 None => return Err(self.syntax("expected a comparison operator (eq, ne, gt, ge, lt, le)")),
@@ -217,7 +217,7 @@ impl<'a> Parser<'a> {
         self.pos = nav_at;
         let Some(Tok::Ident(navigation)) = self.peek().cloned() else { return Ok(None) };
         let table = self.table_for_prefix(prefix.as_deref())?;
-        let Some(Navigation::Collection { target, .. }) = self.schema.navigation(&table.logical_name, &navigation)
+        let Some(Navigation::Collection { target, .. }) = self.schema.navigation(&table.logical_name, navigation)
         else {
             self.pos = start;
             return Err(self.syntax(&format!(
@@ -230,27 +230,40 @@ impl<'a> Parser<'a> {
         self.pos += 4; // nav / any (
         if operator == "any" && self.peek() == Some(&Tok::Close) {
             self.pos += 1;
-            return Ok(Some(Filter::Any { navigation, table: target.to_owned(), predicate: None }));
+            return Ok(Some(Filter::Any {
+                navigation: navigation.to_owned(),
+                table: target.to_owned(),
+                predicate: None,
+            }));
         }
         let Some(Tok::Ident(variable)) = self.peek().cloned() else {
             return Err(self.syntax("expected a range variable (x:) in the lambda"));
         };
-        if variable == "$it" || self.scopes.iter().any(|(v, _)| v.as_deref() == Some(variable.as_str())) {
+        if variable == "$it" || self.scopes.iter().any(|(v, _)| v.as_deref() == Some(variable)) {
             return Err(self.syntax(&format!("the range variable '{variable}' is already in use")));
         }
         self.pos += 1;
         self.expect(&Tok::Colon, "':' after the range variable")?;
         self.enter()?;
-        self.scopes.push((Some(variable.clone()), target_table));
+        self.scopes.push((Some(variable.to_owned()), target_table));
         let predicate = self.or_expr();
         self.scopes.pop();
         self.depth -= 1;
         let predicate = Box::new(predicate?);
         self.expect(&Tok::Close, "')'")?;
         Ok(Some(if operator == "any" {
-            Filter::Any { navigation, table: target.to_owned(), predicate: Some((variable, predicate)) }
+            Filter::Any {
+                navigation: navigation.to_owned(),
+                table: target.to_owned(),
+                predicate: Some((variable.to_owned(), predicate)),
+            }
         } else {
-            Filter::All { navigation, table: target.to_owned(), variable, predicate }
+            Filter::All {
+                navigation: navigation.to_owned(),
+                table: target.to_owned(),
+                variable: variable.to_owned(),
+                predicate,
+            }
         }))
     }
 
@@ -260,7 +273,7 @@ impl<'a> Parser<'a> {
         let is_lambda_at = |i: usize| {
             matches!(self.toks.get(i).map(|t| &t.1), Some(Tok::Ident(_)))
                 && self.toks.get(i + 1).map(|t| &t.1) == Some(&Tok::Slash)
-                && matches!(self.toks.get(i + 2).map(|t| &t.1), Some(Tok::Ident(w)) if w == "any" || w == "all")
+                && matches!(self.toks.get(i + 2).map(|t| &t.1), Some(Tok::Ident(w)) if *w == "any" || *w == "all")
                 && self.toks.get(i + 3).map(|t| &t.1) == Some(&Tok::Open)
         };
         if is_lambda_at(self.pos) {
@@ -269,9 +282,9 @@ impl<'a> Parser<'a> {
         if let Some(Tok::Ident(var)) = self.peek()
             && self.peek_at(1) == Some(&Tok::Slash)
             && is_lambda_at(self.pos + 2)
-            && self.scopes.iter().any(|(v, _)| v.as_deref() == Some(var.as_str()))
+            && self.scopes.iter().any(|(v, _)| v.as_deref() == Some(*var))
         {
-            return Some((Some(var.clone()), self.pos + 2));
+            return Some((Some((*var).to_owned()), self.pos + 2));
         }
         None
     }
@@ -309,7 +322,7 @@ impl<'a> Parser<'a> {
         };
         self.pos += 1;
         self.expect(&Tok::Close, "')'")?;
-        Ok(Filter::Text { function, path: path.hops, column, value })
+        Ok(Filter::Text { function, path: path.hops, column, value: value.into_owned() })
     }
 
     /// `Microsoft.Dynamics.CRM.Name(PropertyName='col'[,PropertyValue=v|,PropertyValues=[…]|
@@ -346,7 +359,7 @@ impl<'a> Parser<'a> {
             if args.iter().any(|(p, _, _)| *p == param) {
                 return Err(self.syntax(&format!("the parameter {param} is given twice")));
             }
-            args.push((param, values, list));
+            args.push((param.to_owned(), values, list));
         }
         self.pos += 1;
         let take =
@@ -399,13 +412,13 @@ impl<'a> Parser<'a> {
     /// A value inside a query function's parameters: a string (`'x'` or `"x"`) or a number.
     fn function_value(&mut self) -> Result<Literal, FilterError> {
         let v = match self.peek() {
-            Some(Tok::Str(s)) => Literal::String(s.clone()),
+            Some(Tok::Str(s)) => Literal::String(s.to_string()),
             Some(Tok::Number(n)) => match n.parse::<i64>() {
                 Ok(v) if !n.contains(['.', 'e', 'E']) => Literal::Integer(v),
-                _ => Literal::Decimal(n.clone()),
+                _ => Literal::Decimal((*n).to_owned()),
             },
             Some(Tok::Guid(g)) => Literal::String(g.to_string()),
-            Some(Tok::Date(d) | Tok::DateTime(d)) => Literal::String(d.clone()),
+            Some(Tok::Date(d) | Tok::DateTime(d)) => Literal::String((*d).to_owned()),
             _ => return Err(self.syntax("expected a string or a number")),
         };
         self.pos += 1;
@@ -435,7 +448,7 @@ impl<'a> Parser<'a> {
                 return Err(self.syntax("expected a column or navigation property name"));
             };
             if self.peek_at(1) != Some(&Tok::Slash) {
-                let column = table.column_by_odata_name(&name).ok_or_else(|| {
+                let column = table.column_by_odata_name(name).ok_or_else(|| {
                     FilterError::Syntax(format!(
                         "Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{}'.",
                         table.logical_name
@@ -447,7 +460,7 @@ impl<'a> Parser<'a> {
             if hops.len() == MAX_HOPS {
                 return Err(self.syntax("the navigation path is too long"));
             }
-            let (hop, next) = single_hop(self.schema, table, &name).map_err(|m| match m {
+            let (hop, next) = single_hop(self.schema, table, name).map_err(|m| match m {
                 HopError::Collection(m) => self.syntax(&m),
                 HopError::Unknown(m) => FilterError::Syntax(m),
             })?;
@@ -459,17 +472,17 @@ impl<'a> Parser<'a> {
 
     fn operand(&mut self) -> Result<Operand, FilterError> {
         let lit = match self.peek() {
-            Some(Tok::Str(s)) => Literal::String(s.clone()),
+            Some(Tok::Str(s)) => Literal::String(s.to_string()),
             Some(Tok::Guid(g)) => Literal::Guid(*g),
-            Some(Tok::Date(d)) => Literal::Date(d.clone()),
-            Some(Tok::DateTime(d)) => Literal::DateTime(d.clone()),
+            Some(Tok::Date(d)) => Literal::Date((*d).to_owned()),
+            Some(Tok::DateTime(d)) => Literal::DateTime((*d).to_owned()),
             Some(Tok::Number(n)) => match n.parse::<i64>() {
                 Ok(v) if !n.contains(['.', 'e', 'E']) => Literal::Integer(v),
-                _ => Literal::Decimal(n.clone()),
+                _ => Literal::Decimal((*n).to_owned()),
             },
-            Some(Tok::Ident(w)) if w == "null" => Literal::Null,
-            Some(Tok::Ident(w)) if w == "true" => Literal::Boolean(true),
-            Some(Tok::Ident(w)) if w == "false" => Literal::Boolean(false),
+            Some(Tok::Ident(w)) if *w == "null" => Literal::Null,
+            Some(Tok::Ident(w)) if *w == "true" => Literal::Boolean(true),
+            Some(Tok::Ident(w)) if *w == "false" => Literal::Boolean(false),
             Some(Tok::Ident(_)) => {
                 let path = self.path()?;
                 let column = path.column.logical_name.clone();

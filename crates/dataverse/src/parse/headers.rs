@@ -4,22 +4,28 @@
 
 use super::ParseError;
 use crate::request::{EtagCondition, Headers, Prefer};
+use std::borrow::Cow;
 
 /// Parses the meaningful headers from `(name, value)` pairs (names case-insensitive). Repeated
 /// `Prefer` headers are combined; other repeats are a syntax error.
 pub(crate) fn parse_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Headers, ParseError> {
     let mut h = Headers::default();
     let mut prefer_parts: Vec<&str> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Cow<'_, str>> = Vec::new();
     for (name, value) in pairs {
-        let lower = name.to_ascii_lowercase();
+        // HTTP/2 and hyper hand over lower-case names: allocate only for other spellings.
+        let lower: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
         let value = value.trim();
         if is_refused(&lower) {
             h.refused.push(name.to_owned());
             continue;
         }
         let known = matches!(
-            lower.as_str(),
+            lower.as_ref(),
             "if-match"
                 | "if-none-match"
                 | "mscrm.suppressduplicatedetection"
@@ -33,7 +39,7 @@ pub(crate) fn parse_headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a st
             }
             seen.push(lower.clone());
         }
-        match lower.as_str() {
+        match lower.as_ref() {
             "prefer" => prefer_parts.push(value),
             "if-match" => h.if_match = Some(etag_condition(name, value)?),
             "if-none-match" => {

@@ -5,6 +5,7 @@
 use super::options::Options;
 use super::{ParseError, Routed};
 use crate::request::MetadataRead;
+use std::borrow::Cow;
 
 /// `EntityMetadata` properties a `$select` may name (spec §8.2).
 const ENTITY_PROPERTIES: &[&str] = &[
@@ -37,7 +38,11 @@ fn logical_name(s: &str) -> Option<String> {
         .then(|| s.to_owned())
 }
 
-pub(crate) fn read(segments: &[String], key: Option<&str>, options: &Options) -> Result<Option<MetadataRead>, Routed> {
+pub(crate) fn read(
+    segments: &[Cow<'_, str>],
+    key: Option<&str>,
+    options: &Options<'_>,
+) -> Result<Option<MetadataRead>, Routed> {
     match (segments, key) {
         ([_], None) => {
             let Some(filter) = options.raw("$filter") else { return Ok(None) };

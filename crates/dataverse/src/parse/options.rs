@@ -28,19 +28,19 @@ const RECOGNISED: &[(&str, &str)] = &[
 
 /// The decoded query options of one request.
 #[derive(Debug, Default)]
-pub(crate) struct Options {
-    pairs: Vec<url::Pair>,
+pub(crate) struct Options<'a> {
+    pairs: Vec<url::Pair<'a>>,
 }
 
-impl Options {
-    pub(crate) fn parse(raw: &str) -> Result<Self, ParseError> {
+impl<'a> Options<'a> {
+    pub(crate) fn parse(raw: &'a str) -> Result<Self, ParseError> {
         let pairs = url::query_pairs(raw)?;
         for (i, url::Pair { name, .. }) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|p| p.name == *name) {
                 return Err(ParseError::Syntax(format!("Query option '{name}' was specified more than once")));
             }
             let known =
-                SUPPORTED.contains(&name.as_str()) || RECOGNISED.iter().any(|(n, _)| n == name) || is_alias(name);
+                SUPPORTED.contains(&name.as_ref()) || RECOGNISED.iter().any(|(n, _)| n == name) || is_alias(name);
             if !known {
                 return Err(ParseError::Syntax(if name.starts_with('$') {
                     format!("The query parameter {name} is not supported")
@@ -62,7 +62,7 @@ impl Options {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+        self.pairs.iter().find(|p| p.name == name).map(|p| p.value.as_ref())
     }
 
     /// `$skiptoken` exactly as received: an opaque token of the server that issued it.
@@ -76,7 +76,7 @@ impl Options {
             {
                 Err(ParseError::Syntax("$skiptoken must be the value of an @odata.nextLink".into()))
             }
-            Some(p) => Ok(Some(p.raw_value.clone())),
+            Some(p) => Ok(Some(p.raw_value.to_owned())),
         }
     }
 
@@ -93,7 +93,7 @@ impl Options {
             return Err(Routed::Error(ParseError::Syntax(format!("{reason}; {what} takes no such option"))));
         }
         let aliases_ok = allowed.contains(&"@aliases");
-        match self.pairs.iter().find(|p| !allowed.contains(&p.name.as_str()) && (!aliases_ok || !is_alias(&p.name))) {
+        match self.pairs.iter().find(|p| !allowed.contains(&p.name.as_ref()) && (!aliases_ok || !is_alias(&p.name))) {
             Some(url::Pair { name: n, .. }) => {
                 Err(Routed::Error(ParseError::Syntax(format!("The query option {n} is not allowed on {what}"))))
             }
@@ -107,8 +107,8 @@ impl Options {
     }
 
     /// Parameter aliases (`@p1=…`) with their decoded values (spec §3.5).
-    pub(crate) fn aliases(&self) -> Vec<(String, String)> {
-        self.pairs.iter().filter(|p| is_alias(&p.name)).map(|p| (p.name.clone(), p.value.clone())).collect()
+    pub(crate) fn aliases(&self) -> Vec<(&str, &str)> {
+        self.pairs.iter().filter(|p| is_alias(&p.name)).map(|p| (p.name.as_ref(), p.value.as_ref())).collect()
     }
 
     /// `$expand` (empty when absent).
@@ -151,7 +151,7 @@ pub(crate) fn filter_option(
     text: &str,
     schema: &Schema,
     table: &Table,
-    aliases: &[(String, String)],
+    aliases: &[(&str, &str)],
 ) -> Result<crate::query::Filter, Routed> {
     if text.trim().is_empty() {
         return Err(Routed::Error(ParseError::Syntax("$filter is empty".into())));
@@ -181,7 +181,7 @@ pub(crate) fn parse_orderby(
     v: &str,
     schema: &Schema,
     table: &Table,
-    aliases: &[(String, String)],
+    aliases: &[(&str, &str)],
 ) -> Result<Vec<OrderBy>, Routed> {
     let mut orderby = Vec::new();
     for item in v.split(',') {
@@ -190,21 +190,23 @@ pub(crate) fn parse_orderby(
         if name.starts_with('@') {
             name = aliases
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.trim())
                 .filter(|v| !v.is_empty() && !v.contains(char::is_whitespace))
                 .ok_or_else(|| {
                     ParseError::Syntax(format!("The parameter alias {name} in $orderby has no column name"))
                 })?;
         }
-        let mut segments: Vec<&str> = name.split('/').collect();
-        let last = segments.pop().unwrap_or_default();
-        if segments.len() > MAX_HOPS {
-            return Err(ParseError::Syntax(format!("The $orderby path '{name}' is too long")).into());
-        }
-        let mut path = Vec::with_capacity(segments.len());
+        let (navigations, last) = match name.rsplit_once('/') {
+            Some((navigations, last)) => (Some(navigations), last),
+            None => (None, name),
+        };
+        let mut path = Vec::new();
         let mut reached = table;
-        for segment in segments {
+        for segment in navigations.into_iter().flat_map(|n| n.split('/')) {
+            if path.len() == MAX_HOPS {
+                return Err(ParseError::Syntax(format!("The $orderby path '{name}' is too long")).into());
+            }
             let (hop, next) = single_hop(schema, reached, segment).map_err(|e| match e {
                 HopError::Collection(_) => ParseError::Syntax(format!(
                     "$orderby cannot follow the collection-valued navigation property '{segment}'"

@@ -3,17 +3,24 @@
 //! UTF-8. Path segments must not decode to `/`, `.` or `..`.
 
 use super::ParseError;
+use std::borrow::Cow;
 
 /// Decodes `%XX` escapes once; `plus_is_space` applies form encoding (query strings only).
-pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<String, ParseError> {
+pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<Cow<'_, str>, ParseError> {
     let bytes = raw.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+        return Ok(Cow::Borrowed(raw));
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let value = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
+                let value = match bytes.get(i + 1..i + 3) {
+                    Some(&[hi, lo]) => nibble(hi).zip(nibble(lo)).map(|(h, l)| (h << 4) | l),
+                    _ => None,
+                };
+                let value = value.ok_or_else(|| {
                     ParseError::Syntax(format!("Invalid percent-encoding at '{}'", truncate(&raw[i..])))
                 })?;
                 out.push(value);
@@ -29,7 +36,19 @@ pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<String, ParseErro
             }
         }
     }
-    String::from_utf8(out).map_err(|_| ParseError::Syntax("The URL does not decode to valid UTF-8".into()))
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| ParseError::Syntax("The URL does not decode to valid UTF-8".into()))
+}
+
+/// The value of one hex digit.
+fn nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 fn truncate(s: &str) -> &str {
@@ -41,7 +60,7 @@ fn truncate(s: &str) -> &str {
 
 /// Splits a raw path into decoded segments, refusing empty, `.` and `..` segments and encoded
 /// slashes. A single trailing slash is allowed and dropped.
-pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<String>, ParseError> {
+pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<Cow<'_, str>>, ParseError> {
     let trimmed =
         raw_path.strip_prefix('/').ok_or_else(|| ParseError::Syntax("The path must start with '/'".into()))?;
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
@@ -68,22 +87,22 @@ pub(crate) fn path_segments(raw_path: &str) -> Result<Vec<String>, ParseError> {
 /// One query option: decoded name and value, and the value exactly as received (opaque tokens
 /// such as `$skiptoken` are forwarded byte for byte).
 #[derive(Debug)]
-pub(crate) struct Pair {
-    pub name: String,
-    pub value: String,
-    pub raw_value: String,
+pub(crate) struct Pair<'a> {
+    pub name: Cow<'a, str>,
+    pub value: Cow<'a, str>,
+    pub raw_value: &'a str,
 }
 
 /// Splits a raw query string into decoded pairs in order. Empty pieces (`&&`) are skipped; a
 /// piece without `=` has an empty value.
-pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<Pair>, ParseError> {
-    let mut out = Vec::new();
+pub(crate) fn query_pairs(raw_query: &str) -> Result<Vec<Pair<'_>>, ParseError> {
+    let mut out = Vec::with_capacity(raw_query.bytes().filter(|&b| b == b'&').count() + 1);
     for piece in raw_query.split('&') {
         if piece.is_empty() {
             continue;
         }
         let (n, v) = piece.split_once('=').unwrap_or((piece, ""));
-        out.push(Pair { name: decode(n, true)?, value: decode(v, true)?, raw_value: v.to_owned() });
+        out.push(Pair { name: decode(n, true)?, value: decode(v, true)?, raw_value: v });
     }
     Ok(out)
 }

@@ -2,16 +2,19 @@
 
 use super::FilterError;
 use crate::query::Literal;
+use std::borrow::Cow;
 use uuid::Uuid;
 
+/// A token, borrowing from the text lexed (only a string literal with `''` escapes owns its
+/// unescaped text).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Tok {
-    Ident(String),
-    Str(String),
-    Number(String),
+pub(super) enum Tok<'t> {
+    Ident(&'t str),
+    Str(Cow<'t, str>),
+    Number(&'t str),
     Guid(Uuid),
-    DateTime(String),
-    Date(String),
+    DateTime(&'t str),
+    Date(&'t str),
     Open,
     Close,
     Comma,
@@ -22,9 +25,9 @@ pub(super) enum Tok {
     RBracket,
 }
 
-pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
+pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok<'_>)>, FilterError> {
     let b = text.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.len() / 4);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -56,7 +59,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                         "escapes are not supported in \"…\" strings (position {start})"
                     )));
                 }
-                out.push((start, Tok::Str(inner.to_owned())));
+                out.push((start, Tok::Str(Cow::Borrowed(inner))));
                 i = end + 1;
             }
             b')' => {
@@ -76,27 +79,25 @@ pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                 i += 1;
             }
             b'\'' => {
-                let mut s = String::new();
-                i += 1;
+                // `'…'` with `''` for a quote; a quote byte never occurs inside a UTF-8 sequence.
+                let content = i + 1;
+                let mut escaped = false;
+                i = content;
                 loop {
-                    let Some(rest) = text.get(i..) else {
+                    let Some(q) = b[i..].iter().position(|&c| c == b'\'') else {
                         return Err(FilterError::Syntax(format!("unterminated string literal at position {start}")));
                     };
-                    let Some(ch) = rest.chars().next() else {
-                        return Err(FilterError::Syntax(format!("unterminated string literal at position {start}")));
-                    };
-                    if ch == '\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            s.push('\'');
-                            i += 2;
-                            continue;
-                        }
-                        i += 1;
-                        break;
+                    i += q;
+                    if b.get(i + 1) == Some(&b'\'') {
+                        escaped = true;
+                        i += 2;
+                        continue;
                     }
-                    s.push(ch);
-                    i += ch.len_utf8();
+                    break;
                 }
+                let inner = &text[content..i];
+                i += 1;
+                let s = if escaped { Cow::Owned(inner.replace("''", "'")) } else { Cow::Borrowed(inner) };
                 out.push((start, Tok::Str(s)));
             }
             _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'@' || c == b'$' => {
@@ -109,7 +110,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                 } else if c == b'-' || c.is_ascii_digit() {
                     return Err(FilterError::Syntax(format!("invalid literal '{literal}' at position {start}")));
                 } else {
-                    out.push((start, Tok::Ident(text[i..word_end].to_owned())));
+                    out.push((start, Tok::Ident(&text[i..word_end])));
                     i = word_end;
                 }
             }
@@ -124,10 +125,13 @@ pub(super) fn lex(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
 
 /// Replaces each parameter alias (`@p1`) by the tokens of its value (spec §3.5); an alias given
 /// no value is `null`. Values may not refer to other aliases.
-pub(super) fn substitute_aliases(
-    toks: Vec<(usize, Tok)>,
-    aliases: &[(String, String)],
-) -> Result<Vec<(usize, Tok)>, FilterError> {
+pub(super) fn substitute_aliases<'t>(
+    toks: Vec<(usize, Tok<'t>)>,
+    aliases: &[(&'t str, &'t str)],
+) -> Result<Vec<(usize, Tok<'t>)>, FilterError> {
+    if !toks.iter().any(|(_, t)| matches!(t, Tok::Ident(n) if n.starts_with('@'))) {
+        return Ok(toks);
+    }
     let mut out = Vec::with_capacity(toks.len());
     for (pos, tok) in toks {
         let Tok::Ident(name) = &tok else {
@@ -139,11 +143,11 @@ pub(super) fn substitute_aliases(
             continue;
         }
         match aliases.iter().find(|(n, _)| n == name) {
-            None => out.push((pos, Tok::Ident("null".into()))),
+            None => out.push((pos, Tok::Ident("null"))),
             Some((_, value)) => {
                 let value_toks = lex(value)?;
                 if value_toks.is_empty() {
-                    out.push((pos, Tok::Ident("null".into())));
+                    out.push((pos, Tok::Ident("null")));
                 }
                 for (_, t) in value_toks {
                     if matches!(&t, Tok::Ident(n) if n.starts_with('@')) {
@@ -181,31 +185,31 @@ pub(crate) fn parse_literal(text: &str) -> Option<Literal> {
     }
     Some(match literal_token(text)? {
         Tok::Guid(g) => Literal::Guid(g),
-        Tok::Date(d) => Literal::Date(d),
-        Tok::DateTime(d) => Literal::DateTime(d),
+        Tok::Date(d) => Literal::Date(d.to_owned()),
+        Tok::DateTime(d) => Literal::DateTime(d.to_owned()),
         Tok::Number(n) => match n.parse::<i64>() {
             Ok(v) if !n.contains(['.', 'e', 'E']) => Literal::Integer(v),
-            _ => Literal::Decimal(n),
+            _ => Literal::Decimal(n.to_owned()),
         },
         _ => return None,
     })
 }
 
 /// Recognises GUID, date, date-time and number literals.
-fn literal_token(s: &str) -> Option<Tok> {
+fn literal_token(s: &str) -> Option<Tok<'_>> {
     if s.len() == 36
         && let Ok(g) = Uuid::try_parse(s)
     {
         return s.chars().nth(8).filter(|c| *c == '-').map(|_| Tok::Guid(g));
     }
     if is_date(s) {
-        return Some(Tok::Date(s.to_owned()));
+        return Some(Tok::Date(s));
     }
     if is_datetime(s) {
-        return Some(Tok::DateTime(s.to_owned()));
+        return Some(Tok::DateTime(s));
     }
     if is_number(s) {
-        return Some(Tok::Number(s.to_owned()));
+        return Some(Tok::Number(s));
     }
     None
 }
