@@ -5,6 +5,7 @@
 use crate::metadata::Schema;
 use crate::metadata::{ColumnType, Navigation};
 use crate::query::{Expand, Filter, Operand, Query};
+use crate::record::{Bind, Record, Reference};
 use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
@@ -157,11 +158,11 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             t.add(table, Privilege::Create);
             let id = schema
                 .table(table)
-                .and_then(|tb| record.get(&tb.primary_id))
+                .and_then(|tb| record.values.get(&tb.primary_id))
                 .and_then(|v| v.as_str())
                 .and_then(|s| Uuid::try_parse(s).ok());
             t.record_ids.extend(id);
-            t.add_columns(table, record.keys());
+            write_record(&mut t, table, record);
             representation(&mut t, request, table, select);
         }
         Operation::Update { table, key, record, select, upsert } => {
@@ -170,7 +171,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             }
             t.add(table, Privilege::Write);
             t.add_key(table, key);
-            t.add_columns(table, record.keys());
+            write_record(&mut t, table, record);
             representation(&mut t, request, table, select);
         }
         Operation::Delete { table, key } => {
@@ -293,6 +294,35 @@ fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
     }
 }
 
+/// The columns a body sets, and what its binds touch (design §4, "Relationships"): the table
+/// holding the lookup column is written, the table pointed at is read. A single-valued bind
+/// writes this row's lookup and reads the bound row's table (for a polymorphic lookup, the one
+/// the navigation property names); binding `ownerid` (assigning) touches no other table. A
+/// collection-valued bind writes each listed row of the related table. Alternate keys in
+/// references name columns of their table.
+fn write_record(t: &mut Touches, table: &str, record: &Record) {
+    t.add_columns(table, record.columns());
+    for bind in &record.binds {
+        match bind {
+            Bind::Single { column, table: target, target: reference, .. } => {
+                if column != "ownerid" {
+                    t.add(target, Privilege::Read);
+                }
+                if let Some(r) = reference {
+                    t.add_reference(target, r);
+                }
+            }
+            Bind::Collection { column, table: related, targets, .. } => {
+                t.add(related, Privilege::Write);
+                t.add_columns(related, [column]);
+                for r in targets {
+                    t.add_reference(related, r);
+                }
+            }
+        }
+    }
+}
+
 /// `Prefer: return=representation` on a write is a read too (design §4).
 fn representation(t: &mut Touches, request: &Request, table: &str, select: &[String]) {
     if request.headers.prefer.return_representation == Some(true) {
@@ -302,6 +332,13 @@ fn representation(t: &mut Touches, request: &Request, table: &str, select: &[Str
 }
 
 impl Touches {
+    /// A row reference of a bind: as a row key (a Content-ID names a row of this request).
+    fn add_reference(&mut self, table: &str, reference: &Reference) {
+        if let Reference::Row { key, .. } = reference {
+            self.add_key(table, key);
+        }
+    }
+
     /// A row key: its id is a record id; alternate-key columns are columns the request names.
     fn add_key(&mut self, table: &str, key: &RowKey) {
         match key {

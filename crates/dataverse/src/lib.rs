@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod parse;
 pub mod print;
 pub mod query;
+pub mod record;
 pub mod request;
 
 pub use classify::{Classification, Privilege, TableAccess, Touches, classify};

@@ -4,6 +4,7 @@
 //! name. What lies outside the supported slice becomes [`Operation::Unsupported`] without its
 //! value being parsed; malformed syntax inside the slice is a [`ParseError::Syntax`] (400).
 
+mod bind;
 mod body;
 mod expand;
 mod filter;
@@ -422,15 +423,7 @@ impl Route<'_> {
 
     /// A row key: a GUID, or an alternate key defined on the table.
     fn row_key(&self, table: &Table, key: &str) -> Result<RowKey, Routed> {
-        if key.len() == 36
-            && let Ok(id) = Uuid::try_parse(key)
-        {
-            return Ok(RowKey::Id(id));
-        }
-        if !key.contains('=') {
-            return Err(ParseError::Syntax(format!("The key '{key}' of {} is not a GUID", table.set_name)).into());
-        }
-        keys::alternate_key(table, key).map_err(Routed::Error)
+        keys::row_key(table, key).map_err(Routed::Error)
     }
 
     fn collection(&self, table: &Table) -> Result<Operation, Routed> {
@@ -486,7 +479,7 @@ impl Route<'_> {
                 self.check_prefer(&["return"])?;
                 self.options.only(&["$select"], "an update")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Update)?;
-                if let Some(v) = record.get(&table.primary_id)
+                if let Some(v) = record.values.get(&table.primary_id)
                     && (key.id().is_none() || v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != key.id())
                 {
                     return Err(ParseError::Payload {

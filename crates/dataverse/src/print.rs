@@ -5,8 +5,10 @@
 //! re-serialized from the JSON tree. With [`Redact::Literals`] every string, number and date
 //! literal prints as `?` (GUIDs stay: they are record ids), for audit records and logs.
 
+use crate::json::Value;
 use crate::metadata::{Schema, Table};
 use crate::query::{Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
+use crate::record::{Bind, Record, Reference};
 use crate::request::{EtagCondition, MetadataRead, Operation, PathTarget, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
@@ -59,13 +61,58 @@ pub struct Printed {
 pub fn print_request(schema: &Schema, request: &Request) -> Option<Printed> {
     let target = print_target(schema, request, Redact::Nothing)?;
     let body = match &request.operation {
-        Operation::Create { record, .. } | Operation::Update { record, .. } => {
-            Some(crate::json::Value::Object(record.clone()).to_json())
-        }
+        Operation::Create { record, .. } | Operation::Update { record, .. } => Some(record_body(schema, record)),
         _ => None,
     };
     let headers = print_headers(request, body.is_some());
     Some(Printed { target, headers, body })
+}
+
+/// A create or update body: the column values in the order received, then the binds in the
+/// order received, each reference root-relative (`/contacts(id)`) or `$n`.
+pub fn record_body(schema: &Schema, record: &Record) -> String {
+    let mut object = record.values.clone();
+    for bind in &record.binds {
+        let (navigation, value) = match bind {
+            Bind::Single { navigation, table, target, .. } => {
+                (navigation, target.as_ref().map_or(Value::Null, |r| Value::String(reference_text(schema, table, r))))
+            }
+            Bind::Collection { navigation, table, targets, .. } => (
+                navigation,
+                Value::Array(targets.iter().map(|r| Value::String(reference_text(schema, table, r))).collect()),
+            ),
+        };
+        object.insert(format!("{navigation}@odata.bind"), value);
+    }
+    Value::Object(object).to_json()
+}
+
+/// `/{set}({key})` or `$n`; key values printed as literals (no percent-encoding in JSON).
+fn reference_text(schema: &Schema, table: &str, reference: &Reference) -> String {
+    match reference {
+        Reference::ContentId(id) => format!("${id}"),
+        Reference::Row { key, .. } => {
+            let Some(t) = schema.table(table) else { return String::new() };
+            let mut out = format!("/{}(", t.set_name);
+            match key {
+                RowKey::Id(id) => {
+                    let _ = write!(out, "{id}");
+                }
+                RowKey::Alternate(parts) => {
+                    for (i, (column, value)) in parts.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&odata_name(t, column));
+                        out.push('=');
+                        print_literal(&mut out, value, Redact::Nothing);
+                    }
+                }
+            }
+            out.push(')');
+            out
+        }
+    }
 }
 
 /// Prints the path and query relative to the API base.

@@ -1,8 +1,8 @@
 //! The typed request: what the parser produces, the classifier reads, the printer prints and the
 //! emulator executes. It holds no raw text from the client except opaque tokens (none yet).
 
-use crate::json::Object;
 use crate::query::{Literal, Query};
+use crate::record::Record;
 use uuid::Uuid;
 
 /// How the URL addresses one row.
@@ -335,8 +335,8 @@ pub enum Operation {
     Create {
         /// Table logical name.
         table: String,
-        /// Column values (logical names), validated against the schema.
-        record: Object,
+        /// Column values and binds, validated against the schema.
+        record: Record,
         /// Columns returned with `return=representation`.
         select: Vec<String>,
     },
@@ -346,8 +346,8 @@ pub enum Operation {
         table: String,
         /// Row key.
         key: RowKey,
-        /// Column values to change.
-        record: Object,
+        /// Column values and binds to change.
+        record: Record,
         /// Columns returned with `return=representation`.
         select: Vec<String>,
         /// True when no `If-Match` was sent: creates the row if missing.

@@ -57,6 +57,7 @@
 
 mod annotations;
 mod auth;
+mod binds;
 mod clock;
 mod decimal;
 mod expand;

@@ -58,6 +58,14 @@ pub(crate) fn set_lookup(table: &Table, cells: &mut Cells, column: &str, id: Uui
     }
 }
 
+/// Clears a lookup and its hidden target-table column, if the table has the lookup.
+pub(crate) fn clear_lookup(table: &Table, cells: &mut Cells, column: &str) {
+    if table.column(column).is_some_and(|c| c.is_lookup()) {
+        set(cells, column, Cell::Null);
+        set(cells, &lookup_type_column(column), Cell::Null);
+    }
+}
+
 /// The cells of a parsed record body (the parser has checked names, settability and types).
 pub(crate) fn record_cells(table: &Table, record: &Object) -> Result<Cells, DataverseError> {
     let mut cells = Cells::new();
@@ -163,7 +171,7 @@ pub(crate) async fn delete(conn: &mut SqliteConnection, table: &Table, id: Uuid)
     Ok(done.rows_affected() > 0)
 }
 
-async fn exists(conn: &mut SqliteConnection, table: &Table, id: Uuid) -> Result<bool, DataverseError> {
+pub(crate) async fn exists(conn: &mut SqliteConnection, table: &Table, id: Uuid) -> Result<bool, DataverseError> {
     let q = sea_query::Query::select()
         .column(table.primary_id.clone())
         .from(table.logical_name.clone())

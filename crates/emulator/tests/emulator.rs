@@ -5,6 +5,8 @@
 mod annotations;
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/binds.rs"]
+mod binds;
 #[path = "emulator/common.rs"]
 mod common;
 #[path = "emulator/expand.rs"]

@@ -76,6 +76,10 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
     };
     rec.set_request(&gw.schema, &request);
+    if let Some(origin) = foreign_origin(&request, &gw.public_base(&inc.headers)) {
+        let msg = format!("a reference in the body points at {origin}, which is not this service");
+        return refuse(gw, &inc, rec.unclassified(), Refusal::new("syntax", msg)).await;
+    }
     let mut request = request;
     // The annotations the agent asked for; upstream also gets what the filter phase needs.
     let asked: Vec<String> = request.headers.prefer.include_annotations.clone().unwrap_or_default();
@@ -141,6 +145,25 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
             audit_unavailable(&inc)
         }
     }
+}
+
+/// The origin of the first absolute `@odata.bind` reference that does not name the service the
+/// agent called (design §6.1: an absolute reference must start with the client-facing base).
+fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
+    let record = match &request.operation {
+        dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => record,
+        _ => return None,
+    };
+    let ours = public_base.split_once("://").map(|(s, rest)| (s, rest.split('/').next().unwrap_or(rest)));
+    record.references().find_map(|r| match r {
+        dataverse::record::Reference::Row { origin: Some(origin), .. } => {
+            let theirs = origin.split_once("://");
+            let same = matches!((ours, theirs), (Some((s1, h1)), Some((s2, h2)))
+                if s1.eq_ignore_ascii_case(s2) && h1.eq_ignore_ascii_case(h2));
+            (!same).then(|| origin.clone())
+        }
+        _ => None,
+    })
 }
 
 /// The agent-facing message of a policy refusal.

@@ -1,12 +1,15 @@
 //! JSON bodies of create and update: each member must be a column the client may set, with a
-//! value of the column's type. Lookups (`@odata.bind`) and deep insert are recognised and
+//! value of the column's type, or a lookup set by reference (`nav@odata.bind`, [`super::bind`]).
+//! Deep insert (a navigation property with an object or array value) is recognised and
 //! reported as not supported yet.
 
 use super::ParseError;
+use super::bind::parse_bind;
 use super::filter::{is_date, is_datetime};
 use crate::error::codes;
-use crate::json::{self, Object, Value};
+use crate::json::{self, Value};
 use crate::metadata::{ColumnType, Schema, Table};
+use crate::record::{Bind, Record};
 
 /// Whether the body is for a create (else an update or upsert).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,7 @@ fn payload(table: &Table, detail: impl Into<String>) -> ParseError {
 }
 
 /// Parses and validates a record body for `table`.
-pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: Write) -> Result<Object, ParseError> {
+pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: Write) -> Result<Record, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Payload {
             code: codes::PAYLOAD_ERROR,
@@ -44,7 +47,7 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
             message: format!("The request body must be a JSON object, not {}", value.kind_name()),
         });
     };
-    let mut record = Object::default();
+    let mut record = Record::default();
     for (name, value) in members {
         if let Some((prop, annotation)) = name.split_once('@') {
             if prop.is_empty() && annotation == "odata.type" {
@@ -55,7 +58,15 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
                 }
             }
             if annotation == "odata.bind" {
-                return Err(ParseError::Unsupported("setting lookups with @odata.bind is not supported yet".into()));
+                let bind = parse_bind(schema, table, prop, &value, write == Write::Create)?;
+                let (Bind::Single { column, .. } | Bind::Collection { column, .. }) = &bind;
+                if let Bind::Single { .. } = bind
+                    && record.binds.iter().any(|b| matches!(b, Bind::Single { column: c, .. } if c == column))
+                {
+                    return Err(payload(table, format!("the lookup '{column}' is bound twice")));
+                }
+                record.binds.push(bind);
+                continue;
             }
             return Err(payload(table, format!("the annotation '{name}' is not supported")));
         }
@@ -90,7 +101,7 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
             return Err(payload(table, format!("the column '{name}' is read-only")));
         }
         check_value(table, &name, &column.kind, &value)?;
-        record.insert(name, value);
+        record.values.insert(name, value);
     }
     Ok(record)
 }

@@ -7,6 +7,19 @@ use crate::metadata::Table;
 use crate::query::Literal;
 use crate::request::RowKey;
 
+/// A row key: a GUID, or an alternate key defined on the table.
+pub(crate) fn row_key(table: &Table, key: &str) -> Result<RowKey, ParseError> {
+    if key.len() == 36
+        && let Ok(id) = uuid::Uuid::try_parse(key)
+    {
+        return Ok(RowKey::Id(id));
+    }
+    if !key.contains('=') {
+        return Err(ParseError::Syntax(format!("The key '{key}' of {} is not a GUID", table.set_name)));
+    }
+    alternate_key(table, key)
+}
+
 /// Parses `name=value[,name=value…]` against the table's alternate keys.
 pub(crate) fn alternate_key(table: &Table, text: &str) -> Result<RowKey, ParseError> {
     let mut given: Vec<(String, Literal)> = Vec::new();

@@ -145,3 +145,142 @@ fn expand_rules() {
         assert!(parse_request(&schema, &raw, &ParseLimits::default()).is_err(), "{url} should be refused");
     }
 }
+
+/// Parses and classifies a write with a JSON body.
+fn write_touches(method: &str, url: &str, body: &str) -> dataverse::Touches {
+    let path = format!("/api/data/v9.2/{url}");
+    let raw = RawRequest { method, path: &path, query: None, headers: &[], body: body.as_bytes() };
+    let schema = Schema::standard();
+    let request = parse_request(&schema, &raw, &ParseLimits::default()).unwrap_or_else(|e| panic!("{url}: {e}"));
+    match classify(&schema, &request) {
+        Classification::Classified(t) => t,
+        Classification::Unclassified { reason, .. } => panic!("{url}: unclassified: {reason}"),
+    }
+}
+
+/// Design §4 "Relationships": the table holding the lookup is written, the table pointed at is
+/// read; polymorphic lookups check the bound target's table; binding `ownerid` needs nothing of
+/// systemuser or team; a collection-valued bind writes the related rows.
+#[test]
+fn binds_write_the_lookup_holder_and_read_the_target() {
+    use Privilege::{Create, Read, Write};
+    let id = "00000000-0000-0000-0000-000000000001";
+    let row = format!("accounts({id})");
+    let cases: Vec<(&str, &str, String, Vec<(&str, Privilege)>)> = vec![
+        (
+            "POST",
+            "accounts",
+            format!(r#"{{"name":"a","primarycontactid@odata.bind":"/contacts({id})"}}"#),
+            vec![("account", Create), ("contact", Read)],
+        ),
+        (
+            "POST",
+            "contacts",
+            format!(r#"{{"lastname":"a","parentcustomerid_account@odata.bind":"accounts({id})"}}"#),
+            vec![("contact", Create), ("account", Read)],
+        ),
+        (
+            "POST",
+            "contacts",
+            format!(r#"{{"lastname":"a","parentcustomerid_contact@odata.bind":"/contacts({id})"}}"#),
+            vec![("contact", Create), ("contact", Read)],
+        ),
+        (
+            "POST",
+            "accounts",
+            format!(r#"{{"name":"a","ownerid@odata.bind":"/systemusers({id})"}}"#),
+            vec![("account", Create)],
+        ),
+        (
+            "POST",
+            "accounts",
+            format!(r#"{{"name":"a","ownerid@odata.bind":"/teams({id})"}}"#),
+            vec![("account", Create)],
+        ),
+        (
+            "POST",
+            "accounts",
+            format!(r#"{{"name":"a","contact_customer_accounts@odata.bind":["/contacts({id})"]}}"#),
+            vec![("account", Create), ("contact", Write)],
+        ),
+        (
+            "POST",
+            "accounts",
+            r#"{"name":"a","primarycontactid@odata.bind":"$1"}"#.to_owned(),
+            vec![("account", Create), ("contact", Read)],
+        ),
+        (
+            "PATCH",
+            &row,
+            r#"{"primarycontactid@odata.bind":null}"#.to_owned(),
+            vec![("account", Create), ("account", Write), ("contact", Read)],
+        ),
+        (
+            "PATCH",
+            &row,
+            r#"{"parentaccountid@odata.bind":"https://org.example/api/data/v9.2/accounts(accountnumber='A-1')"}"#
+                .to_owned(),
+            vec![("account", Create), ("account", Write), ("account", Read)],
+        ),
+    ];
+    for (method, url, body, want) in cases {
+        let t = write_touches(method, url, &body);
+        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+        for (table, p) in &want {
+            assert!(
+                got.contains(&((*table).to_owned(), *p)),
+                "{method} {url} {body}: missing {table} {p:?} in {got:?}"
+            );
+        }
+        assert_eq!(got.len(), want.len(), "{method} {url} {body}: {got:?}");
+    }
+    // The lookup column written, and the alternate-key column named by a reference.
+    let t = write_touches(
+        "PATCH",
+        &format!("accounts({id})"),
+        r#"{"parentaccountid@odata.bind":"/accounts(accountnumber='A-1')"}"#,
+    );
+    assert!(t.columns.contains(&("account".into(), "parentaccountid".into())), "{:?}", t.columns);
+    assert!(t.columns.contains(&("account".into(), "accountnumber".into())), "{:?}", t.columns);
+}
+
+#[test]
+fn malformed_binds_are_payload_errors() {
+    let schema = Schema::standard();
+    let id = "00000000-0000-0000-0000-000000000001";
+    for body in [
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"/accounts({id})"}}"#),
+        r#"{"name":"a","primarycontactid@odata.bind":"/contacts(nope)"}"#.to_owned(),
+        r#"{"name":"a","primarycontactid@odata.bind":5}"#.to_owned(),
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"/contacts({id})?$select=x"}}"#),
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"/contacts(%7B{id}%7D)"}}"#),
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"ftp://org/api/data/v9.2/contacts({id})"}}"#),
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"https://org/other/contacts({id})"}}"#),
+        format!(r#"{{"name":"a","primarycontactid@odata.bind":"/api/data/v8.0/contacts({id})"}}"#),
+        format!(r#"{{"name":"a","nosuchnav@odata.bind":"/contacts({id})"}}"#),
+        format!(r#"{{"name":"a","contact_customer_accounts@odata.bind":"/contacts({id})"}}"#),
+        format!(
+            r#"{{"name":"a","primarycontactid@odata.bind":"/contacts({id})","primarycontactid@odata.bind":"/contacts({id})"}}"#
+        ),
+        r#"{"name":"a","primarycontactid@odata.bind":"$"}"#.to_owned(),
+    ] {
+        let raw = RawRequest {
+            method: "POST",
+            path: "/api/data/v9.2/accounts",
+            query: None,
+            headers: &[],
+            body: body.as_bytes(),
+        };
+        let err = parse_request(&schema, &raw, &ParseLimits::default()).expect_err(&body);
+        assert_eq!(err.to_dataverse().status, 400, "{body}: {err}");
+    }
+    // A collection-valued bind only on create.
+    let raw = RawRequest {
+        method: "PATCH",
+        path: &format!("/api/data/v9.2/accounts({id})"),
+        query: None,
+        headers: &[],
+        body: format!(r#"{{"contact_customer_accounts@odata.bind":["/contacts({id})"]}}"#).into_bytes().leak(),
+    };
+    assert!(parse_request(&schema, &raw, &ParseLimits::default()).is_err());
+}

@@ -4,6 +4,7 @@
 use dataverse::metadata::{ColumnType, Navigation};
 use dataverse::print::{Redact, print_request, print_target};
 use dataverse::query::{CompareOp, Expand, Filter, Hop, Literal, Operand, OrderBy, Query, QueryFunction, TextFunction};
+use dataverse::record::{Bind, Record, Reference};
 use dataverse::request::{ApiVersion, Headers, Method, Operation, PathTarget, Request, RowKey};
 use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use proptest::prelude::*;
@@ -301,6 +302,31 @@ fn path_target() -> impl Strategy<Value = PathTarget> {
     ]
 }
 
+/// Binds of an account body: its primary contact by id or email (or cleared), and contacts
+/// pointed at it.
+fn binds() -> impl Strategy<Value = Vec<Bind>> {
+    let reference = prop_oneof![
+        any::<u128>().prop_map(|n| Reference::Row { key: RowKey::Id(uuid::Uuid::from_u128(n)), origin: None }),
+        "[a-z@.]{1,12}".prop_map(|e| Reference::Row {
+            key: RowKey::Alternate(vec![("emailaddress1".into(), Literal::String(e))]),
+            origin: None
+        }),
+    ];
+    let single = prop::option::of(reference.clone()).prop_map(|target| Bind::Single {
+        navigation: "primarycontactid".into(),
+        column: "primarycontactid".into(),
+        table: "contact".into(),
+        target,
+    });
+    let collection = prop::collection::vec(reference, 0..3).prop_map(|targets| Bind::Collection {
+        navigation: "contact_customer_accounts".into(),
+        column: "parentcustomerid".into(),
+        table: "contact".into(),
+        targets,
+    });
+    (prop::option::of(single), prop::option::of(collection)).prop_map(|(s, c)| s.into_iter().chain(c).collect())
+}
+
 fn request() -> impl Strategy<Value = Request> {
     let id = any::<u128>().prop_map(uuid::Uuid::from_u128);
     let op = prop_oneof![
@@ -318,12 +344,12 @@ fn request() -> impl Strategy<Value = Request> {
             table: "account".into(),
             key: RowKey::Alternate(vec![("accountnumber".into(), Literal::String(v))]),
         }),
-        ("[a-zA-Z ]{1,20}", 0i32..100_000).prop_map(|(name, n)| {
+        ("[a-zA-Z ]{1,20}", 0i32..100_000, binds()).prop_map(|(name, n, binds)| {
             let body = format!(r#"{{"name":{},"numberofemployees":{n}}}"#, dataverse::json::Value::String(name));
-            let Ok(dataverse::json::Value::Object(record)) = dataverse::json::parse(body.as_bytes()) else {
+            let Ok(dataverse::json::Value::Object(values)) = dataverse::json::parse(body.as_bytes()) else {
                 unreachable!()
             };
-            Operation::Create { table: "account".into(), record, select: vec![] }
+            Operation::Create { table: "account".into(), record: Record { values, binds }, select: vec![] }
         }),
     ];
     op.prop_map(|operation| {

@@ -50,12 +50,33 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
         ("POST", "accounts", Some(r#"{"name":"a","name":"b"}"#), vec![], "syntax"),
         ("POST", "accounts", Some(r#"{"name":"a","nosuchcolumn":1}"#), vec![], "syntax"),
         ("POST", "accounts", Some(r#"{"name":"\ud800"}"#), vec![], "syntax"),
+        // A collection-valued bind writes the related rows: contacts are read-only here.
         (
             "POST",
             "accounts",
-            Some(r#"{"name":"a","primarycontactid@odata.bind":"/contacts(00000000-0000-0000-0000-000000000001)"}"#),
+            Some(
+                r#"{"name":"a","contact_customer_accounts@odata.bind":["/contacts(00000000-0000-0000-0000-000000000001)"]}"#,
+            ),
             vec![],
-            "unclassified",
+            "table_read_only",
+        ),
+        // An absolute reference must name this service.
+        (
+            "POST",
+            "accounts",
+            Some(
+                r#"{"name":"a","primarycontactid@odata.bind":"https://evil.example/api/data/v9.2/contacts(00000000-0000-0000-0000-000000000001)"}"#,
+            ),
+            vec![],
+            "syntax",
+        ),
+        // Creating an allowed row can still write another table's rows through a bind.
+        (
+            "POST",
+            "accounts",
+            Some(r#"{"name":"a","lead_parent_account@odata.bind":["/leads(00000000-0000-0000-0000-000000000001)"]}"#),
+            vec![],
+            "table_off",
         ),
         ("POST", "contacts", Some(r#"{"lastname":"a"}"#), vec![], "table_read_only"),
         ("GET", "leads?$top=1", None, vec![], "table_off"),

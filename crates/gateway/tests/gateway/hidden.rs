@@ -172,3 +172,21 @@ async fn hidden_columns_are_dropped_from_expanded_rows() {
     }
     assert!(expanded_accounts > 0, "no contact with a parent account in the sample");
 }
+
+/// Binds name columns too: the lookup written and the alternate key of the row referenced.
+#[tokio::test]
+async fn hidden_columns_in_binds_are_refused() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full), ("contact", Level::Read)], false).await;
+    hide(&app, "Sales Ops Agent", "contact", "contacts", "emailaddress1").await;
+    hide(&app, "Sales Ops Agent", "account", "accounts", "parentaccountid").await;
+    for body in [
+        r#"{"name":"a","primarycontactid@odata.bind":"/contacts(emailaddress1='a@b.c')"}"#,
+        r#"{"name":"a","parentaccountid@odata.bind":"/accounts(00000000-0000-0000-0000-000000000001)"}"#,
+    ] {
+        let before = app.upstream_requests();
+        let resp = app.send(&key, "POST", "accounts", Some(body)).await;
+        assert_eq!((resp.status().as_u16(), reason(&resp).as_deref()), (403, Some("hidden_column")), "{body}");
+        assert_eq!(app.upstream_requests(), before, "{body}");
+    }
+}

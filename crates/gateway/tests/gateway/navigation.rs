@@ -120,3 +120,38 @@ async fn path_navigation_and_properties() {
         assert_eq!(app.upstream_requests(), before);
     }
 }
+
+/// Binds through the gateway (design §4 "Relationships"): the bound row's table needs Read, the
+/// table holding the lookup Full use; an allowed bind is forwarded and lands upstream.
+#[tokio::test]
+async fn binds_are_authorized_by_the_tables_they_touch() {
+    let app = spawn_app().await;
+    let full = app.agent("Sales Ops Agent", &[("account", Level::Full), ("contact", Level::Read)], false).await;
+    let accounts_only = app.agent("Accounts Only", &[("account", Level::Full)], false).await;
+    let contact = app.first_id(&full, "contacts", "contactid").await;
+    let body = format!(r#"{{"name":"Bound Co","primarycontactid@odata.bind":"/contacts({contact})"}}"#);
+    // Without Read on contacts the bind is refused and nothing is forwarded.
+    let before = app.upstream_requests();
+    let resp = app.send(&accounts_only, "POST", "accounts", Some(&body)).await;
+    assert_eq!((resp.status().as_u16(), reason(&resp).as_deref()), (403, Some("table_off")));
+    assert_eq!(app.upstream_requests(), before);
+    // With it, the row is created with its lookup set; the absolute form naming the gateway
+    // itself is accepted too.
+    let absolute = format!(
+        r#"{{"name":"Bound Co 2","primarycontactid@odata.bind":"{}"}}"#,
+        app.api(&format!("contacts({contact})"))
+    );
+    for body in [body, absolute] {
+        let resp = app.send(&full, "POST", "accounts", Some(&body)).await;
+        assert_eq!(resp.status(), 204, "{body}");
+        let entity = resp.headers()["odata-entityid"].to_str().unwrap().to_owned();
+        let id = entity.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned();
+        let row: serde_json::Value = app
+            .send(&full, "GET", &format!("accounts({id})?$select=_primarycontactid_value"), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(row["_primarycontactid_value"], contact.as_str());
+    }
+}

@@ -4,6 +4,7 @@
 use super::{App, context, preference_applied, shape_rows};
 use crate::annotations::Include;
 use crate::auth::Caller;
+use crate::binds;
 use crate::clock::stored;
 use crate::expand::{self, Expander};
 use crate::keys;
@@ -18,6 +19,7 @@ use dataverse::error::{DataverseError, codes};
 use dataverse::json::{Object, Value};
 use dataverse::metadata::Table;
 use dataverse::query::Expand;
+use dataverse::record::Record;
 use dataverse::request::{EtagCondition, Request, RowKey};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
@@ -136,18 +138,21 @@ fn representation(req: &Request) -> bool {
 pub(super) async fn create(
     ctx: &Ctx<'_>,
     t: &Table,
-    record: &Object,
+    record: &Record,
     select: &[String],
 ) -> Result<Response, DataverseError> {
-    let cells = write::record_cells(t, record)?;
-    let id = match record.get(&t.primary_id).and_then(Value::as_str) {
+    let mut cells = write::record_cells(t, &record.values)?;
+    let id = match record.values.get(&t.primary_id).and_then(Value::as_str) {
         Some(s) => {
             Uuid::try_parse(s).map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?
         }
         None => Uuid::new_v4(),
     };
     let mut w = ctx.app.store.write().await.map_err(db_error)?;
-    write::insert(&mut w.tx, &ctx.write_ctx(), t, id, cells).await?;
+    let wctx = ctx.write_ctx();
+    binds::single(&mut w.tx, &ctx.app.schema, t, record, &mut cells).await?;
+    write::insert(&mut w.tx, &wctx, t, id, cells).await?;
+    binds::collection(&mut w.tx, &wctx, &ctx.app.schema, t, id, record).await?;
     let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select, &[]).await? } else { None };
     w.commit().await.map_err(db_error)?;
     Ok(written(ctx, t, id, select, row, StatusCode::CREATED))
@@ -184,13 +189,14 @@ pub(super) async fn update(
     ctx: &Ctx<'_>,
     t: &Table,
     key: &RowKey,
-    record: &Object,
+    record: &Record,
     select: &[String],
     upsert: bool,
 ) -> Result<Response, DataverseError> {
-    let mut cells = write::record_cells(t, record)?;
+    let mut cells = write::record_cells(t, &record.values)?;
     let mut w = ctx.app.store.write().await.map_err(db_error)?;
     let wctx = ctx.write_ctx();
+    binds::single(&mut w.tx, &ctx.app.schema, t, record, &mut cells).await?;
     let found = match primary_key(&mut w.tx, t, key).await? {
         Some(id) => read::cells(&mut w.tx, t, id).await?.map(|current| (id, current)),
         None => None,

@@ -1,0 +1,78 @@
+//! The body of a create or update as the parser understood it: column values, and lookups set
+//! by reference with `@odata.bind` (spec §2.2, §5). Deep insert is not modelled yet.
+
+use crate::json::Object;
+use crate::request::RowKey;
+
+/// A create or update body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Record {
+    /// Column values (logical names), validated against the schema, in body order.
+    pub values: Object,
+    /// Lookups set by reference, in body order.
+    pub binds: Vec<Bind>,
+}
+
+impl Record {
+    /// The column logical names the body names on the written table: its values and the lookup
+    /// columns of its single-valued binds.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().chain(self.binds.iter().filter_map(|b| match b {
+            Bind::Single { column, .. } => Some(column.as_str()),
+            Bind::Collection { .. } => None,
+        }))
+    }
+}
+
+impl Record {
+    /// Every row reference of the body's binds.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.binds.iter().flat_map(|b| match b {
+            Bind::Single { target, .. } => std::slice::from_ref(target).iter().flatten().collect::<Vec<_>>(),
+            Bind::Collection { targets, .. } => targets.iter().collect(),
+        })
+    }
+}
+
+/// One `nav@odata.bind` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// `primarycontactid@odata.bind: "/contacts(id)"`: this row's lookup `column` points at a row
+    /// of `table` (`null` clears it).
+    Single {
+        /// Navigation property as named in the body.
+        navigation: String,
+        /// The lookup column of the written table.
+        column: String,
+        /// The table pointed at (for a polymorphic lookup, the one the navigation names).
+        table: String,
+        /// The row pointed at; `None` clears the lookup.
+        target: Option<Reference>,
+    },
+    /// `contact_customer_accounts@odata.bind: ["/contacts(id)", …]`: each listed row of `table`
+    /// gets its lookup `column` pointed at this row (those rows are written).
+    Collection {
+        /// Navigation property as named in the body.
+        navigation: String,
+        /// The lookup column on the related table.
+        column: String,
+        /// The related table.
+        table: String,
+        /// The related rows.
+        targets: Vec<Reference>,
+    },
+}
+
+/// A reference to one row in a bind (or, later, an `@odata.id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// `/contacts(id)`, `contacts(emailaddress1='a@b.c')` or an absolute URL of the same service.
+    Row {
+        /// The key.
+        key: RowKey,
+        /// For an absolute URL, its `scheme://host[:port]`, which must be the service's own.
+        origin: Option<String>,
+    },
+    /// `$1`: the row a part with that Content-ID created earlier in the same change set.
+    ContentId(String),
+}

@@ -1,0 +1,131 @@
+//! `@odata.bind` on create and update (spec §2.2 "Associate on create", §5; Microsoft,
+//! "Associate and disassociate table rows using the Web API"): lookups set by reference, by id
+//! or alternate key, polymorphic ones through the navigation property of the table meant,
+//! `ownerid` to a user or a team, collection-valued binds on create, and failures that leave
+//! nothing behind.
+
+use crate::common::{Emu, assert_error, json, spawn};
+use serde_json::{Value, json};
+
+const LOOKUP_TABLE: &str = "_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname";
+
+async fn row(e: &Emu, rel: &str) -> Value {
+    let resp = e.send("GET", rel, None, &[("prefer", "odata.include-annotations=\"*\"")]).await;
+    assert_eq!(resp.status(), 200, "GET {rel}");
+    json(resp).await
+}
+
+async fn count(e: &Emu, set: &str) -> String {
+    e.get(&format!("{set}/$count")).await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn single_valued_binds_set_lookups_by_id_and_alternate_key() {
+    let e = spawn().await;
+    let account = e.create("accounts", json!({"name": "Contoso", "accountnumber": "ACC-1"})).await;
+    let boss = e.create("contacts", json!({"lastname": "Davolio", "emailaddress1": "nancy@contoso.com"})).await;
+    // By id, absolute URL of the service: the polymorphic customer lookup points at an account.
+    let contact = e
+        .create(
+            "contacts",
+            json!({"lastname": "Fuller", "parentcustomerid_account@odata.bind": format!("{}/accounts({account})", e.base())}),
+        )
+        .await;
+    let v = row(&e, &format!("contacts({contact})?$select=_parentcustomerid_value")).await;
+    assert_eq!(v["_parentcustomerid_value"], account.as_str());
+    assert_eq!(v[LOOKUP_TABLE], "account");
+    // The same lookup, now to a contact, by alternate key (braces and relative forms accepted).
+    let resp = e
+        .send(
+            "PATCH",
+            &format!("contacts({contact})"),
+            Some(&json!({"parentcustomerid_contact@odata.bind": "contacts(emailaddress1='nancy@contoso.com')"})),
+            &[("if-match", "*")],
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let v = row(&e, &format!("contacts({contact})?$select=_parentcustomerid_value")).await;
+    assert_eq!(v["_parentcustomerid_value"], boss.as_str());
+    assert_eq!(v[LOOKUP_TABLE], "contact");
+    // The account's primary contact by id with braces; then cleared with null.
+    let resp = e
+        .send(
+            "PATCH",
+            "accounts(accountnumber='ACC-1')",
+            Some(&json!({"primarycontactid@odata.bind": format!("/contacts({{{boss}}})")})),
+            &[("if-match", "*")],
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let v = e.get_json(&format!("accounts({account})?$select=name&$expand=primarycontactid($select=fullname)")).await;
+    assert_eq!(v["primarycontactid"]["fullname"], "Davolio");
+    let resp = e
+        .send("PATCH", &format!("accounts({account})"), Some(&json!({"primarycontactid@odata.bind": null})), &[])
+        .await;
+    assert_eq!(resp.status(), 204);
+    let v = e.get_json(&format!("accounts({account})?$select=_primarycontactid_value")).await;
+    assert!(v["_primarycontactid_value"].is_null(), "{v}");
+}
+
+#[tokio::test]
+async fn owner_binds_assign_to_a_user_or_a_team() {
+    let e = spawn().await;
+    let team = e.get_json("teams?$select=name&$top=1").await["value"][0]["teamid"].as_str().unwrap().to_owned();
+    let account = e.create("accounts", json!({"name": "Owned", "ownerid@odata.bind": format!("/teams({team})")})).await;
+    let v = row(&e, &format!("accounts({account})?$select=_ownerid_value,_owningteam_value,_owninguser_value")).await;
+    assert_eq!(v["_ownerid_value"], team.as_str());
+    assert_eq!(v["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "team");
+    assert_eq!(v["_owningteam_value"], team.as_str());
+    assert!(v["_owninguser_value"].is_null(), "{v}");
+}
+
+#[tokio::test]
+async fn collection_valued_binds_on_create_point_the_related_rows_here() {
+    let e = spawn().await;
+    let a = e.create("contacts", json!({"lastname": "A"})).await;
+    let b = e.create("contacts", json!({"lastname": "B"})).await;
+    let before = e.get_json(&format!("contacts({a})?$select=lastname")).await["@odata.etag"].clone();
+    let account = e
+        .create(
+            "accounts",
+            json!({"name": "Parent", "contact_customer_accounts@odata.bind": [format!("/contacts({a})"), format!("/contacts({b})")]}),
+        )
+        .await;
+    let v =
+        e.get_json(&format!("accounts({account})/contact_customer_accounts?$select=lastname&$orderby=lastname")).await;
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|r| r["lastname"].as_str().unwrap()).collect();
+    assert_eq!(names, ["A", "B"]);
+    // Each related row was updated: a new version.
+    let after = e.get_json(&format!("contacts({a})?$select=lastname")).await["@odata.etag"].clone();
+    assert_ne!(before, after);
+}
+
+#[tokio::test]
+async fn a_missing_target_fails_the_whole_write() {
+    let e = spawn().await;
+    let a = e.create("contacts", json!({"lastname": "A"})).await;
+    let missing = "00000000-0000-0000-0000-00000000dead";
+    let accounts = count(&e, "accounts").await;
+    for body in [
+        json!({"name": "X", "primarycontactid@odata.bind": format!("/contacts({missing})")}),
+        json!({"name": "X", "primarycontactid@odata.bind": "/contacts(emailaddress1='nobody@example.com')"}),
+        // The first related row exists and would be updated; the second does not.
+        json!({"name": "X", "contact_customer_accounts@odata.bind": [format!("/contacts({a})"), format!("/contacts({missing})")]}),
+    ] {
+        let resp = e.send("POST", "accounts", Some(&body), &[]).await;
+        assert_eq!(resp.status(), 404, "{body}");
+    }
+    assert_eq!(count(&e, "accounts").await, accounts, "no account was created");
+    let v = e.get_json(&format!("contacts({a})?$select=_parentcustomerid_value")).await;
+    assert!(v["_parentcustomerid_value"].is_null(), "the first related row was not changed: {v}");
+    // `$n` has meaning only inside a $batch change set.
+    let resp = e.send("POST", "accounts", Some(&json!({"name": "X", "primarycontactid@odata.bind": "$1"})), &[]).await;
+    let message = assert_error(resp, 400, "0x0").await;
+    assert_eq!(message, "Content-ID Reference: '$1' does not exist in the batch context.");
+    // A reference to the wrong table, or with escapes, is a payload error.
+    for bind in [format!("/accounts({a})"), format!("/contacts(%7B{a}%7D)")] {
+        let resp =
+            e.send("POST", "accounts", Some(&json!({"name": "X", "primarycontactid@odata.bind": bind})), &[]).await;
+        assert_eq!(resp.status(), 400, "{bind}");
+    }
+}
