@@ -174,6 +174,12 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             write_record(&mut t, table, record);
             representation(&mut t, request, table, select);
         }
+        // Clearing a property is a write, not a delete (design §4, "Delete records").
+        Operation::SetProperty { table, key, column, .. } => {
+            t.add(table, Privilege::Write);
+            t.add_key(table, key);
+            t.add_columns(table, [column]);
+        }
         Operation::Delete { table, key } => {
             t.add(table, Privilege::Delete);
             t.add_key(table, key);

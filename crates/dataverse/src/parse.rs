@@ -147,8 +147,13 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
         Err(Routed::Unsupported(kind, reason)) => Operation::Unsupported { kind, reason },
         Err(Routed::Error(e)) => return Err(e),
     };
-    let takes_body =
-        matches!(operation, Operation::Create { .. } | Operation::Update { .. } | Operation::Unsupported { .. });
+    let takes_body = matches!(
+        operation,
+        Operation::Create { .. }
+            | Operation::Update { .. }
+            | Operation::SetProperty { value: Some(_), .. }
+            | Operation::Unsupported { .. }
+    );
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Syntax(format!("A {} request to this resource takes no body", method.as_str())));
     }
@@ -300,12 +305,7 @@ impl Route<'_> {
                 }
                 match self.method {
                     Method::Get => self.related(table, key, rest),
-                    Method::Put => {
-                        self.unsupported(RequestKind::UpdateProperty, "updating a single property is not supported yet")
-                    }
-                    Method::Delete => {
-                        self.unsupported(RequestKind::ClearProperty, "clearing a single property is not supported yet")
-                    }
+                    Method::Put | Method::Delete => self.set_property(table, key, rest),
                     _ => self.not_allowed("a property"),
                 }
             }
@@ -372,6 +372,47 @@ impl Route<'_> {
                 );
             }
         }))
+    }
+
+    /// `PUT /{set}({key})/{column}` with `{"value": …}`, or `DELETE` of it (spec §2.6): one
+    /// settable column that is not a lookup (lookups change through `$ref` or `@odata.bind`).
+    fn set_property(&self, table: &Table, key: RowKey, rest: &[Cow<'_, str>]) -> Result<Operation, Routed> {
+        let kind = if self.method == Method::Put { RequestKind::UpdateProperty } else { RequestKind::ClearProperty };
+        let [name] = rest else {
+            return self.unsupported(kind, "only a column directly under the row can be set or cleared");
+        };
+        self.refuse_unsupported_options(kind)?;
+        self.check_prefer(&[])?;
+        self.options.only(&[], "a single property")?;
+        let Some(column) = table.column_by_odata_name(name).filter(|c| !c.is_lookup()) else {
+            return Err(ParseError::Syntax(format!(
+                "'{name}' is not a column of {} that can be set alone (lookups are set with @odata.bind or $ref)",
+                table.logical_name
+            ))
+            .into());
+        };
+        let value = match self.method {
+            Method::Put => Some(body::parse_property(table, column, self.body)?),
+            _ => {
+                if !self.body.iter().all(u8::is_ascii_whitespace) {
+                    return Err(ParseError::Syntax("Clearing a property takes no body".into()).into());
+                }
+                if !column.valid_for_update {
+                    return Err(ParseError::Payload {
+                        code: codes::PAYLOAD_ERROR,
+                        message: format!("the column '{name}' is read-only"),
+                    }
+                    .into());
+                }
+                None
+            }
+        };
+        Ok(Operation::SetProperty {
+            table: table.logical_name.clone(),
+            key,
+            column: column.logical_name.clone(),
+            value,
+        })
     }
 
     /// `GET /{set}({key})/{collection-valued navigation}({related key})`: one related row.

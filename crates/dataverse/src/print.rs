@@ -62,6 +62,11 @@ pub fn print_request(schema: &Schema, request: &Request) -> Option<Printed> {
     let target = print_target(schema, request, Redact::Nothing)?;
     let body = match &request.operation {
         Operation::Create { record, .. } | Operation::Update { record, .. } => Some(record_body(schema, record)),
+        Operation::SetProperty { value: Some(v), .. } => {
+            let mut o = crate::json::Object::default();
+            o.insert("value".to_owned(), v.clone());
+            Some(Value::Object(o).to_json())
+        }
         _ => None,
     };
     let headers = print_headers(request, body.is_some());
@@ -202,6 +207,10 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         (Operation::Update { key, select, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);
             push_select(&mut query, t, select);
+        }
+        (Operation::SetProperty { key, column, .. }, Some(t)) => {
+            print_row(&mut out, t, key, redact);
+            let _ = write!(out, "/{}", odata_name(t, column));
         }
         (Operation::Create { select, .. }, Some(t)) => {
             out.push_str(&t.set_name);

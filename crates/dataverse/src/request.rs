@@ -353,6 +353,18 @@ pub enum Operation {
         /// True when no `If-Match` was sent: creates the row if missing.
         upsert: bool,
     },
+    /// `PUT /{set}({key})/{column}` with `{"value": …}` (spec §2.6, "Update a single property
+    /// value"), or `DELETE /{set}({key})/{column}` to clear it (`value` is `None`).
+    SetProperty {
+        /// Table logical name.
+        table: String,
+        /// Row key.
+        key: RowKey,
+        /// Column logical name.
+        column: String,
+        /// The new value; `None` clears the column.
+        value: Option<crate::json::Value>,
+    },
     /// `DELETE /{set}({id})`.
     Delete {
         /// Table logical name.
@@ -406,6 +418,8 @@ impl Request {
             Operation::Update { upsert: false, .. } => RequestKind::Update,
             Operation::Update { upsert: true, .. } => RequestKind::Upsert,
             Operation::Delete { .. } => RequestKind::Delete,
+            Operation::SetProperty { value: Some(_), .. } => RequestKind::UpdateProperty,
+            Operation::SetProperty { value: None, .. } => RequestKind::ClearProperty,
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Unsupported { kind, .. } => *kind,
@@ -420,7 +434,8 @@ impl Request {
             | Operation::RetrieveProperty { table, .. }
             | Operation::Create { table, .. }
             | Operation::Update { table, .. }
-            | Operation::Delete { table, .. } => Some(table),
+            | Operation::Delete { table, .. }
+            | Operation::SetProperty { table, .. } => Some(table),
             _ => None,
         }
     }

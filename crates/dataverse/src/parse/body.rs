@@ -8,7 +8,7 @@ use super::bind::parse_bind;
 use super::filter::{is_date, is_datetime};
 use crate::error::codes;
 use crate::json::{self, Value};
-use crate::metadata::{ColumnType, Schema, Table};
+use crate::metadata::{Column, ColumnType, Schema, Table};
 use crate::record::{Bind, Record};
 
 /// Whether the body is for a create (else an update or upsert).
@@ -104,6 +104,36 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
         record.values.insert(name, value);
     }
     Ok(record)
+}
+
+/// The body of `PUT /{set}({key})/{column}`: `{"value": …}` with a value of the column's type,
+/// for a column that can be updated.
+pub(crate) fn parse_property(table: &Table, column: &Column, body: &[u8]) -> Result<Value, ParseError> {
+    let value = json::parse(body).map_err(|e| ParseError::Payload {
+        code: codes::PAYLOAD_ERROR,
+        message: format!("The request body is not valid JSON: {e}"),
+    })?;
+    let name = &column.logical_name;
+    let Value::Object(mut members) = value else {
+        return Err(payload(
+            table,
+            format!("the body of a single-property update must be {{\"value\": …}} for '{name}'"),
+        ));
+    };
+    let value = match (members.len(), members.remove("value")) {
+        (1, Some(v)) => v,
+        _ => {
+            return Err(payload(
+                table,
+                format!("the body of a single-property update must be {{\"value\": …}} for '{name}'"),
+            ));
+        }
+    };
+    if !column.valid_for_update {
+        return Err(payload(table, format!("the column '{name}' is read-only")));
+    }
+    check_value(table, name, &column.kind, &value)?;
+    Ok(value)
 }
 
 fn check_value(table: &Table, name: &str, kind: &ColumnType, value: &Value) -> Result<(), ParseError> {

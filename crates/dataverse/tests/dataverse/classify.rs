@@ -284,3 +284,15 @@ fn malformed_binds_are_payload_errors() {
     };
     assert!(parse_request(&schema, &raw, &ParseLimits::default()).is_err());
 }
+
+/// Clearing a property is a write of that column, never a delete (design §4).
+#[test]
+fn single_property_writes_are_writes() {
+    let id = "00000000-0000-0000-0000-000000000001";
+    for (method, body) in [("PUT", r#"{"value":"555"}"#), ("DELETE", "")] {
+        let t = write_touches(method, &format!("accounts({id})/telephone1"), body);
+        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+        assert_eq!(got, [("account".to_owned(), Privilege::Write)], "{method}");
+        assert!(t.columns.contains(&("account".into(), "telephone1".into())), "{method}: {:?}", t.columns);
+    }
+}

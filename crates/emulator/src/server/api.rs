@@ -131,6 +131,9 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             rows::update(&ctx, table(app, name)?, key, record, select, *upsert).await
         }
         Operation::Delete { table: name, key } => rows::delete(&ctx, table(app, name)?, key).await,
+        Operation::SetProperty { table: name, key, column, value } => {
+            rows::set_property(&ctx, table(app, name)?, key, column, value.as_ref()).await
+        }
         Operation::RetrieveProperty { table: name, key, target } => {
             rows::retrieve_property(&ctx, table(app, name)?, key, target).await
         }

@@ -129,3 +129,38 @@ async fn a_missing_target_fails_the_whole_write() {
         assert_eq!(resp.status(), 400, "{bind}");
     }
 }
+
+/// Spec §2.6 "Update a single property value" / "Delete a single property value".
+#[tokio::test]
+async fn single_properties_are_set_and_cleared() {
+    let e = spawn().await;
+    let id = e.create("accounts", json!({"name": "Contoso", "telephone1": "555-0100", "revenue": 10})).await;
+    let resp = e.send("PUT", &format!("accounts({id})/name"), Some(&json!({"value": "Contoso Ltd"})), &[]).await;
+    assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+    let resp = e.send("DELETE", &format!("accounts({id})/telephone1"), None, &[]).await;
+    assert_eq!(resp.status(), 204);
+    let v = e.get_json(&format!("accounts({id})?$select=name,telephone1,revenue")).await;
+    assert_eq!((v["name"].as_str(), v["telephone1"].is_null()), (Some("Contoso Ltd"), true), "{v}");
+    let resp = e.send("PUT", &format!("accounts({id})/revenue"), Some(&json!({"value": 12.5})), &[]).await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(e.get_json(&format!("accounts({id})/revenue")).await["value"], 12.5);
+    // A stale ETag, a missing row, a wrong type, a read-only column, a lookup, a bad body.
+    let resp =
+        e.send("PUT", &format!("accounts({id})/name"), Some(&json!({"value": "x"})), &[("if-match", "W/\"1\"")]).await;
+    assert_error(resp, 412, "0x80060882").await;
+    let missing = "00000000-0000-0000-0000-00000000dead";
+    let resp = e.send("PUT", &format!("accounts({missing})/name"), Some(&json!({"value": "x"})), &[]).await;
+    assert_error(resp, 404, "0x80040217").await;
+    for (path, body) in [
+        ("name", json!({"value": 5})),
+        ("createdon", json!({"value": "2024-01-01T00:00:00Z"})),
+        ("primarycontactid", json!({"value": missing})),
+        ("_primarycontactid_value", json!({"value": missing})),
+        ("name", json!({"name": "x"})),
+        ("name", json!({"value": "x", "other": 1})),
+    ] {
+        let resp = e.send("PUT", &format!("accounts({id})/{path}"), Some(&body), &[]).await;
+        assert_eq!(resp.status(), 400, "{path} {body}");
+    }
+    assert_eq!(e.get_json(&format!("accounts({id})/name")).await["value"], "Contoso Ltd");
+}

@@ -234,3 +234,36 @@ async fn no_audit_no_forwarding() {
     assert!(body["error"]["message"].as_str().unwrap().contains("audit log unavailable"), "{body}");
     assert_eq!(app.upstream_requests(), before);
 }
+
+/// Single-property writes: Full use sets and clears (clearing is a write, not a delete, so the
+/// Delete records switch does not gate it); Read-only agents are refused; hidden columns too.
+#[tokio::test]
+async fn single_property_writes() {
+    let app = spawn_app().await;
+    let full = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    let reader = app.agent("Reader", &[("account", Level::Read)], false).await;
+    let id = app.first_id(&full, "accounts", "accountid").await;
+    let resp = app.send(&full, "PUT", &format!("accounts({id})/telephone1"), Some(r#"{"value":"555-0199"}"#)).await;
+    assert_eq!(resp.status(), 204);
+    let resp = app.send(&full, "DELETE", &format!("accounts({id})/telephone1"), None).await;
+    assert_eq!(resp.status(), 204, "clearing is not deleting");
+    let before = app.upstream_requests();
+    for (method, body) in [("PUT", Some(r#"{"value":"x"}"#)), ("DELETE", None)] {
+        let resp = app.send(&reader, method, &format!("accounts({id})/telephone1"), body).await;
+        assert_eq!(reason(&resp).as_deref(), Some("table_read_only"), "{method}");
+    }
+    app.store
+        .set_column_hidden(
+            &store::Actor::Cli("cli:t@h".into()),
+            "Sales Ops Agent",
+            "account",
+            "accounts",
+            "telephone1",
+            true,
+        )
+        .await
+        .unwrap();
+    let resp = app.send(&full, "PUT", &format!("accounts({id})/telephone1"), Some(r#"{"value":"x"}"#)).await;
+    assert_eq!(reason(&resp).as_deref(), Some("hidden_column"));
+    assert_eq!(app.upstream_requests(), before, "nothing refused was forwarded");
+}

@@ -242,6 +242,35 @@ fn concurrency_error() -> DataverseError {
     )
 }
 
+/// Spec §2.6 "Update a single property value" (`PUT …/{column}` with `{"value": …}`) and
+/// "Delete a single property value" (`DELETE …/{column}`): 204; 404 when the row is missing;
+/// 412 `0x80060882` when `If-Match` names another version; a required column cannot be cleared.
+pub(super) async fn set_property(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    key: &RowKey,
+    column: &str,
+    value: Option<&Value>,
+) -> Result<Response, DataverseError> {
+    let col = t.column(column).ok_or_else(|| segment_not_found(column))?;
+    let cell = match value {
+        Some(v) => crate::rows::to_cell(t, col, v)?,
+        None => crate::rows::Cell::Null,
+    };
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let current = read::cells(&mut w.tx, t, id).await?.ok_or_else(|| missing(t, key))?;
+    let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
+    if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
+        && !names_version(tags, version.unwrap_or(0))
+    {
+        return Err(concurrency_error());
+    }
+    write::update(&mut w.tx, &ctx.write_ctx(), t, id, &current, vec![(column.to_owned(), cell)]).await?;
+    w.commit().await.map_err(db_error)?;
+    Ok(no_content())
+}
+
 /// Spec §2.9: 204; 404 when missing; 412 `0x80060882` when `If-Match` names another version.
 pub(super) async fn delete(ctx: &Ctx<'_>, t: &Table, key: &RowKey) -> Result<Response, DataverseError> {
     let mut w = ctx.app.store.write().await.map_err(db_error)?;
