@@ -174,6 +174,20 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             write_record(&mut t, table, record);
             representation(&mut t, request, table, select);
         }
+        // Design §4 "Relationships": the table holding the lookup is written; the other end is
+        // read when a row of it is named (associating, or disassociating one listed row).
+        Operation::Relate { table, key, related, column, single, target, .. } => {
+            let (holder, other) = if *single { (table, related) } else { (related, table) };
+            t.add(holder, Privilege::Write);
+            t.add_columns(holder, [column]);
+            if target.is_some() || !*single {
+                t.add(other, Privilege::Read);
+            }
+            t.add_key(table, key);
+            if let Some(r) = target {
+                t.add_reference(related, r);
+            }
+        }
         // Clearing a property is a write, not a delete (design §4, "Delete records").
         Operation::SetProperty { table, key, column, .. } => {
             t.add(table, Privilege::Write);

@@ -152,6 +152,7 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
         Operation::Create { .. }
             | Operation::Update { .. }
             | Operation::SetProperty { value: Some(_), .. }
+            | Operation::Relate { associate: true, .. }
             | Operation::Unsupported { .. }
     );
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
@@ -282,12 +283,7 @@ impl Route<'_> {
             [] => self.row(table, key),
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
-                Method::Post | Method::Put => {
-                    self.unsupported(RequestKind::Associate, "associating rows ($ref) is not supported yet")
-                }
-                Method::Delete => {
-                    self.unsupported(RequestKind::Disassociate, "disassociating rows ($ref) is not supported yet")
-                }
+                Method::Post | Method::Put | Method::Delete => self.relate(table, key, rest),
                 Method::Get => self.related(table, key, rest),
                 Method::Patch => self.not_allowed("$ref"),
             },
@@ -372,6 +368,70 @@ impl Route<'_> {
                 );
             }
         }))
+    }
+
+    /// `$ref` writes (spec §5, see [`Operation::Relate`]).
+    fn relate(&self, table: &Table, key: RowKey, rest: &[Cow<'_, str>]) -> Result<Operation, Routed> {
+        let associate = self.method != Method::Delete;
+        let kind = if associate { RequestKind::Associate } else { RequestKind::Disassociate };
+        let [segment, _] = rest else {
+            return self.unsupported(kind, "a $ref path must be {set}(key)/{navigation}/$ref");
+        };
+        let (name, related_key) = split_key(segment)?;
+        let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{name}'."));
+        let navigation = self.schema.navigation(&table.logical_name, name).ok_or_else(not_found)?;
+        let related = self.schema.table(navigation.target()).ok_or_else(not_found)?;
+        let (single, column) = match navigation {
+            Navigation::Single { column, .. } => (true, column),
+            Navigation::Collection { column, .. } => (false, column),
+        };
+        self.refuse_unsupported_options(kind)?;
+        self.check_prefer(&[])?;
+        let target = match (self.method, single, related_key) {
+            (Method::Post, false, None) | (Method::Put, true, None) => {
+                self.options.only(&[], "a $ref write")?;
+                Some(body::parse_reference_body(related, self.body)?)
+            }
+            (Method::Delete, true, None) => {
+                self.options.only(&[], "a $ref delete")?;
+                None
+            }
+            (Method::Delete, false, Some(k)) => {
+                self.options.only(&[], "a $ref delete")?;
+                Some(crate::record::Reference::Row { key: self.row_key(related, k)?, origin: None })
+            }
+            (Method::Delete, false, None) => {
+                self.options.only(&["$id"], "a $ref delete")?;
+                let id = self.options.raw("$id").ok_or_else(|| {
+                    ParseError::Syntax(format!(
+                        "Disassociating from '{name}' needs the related row: …/{name}(id)/$ref or $id="
+                    ))
+                })?;
+                Some(bind::reference(related, id)?)
+            }
+            (Method::Post, true, _) => {
+                return Err(
+                    ParseError::Syntax(format!("'{name}' is single-valued: associate with PUT …/{name}/$ref")).into()
+                );
+            }
+            (Method::Put, false, _) => {
+                return Err(ParseError::Syntax(format!(
+                    "'{name}' is collection-valued: associate with POST …/{name}/$ref"
+                ))
+                .into());
+            }
+            _ => return Err(ParseError::Syntax(format!("The segment '{segment}' takes no key here")).into()),
+        };
+        Ok(Operation::Relate {
+            table: table.logical_name.clone(),
+            key,
+            navigation: name.to_owned(),
+            related: related.logical_name.clone(),
+            column: column.to_owned(),
+            single,
+            target,
+            associate,
+        })
     }
 
     /// `PUT /{set}({key})/{column}` with `{"value": …}`, or `DELETE` of it (spec §2.6): one

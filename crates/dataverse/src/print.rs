@@ -57,11 +57,27 @@ pub struct Printed {
     pub body: Option<String>,
 }
 
-/// Prints a request for forwarding. `None` for [`Operation::Unsupported`], which is never sent.
+/// Prints a request for forwarding, with row references in bodies root-relative
+/// (`/contacts(id)`). `None` for [`Operation::Unsupported`], which is never sent.
 pub fn print_request(schema: &Schema, request: &Request) -> Option<Printed> {
+    print_request_for(schema, request, None)
+}
+
+/// Prints a request for forwarding to the service at `service_root`
+/// (`https://org.crm.dynamics.com/api/data/v9.2`): row references in bodies (`@odata.bind`,
+/// `@odata.id`) are absolute URLs of that service (design §6.1); without a root they are
+/// root-relative.
+pub fn print_request_for(schema: &Schema, request: &Request, service_root: Option<&str>) -> Option<Printed> {
     let target = print_target(schema, request, Redact::Nothing)?;
     let body = match &request.operation {
-        Operation::Create { record, .. } | Operation::Update { record, .. } => Some(record_body(schema, record)),
+        Operation::Create { record, .. } | Operation::Update { record, .. } => {
+            Some(record_body(schema, record, service_root))
+        }
+        Operation::Relate { related, target: Some(r), associate: true, .. } => {
+            let mut o = crate::json::Object::default();
+            o.insert("@odata.id".to_owned(), Value::String(reference_text(schema, related, r, service_root)));
+            Some(Value::Object(o).to_json())
+        }
         Operation::SetProperty { value: Some(v), .. } => {
             let mut o = crate::json::Object::default();
             o.insert("value".to_owned(), v.clone());
@@ -75,16 +91,19 @@ pub fn print_request(schema: &Schema, request: &Request) -> Option<Printed> {
 
 /// A create or update body: the column values in the order received, then the binds in the
 /// order received, each reference root-relative (`/contacts(id)`) or `$n`.
-pub fn record_body(schema: &Schema, record: &Record) -> String {
+pub fn record_body(schema: &Schema, record: &Record, service_root: Option<&str>) -> String {
     let mut object = record.values.clone();
     for bind in &record.binds {
         let (navigation, value) = match bind {
             Bind::Single { navigation, table, target, .. } => {
-                (navigation, target.as_ref().map_or(Value::Null, |r| Value::String(reference_text(schema, table, r))))
+                let text = |r| Value::String(reference_text(schema, table, r, service_root));
+                (navigation, target.as_ref().map_or(Value::Null, text))
             }
             Bind::Collection { navigation, table, targets, .. } => (
                 navigation,
-                Value::Array(targets.iter().map(|r| Value::String(reference_text(schema, table, r))).collect()),
+                Value::Array(
+                    targets.iter().map(|r| Value::String(reference_text(schema, table, r, service_root))).collect(),
+                ),
             ),
         };
         object.insert(format!("{navigation}@odata.bind"), value);
@@ -92,13 +111,14 @@ pub fn record_body(schema: &Schema, record: &Record) -> String {
     Value::Object(object).to_json()
 }
 
-/// `/{set}({key})` or `$n`; key values printed as literals (no percent-encoding in JSON).
-fn reference_text(schema: &Schema, table: &str, reference: &Reference) -> String {
+/// `{root}/{set}({key})` (`/{set}({key})` without a root) or `$n`; key values printed as
+/// literals (no percent-encoding in JSON).
+fn reference_text(schema: &Schema, table: &str, reference: &Reference, service_root: Option<&str>) -> String {
     match reference {
         Reference::ContentId(id) => format!("${id}"),
         Reference::Row { key, .. } => {
             let Some(t) = schema.table(table) else { return String::new() };
-            let mut out = format!("/{}(", t.set_name);
+            let mut out = format!("{}/{}(", service_root.unwrap_or(""), t.set_name);
             match key {
                 RowKey::Id(id) => {
                     let _ = write!(out, "{id}");
@@ -207,6 +227,23 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         (Operation::Update { key, select, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);
             push_select(&mut query, t, select);
+        }
+        (Operation::Relate { key, navigation, related, target, single, associate, .. }, Some(t)) => {
+            print_row(&mut out, t, key, redact);
+            let _ = write!(out, "/{navigation}");
+            match (target, *single, *associate, schema.table(related)) {
+                // Disassociating one row of a collection: its id in the path, an alternate key
+                // as `$id` (spec §5 shows both forms).
+                (Some(Reference::Row { key: RowKey::Id(id), .. }), false, false, Some(_)) => {
+                    let _ = write!(out, "({id})/$ref");
+                }
+                (Some(r), false, false, Some(_)) => {
+                    out.push_str("/$ref");
+                    let text = reference_text(schema, related, r, None);
+                    query.push(("$id", if redact == Redact::Literals { "?".to_owned() } else { text }));
+                }
+                _ => out.push_str("/$ref"),
+            }
         }
         (Operation::SetProperty { key, column, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);

@@ -365,6 +365,28 @@ pub enum Operation {
         /// The new value; `None` clears the column.
         value: Option<crate::json::Value>,
     },
+    /// `$ref` writes (spec §5): `POST …/{collection}/$ref` and `PUT …/{single}/$ref` with
+    /// `{"@odata.id": …}` associate; `DELETE …/{collection}({id})/$ref`,
+    /// `DELETE …/{collection}/$ref?$id=…` and `DELETE …/{single}/$ref` disassociate.
+    Relate {
+        /// The table of the row in the URL.
+        table: String,
+        /// The row in the URL.
+        key: RowKey,
+        /// The navigation property.
+        navigation: String,
+        /// The table at the other end.
+        related: String,
+        /// The lookup column: on `table` for a single-valued navigation property, on `related`
+        /// for a collection-valued one.
+        column: String,
+        /// Single-valued navigation property (the URL's row holds the lookup).
+        single: bool,
+        /// The other row; `None` only when disassociating a single-valued one.
+        target: Option<crate::record::Reference>,
+        /// Associate (else disassociate).
+        associate: bool,
+    },
     /// `DELETE /{set}({id})`.
     Delete {
         /// Table logical name.
@@ -420,6 +442,8 @@ impl Request {
             Operation::Delete { .. } => RequestKind::Delete,
             Operation::SetProperty { value: Some(_), .. } => RequestKind::UpdateProperty,
             Operation::SetProperty { value: None, .. } => RequestKind::ClearProperty,
+            Operation::Relate { associate: true, .. } => RequestKind::Associate,
+            Operation::Relate { associate: false, .. } => RequestKind::Disassociate,
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Unsupported { kind, .. } => *kind,
@@ -435,7 +459,8 @@ impl Request {
             | Operation::Create { table, .. }
             | Operation::Update { table, .. }
             | Operation::Delete { table, .. }
-            | Operation::SetProperty { table, .. } => Some(table),
+            | Operation::SetProperty { table, .. }
+            | Operation::Relate { table, .. } => Some(table),
             _ => None,
         }
     }

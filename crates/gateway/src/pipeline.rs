@@ -150,12 +150,15 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
 /// The origin of the first absolute `@odata.bind` reference that does not name the service the
 /// agent called (design §6.1: an absolute reference must start with the client-facing base).
 fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
-    let record = match &request.operation {
-        dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => record,
+    let references: Vec<&dataverse::record::Reference> = match &request.operation {
+        dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => {
+            record.references().collect()
+        }
+        dataverse::Operation::Relate { target: Some(r), .. } => vec![r],
         _ => return None,
     };
     let ours = public_base.split_once("://").map(|(s, rest)| (s, rest.split('/').next().unwrap_or(rest)));
-    record.references().find_map(|r| match r {
+    references.into_iter().find_map(|r| match r {
         dataverse::record::Reference::Row { origin: Some(origin), .. } => {
             let theirs = origin.split_once("://");
             let same = matches!((ours, theirs), (Some((s1, h1)), Some((s2, h2)))

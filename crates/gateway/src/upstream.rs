@@ -65,8 +65,10 @@ impl UpstreamClient {
         request_id: &str,
     ) -> Result<UpstreamResponse, UpstreamError> {
         let request = authorized.request();
-        let printed = dataverse::print::print_request(schema, request).ok_or(UpstreamError::NotForwardable)?;
-        let url = format!("{}/api/data/{}/{}", self.org_url, request.version.as_str(), printed.target);
+        let root = format!("{}/api/data/{}", self.org_url, request.version.as_str());
+        let printed =
+            dataverse::print::print_request_for(schema, request, Some(&root)).ok_or(UpstreamError::NotForwardable)?;
+        let url = format!("{root}/{}", printed.target);
         let token = self.tokens.token().await?;
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .map_err(|_| UpstreamError::NotForwardable)?;

@@ -9,7 +9,7 @@ use super::filter::{is_date, is_datetime};
 use crate::error::codes;
 use crate::json::{self, Value};
 use crate::metadata::{Column, ColumnType, Schema, Table};
-use crate::record::{Bind, Record};
+use crate::record::{Bind, Record, Reference};
 
 /// Whether the body is for a create (else an update or upsert).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,21 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
         record.values.insert(name, value);
     }
     Ok(record)
+}
+
+/// The body of an associate (`{"@odata.id": "…/contacts(id)"}`, spec §5): one reference to a
+/// row of `related`.
+pub(crate) fn parse_reference_body(related: &Table, body: &[u8]) -> Result<Reference, ParseError> {
+    let value = json::parse(body).map_err(|e| ParseError::Payload {
+        code: codes::PAYLOAD_ERROR,
+        message: format!("The request body is not valid JSON: {e}"),
+    })?;
+    let shape = || payload(related, "an associate body must be {\"@odata.id\": \"<URL of the row>\"}".to_owned());
+    let Value::Object(mut members) = value else { return Err(shape()) };
+    match (members.len(), members.remove("@odata.id")) {
+        (1, Some(Value::String(url))) => super::bind::reference(related, &url),
+        _ => Err(shape()),
+    }
 }
 
 /// The body of `PUT /{set}({key})/{column}`: `{"value": …}` with a value of the column's type,

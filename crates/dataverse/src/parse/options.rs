@@ -7,7 +7,7 @@ use crate::metadata::{Schema, Table};
 use crate::query::{OrderBy, Query};
 
 /// Options Stanchion parses today.
-const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand"];
+const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
@@ -18,7 +18,6 @@ const RECOGNISED: &[(&str, &str)] = &[
     ("$compute", "$compute is not supported yet (Dataverse does not support it either)"),
     ("$levels", "$levels is not supported yet (Dataverse does not support it either)"),
     ("$deltatoken", "change tracking is not supported yet"),
-    ("$id", "$id is not supported yet"),
     ("$schemaversion", "$schemaversion is not supported yet"),
     ("fetchXml", "FetchXML queries are not supported yet"),
     ("sql", "SQL queries (sql=) are not supported yet"),

@@ -166,7 +166,8 @@ fn binds_write_the_lookup_holder_and_read_the_target() {
     use Privilege::{Create, Read, Write};
     let id = "00000000-0000-0000-0000-000000000001";
     let row = format!("accounts({id})");
-    let cases: Vec<(&str, &str, String, Vec<(&str, Privilege)>)> = vec![
+    type Case<'a> = (&'a str, &'a str, String, Vec<(&'a str, Privilege)>);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "accounts",
@@ -294,5 +295,48 @@ fn single_property_writes_are_writes() {
         let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
         assert_eq!(got, [("account".to_owned(), Privilege::Write)], "{method}");
         assert!(t.columns.contains(&("account".into(), "telephone1".into())), "{method}: {:?}", t.columns);
+    }
+}
+
+/// `$ref` writes: the table holding the lookup is written, the other end read (design §4).
+#[test]
+fn ref_writes_write_the_lookup_holder() {
+    use Privilege::{Read, Write};
+    let id = "00000000-0000-0000-0000-000000000001";
+    let odata_id = format!(r#"{{"@odata.id":"https://org.example/api/data/v9.2/contacts({id})"}}"#);
+    let cases = [
+        (
+            "POST",
+            format!("accounts({id})/contact_customer_accounts/$ref"),
+            odata_id.clone(),
+            vec![("contact", Write), ("account", Read)],
+        ),
+        (
+            "PUT",
+            format!("accounts({id})/primarycontactid/$ref"),
+            odata_id.clone(),
+            vec![("account", Write), ("contact", Read)],
+        ),
+        ("DELETE", format!("accounts({id})/primarycontactid/$ref"), String::new(), vec![("account", Write)]),
+        (
+            "DELETE",
+            format!("accounts({id})/contact_customer_accounts({id})/$ref"),
+            String::new(),
+            vec![("contact", Write), ("account", Read)],
+        ),
+        (
+            "PUT",
+            format!("contacts({id})/parentcustomerid_account/$ref"),
+            format!(r#"{{"@odata.id":"/accounts({id})"}}"#),
+            vec![("contact", Write), ("account", Read)],
+        ),
+    ];
+    for (method, url, body, want) in cases {
+        let t = write_touches(method, &url, &body);
+        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+        for (table, p) in &want {
+            assert!(got.contains(&((*table).to_owned(), *p)), "{method} {url}: missing {table} {p:?} in {got:?}");
+        }
+        assert_eq!(got.len(), want.len(), "{method} {url}: {got:?}");
     }
 }

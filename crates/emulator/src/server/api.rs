@@ -131,6 +131,10 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             rows::update(&ctx, table(app, name)?, key, record, select, *upsert).await
         }
         Operation::Delete { table: name, key } => rows::delete(&ctx, table(app, name)?, key).await,
+        Operation::Relate { table: name, key, related, column, single, target, associate, .. } => {
+            let link = rows::Link { related: table(app, related)?, column, single: *single };
+            rows::relate(&ctx, table(app, name)?, key, &link, target.as_ref(), *associate).await
+        }
         Operation::SetProperty { table: name, key, column, value } => {
             rows::set_property(&ctx, table(app, name)?, key, column, value.as_ref()).await
         }

@@ -164,3 +164,98 @@ async fn single_properties_are_set_and_cleared() {
     }
     assert_eq!(e.get_json(&format!("accounts({id})/name")).await["value"], "Contoso Ltd");
 }
+
+/// Spec §5 (Microsoft, "Associate and disassociate table rows using the Web API"): `$ref`
+/// writes for collection- and single-valued navigation properties, each form the docs show.
+#[tokio::test]
+async fn ref_writes_associate_and_disassociate() {
+    let e = spawn().await;
+    let account = e.create("accounts", json!({"name": "Contoso"})).await;
+    let other = e.create("accounts", json!({"name": "Fabrikam"})).await;
+    let a = e.create("contacts", json!({"lastname": "A"})).await;
+    let b = e.create("contacts", json!({"lastname": "B", "emailaddress1": "b@contoso.com"})).await;
+    let odata_id = |set: &str, id: &str| json!({"@odata.id": format!("{}/{set}({id})", e.base())});
+    let related = |id: String| {
+        let e = &e;
+        async move {
+            let v = e
+                .get_json(&format!("accounts({id})/contact_customer_accounts?$select=lastname&$orderby=lastname"))
+                .await;
+            v["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["lastname"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Collection-valued: POST …/contact_customer_accounts/$ref.
+    for c in [&a, &b] {
+        let rel = format!("accounts({account})/contact_customer_accounts/$ref");
+        let resp = e.send("POST", &rel, Some(&odata_id("contacts", c)), &[]).await;
+        assert_eq!(resp.status(), 204);
+    }
+    assert_eq!(related(account.clone()).await, ["A", "B"]);
+    // Single-valued: PUT …/primarycontactid/$ref, then DELETE it.
+    let resp = e
+        .send("PUT", &format!("accounts({account})/primarycontactid/$ref"), Some(&odata_id("contacts", &a)), &[])
+        .await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(e.get_json(&format!("accounts({account})/primarycontactid?$select=lastname")).await["lastname"], "A");
+    let resp = e.send("DELETE", &format!("accounts({account})/primarycontactid/$ref"), None, &[]).await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(e.get(&format!("accounts({account})/primarycontactid")).await.status(), 204, "no primary contact");
+    // Disassociate one row: by key in the path, and with $id (here by alternate key).
+    let resp = e.send("DELETE", &format!("accounts({account})/contact_customer_accounts({a})/$ref"), None, &[]).await;
+    assert_eq!(resp.status(), 204);
+    let id_ref = format!(
+        "accounts({account})/contact_customer_accounts/$ref?$id={}/contacts(emailaddress1='b@contoso.com')",
+        e.base()
+    );
+    let resp = e.send("DELETE", &id_ref, None, &[]).await;
+    assert_eq!(resp.status(), 204);
+    assert!(related(account.clone()).await.is_empty());
+    // A row that is not linked to this one cannot be disassociated from it.
+    let resp = e
+        .send(
+            "POST",
+            &format!("accounts({other})/contact_customer_accounts/$ref"),
+            Some(&odata_id("contacts", &a)),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let resp = e.send("DELETE", &format!("accounts({account})/contact_customer_accounts({a})/$ref"), None, &[]).await;
+    assert_error(resp, 404, "0x80040217").await;
+    assert_eq!(related(other.clone()).await, ["A"]);
+    // Wrong verbs and shapes.
+    let missing = "00000000-0000-0000-0000-00000000dead";
+    for (method, rel, body) in [
+        ("PUT", format!("accounts({account})/contact_customer_accounts/$ref"), Some(odata_id("contacts", &a))),
+        ("POST", format!("accounts({account})/primarycontactid/$ref"), Some(odata_id("contacts", &a))),
+        ("POST", format!("accounts({account})/contact_customer_accounts/$ref"), Some(odata_id("accounts", &other))),
+        ("POST", format!("accounts({account})/contact_customer_accounts/$ref"), Some(json!({"@odata.id": 5}))),
+        ("DELETE", format!("accounts({account})/contact_customer_accounts/$ref"), None),
+    ] {
+        let resp = e.send(method, &rel, body.as_ref(), &[]).await;
+        assert_eq!(resp.status(), 400, "{method} {rel}");
+    }
+    let resp = e
+        .send(
+            "POST",
+            &format!("accounts({missing})/contact_customer_accounts/$ref"),
+            Some(&odata_id("contacts", &a)),
+            &[],
+        )
+        .await;
+    assert_error(resp, 404, "0x80040217").await;
+    let resp = e
+        .send(
+            "POST",
+            &format!("accounts({account})/contact_customer_accounts/$ref"),
+            Some(&odata_id("contacts", missing)),
+            &[],
+        )
+        .await;
+    assert_error(resp, 404, "0x80040217").await;
+}

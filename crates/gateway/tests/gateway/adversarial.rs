@@ -60,6 +60,21 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
             vec![],
             "table_read_only",
         ),
+        // Associating from an allowed URL writes the table holding the lookup: contacts.
+        (
+            "POST",
+            "accounts(00000000-0000-0000-0000-000000000002)/contact_customer_accounts/$ref",
+            Some(r#"{"@odata.id":"/contacts(00000000-0000-0000-0000-000000000001)"}"#),
+            vec![],
+            "table_read_only",
+        ),
+        (
+            "DELETE",
+            "accounts(00000000-0000-0000-0000-000000000002)/lead_parent_account(00000000-0000-0000-0000-000000000001)/$ref",
+            None,
+            vec![],
+            "table_off",
+        ),
         // An absolute reference must name this service.
         (
             "POST",

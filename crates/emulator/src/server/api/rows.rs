@@ -242,6 +242,60 @@ fn concurrency_error() -> DataverseError {
     )
 }
 
+/// The relationship a `$ref` write goes through.
+pub(super) struct Link<'a> {
+    /// The table at the other end.
+    pub(super) related: &'a Table,
+    /// The lookup column (on the URL's table when `single`, else on `related`).
+    pub(super) column: &'a str,
+    /// Single-valued navigation property.
+    pub(super) single: bool,
+}
+
+/// Spec §5 associate and disassociate (1:N through a lookup): 204. The URL's row must exist
+/// (404); the row referenced must exist (404). Associating points the holder's lookup at the
+/// other row (the URL's row holds it for a single-valued navigation property, the referenced
+/// row for a collection-valued one); disassociating clears it — for a collection-valued one
+/// only if the listed row points at the URL's row (404 otherwise: there is no such link).
+pub(super) async fn relate(
+    ctx: &Ctx<'_>,
+    t: &Table,
+    key: &RowKey,
+    link: &Link<'_>,
+    target: Option<&dataverse::record::Reference>,
+    associate: bool,
+) -> Result<Response, DataverseError> {
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let wctx = ctx.write_ctx();
+    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
+    if !write::exists(&mut w.tx, t, id).await? {
+        return Err(missing(t, key));
+    }
+    let other = match target {
+        Some(r) => Some(binds::resolve(&mut w.tx, link.related, r).await?),
+        None => None,
+    };
+    let (holder, holder_id, points_at, points_table) = match (link.single, other) {
+        (true, other) => (t, id, other, &link.related.logical_name),
+        (false, Some(other)) => (link.related, other, Some(id), &t.logical_name),
+        (false, None) => return Err(DataverseError::bad_request("Disassociating needs the related row")),
+    };
+    let current = read::cells(&mut w.tx, holder, holder_id).await?.ok_or_else(|| missing(holder, key))?;
+    let mut cells = Vec::new();
+    if associate {
+        let to = points_at.ok_or_else(|| DataverseError::bad_request("Associating needs the related row"))?;
+        write::set_lookup(holder, &mut cells, link.column, to, points_table);
+    } else {
+        if !link.single && !read::points_at(&mut w.tx, holder, holder_id, link.column, &t.logical_name, id).await? {
+            return Err(DataverseError::not_found(&holder.logical_name, &holder_id));
+        }
+        write::clear_lookup(holder, &mut cells, link.column);
+    }
+    write::update(&mut w.tx, &wctx, holder, holder_id, &current, cells).await?;
+    w.commit().await.map_err(db_error)?;
+    Ok(no_content())
+}
+
 /// Spec §2.6 "Update a single property value" (`PUT …/{column}` with `{"value": …}`) and
 /// "Delete a single property value" (`DELETE …/{column}`): 204; 404 when the row is missing;
 /// 412 `0x80060882` when `If-Match` names another version; a required column cannot be cleared.
