@@ -78,7 +78,12 @@ fn every_kind_is_recognised() {
         ("GET", "/api/data/v9.2/accounts?$deltatoken=1".into(), RequestKind::ChangeTracking),
     ];
     for (method, url, kind) in cases {
-        let r = parse(method, &url, &[], "").unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let body = match kind {
+            RequestKind::UpdateProperty => r#"{"value":"x"}"#.to_owned(),
+            RequestKind::Associate => format!(r#"{{"@odata.id":"/contacts({id})"}}"#),
+            _ => String::new(),
+        };
+        let r = parse(method, &url, &[], &body).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         assert_eq!(r.kind(), kind, "{method} {url}");
     }
     let create = parse("POST", "/api/data/v9.2/accounts", &[], r#"{"name":"x"}"#).unwrap();
