@@ -9,6 +9,7 @@
 //! hand it bytes and get typed values back.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod classify;
 pub mod error;
 pub mod json;

@@ -1,5 +1,7 @@
 //! Protocol core tests: the standard schema, the parser's slice, the printer's round trip.
 
+#[path = "dataverse/batch.rs"]
+mod batch;
 #[path = "dataverse/classify.rs"]
 mod classify;
 #[path = "dataverse/fuzz_corpus.rs"]

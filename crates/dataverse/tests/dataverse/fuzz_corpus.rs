@@ -47,3 +47,11 @@ fn filter_corpus() {
         assert!(result.is_ok(), "{} panics", path.display());
     }
 }
+
+#[test]
+fn batch_corpus() {
+    for (path, bytes) in corpus("batch") {
+        let result = std::panic::catch_unwind(|| harness::batch_harness(&bytes));
+        assert!(result.is_ok(), "{} panics", path.display());
+    }
+}
