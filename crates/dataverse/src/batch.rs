@@ -34,12 +34,14 @@ mod error;
 mod frame;
 mod read;
 mod refs;
+mod requests;
 mod syntax;
 mod write;
 
 pub use error::{BatchError, PartProblem};
 pub use read::{read_batch, read_batch_response};
 pub use refs::content_id_ref;
+pub use requests::{BatchRequests, TypedItem, TypedPart, parse_batch, print_batch};
 pub use write::{Framed, reason_phrase, write_batch, write_batch_response};
 
 /// Bounds applied while reading a batch (request or response).

@@ -2,6 +2,8 @@
 
 #[path = "dataverse/batch.rs"]
 mod batch;
+#[path = "dataverse/batch_requests.rs"]
+mod batch_requests;
 #[path = "dataverse/classify.rs"]
 mod classify;
 #[path = "dataverse/fuzz_corpus.rs"]
