@@ -39,7 +39,7 @@ pub struct BatchRequests {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypedItem {
     /// A request outside any change set.
-    Request(TypedPart),
+    Request(Box<TypedPart>),
     /// Requests that succeed or fail together.
     ChangeSet(Vec<TypedPart>),
 }
@@ -63,7 +63,7 @@ impl BatchRequests {
     /// Every part in order, change sets flattened.
     pub fn parts(&self) -> impl Iterator<Item = &TypedPart> {
         self.items.iter().flat_map(|item| match item {
-            TypedItem::Request(p) => std::slice::from_ref(p),
+            TypedItem::Request(p) => std::slice::from_ref(p.as_ref()),
             TypedItem::ChangeSet(ps) => ps.as_slice(),
         })
     }
@@ -99,7 +99,7 @@ pub fn parse_batch(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits) 
         match item {
             Item::Request(part) => {
                 number += 1;
-                items.push(TypedItem::Request(typed_part(schema, outer.version, number, part, &[], limits)?));
+                items.push(TypedItem::Request(Box::new(typed_part(schema, outer.version, number, part, &[], limits)?)));
             }
             Item::ChangeSet(parts) => {
                 let mut created: Vec<(String, String)> = Vec::new();
