@@ -258,6 +258,10 @@ async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
         Err(e) => return (error(&api::emulator_error(e.to_dataverse())), "invalid"),
     };
     let kind = request.kind().name();
+    if request.kind() == dataverse::RequestKind::Batch && request.method == dataverse::Method::Post {
+        let answer = api::batch::execute(app, &raw, caller);
+        return (crate::store::counted(app.sql_statements.clone(), answer).await, kind);
+    }
     match crate::store::counted(app.sql_statements.clone(), api::execute(app, &request, caller)).await {
         Ok(response) => (response, kind),
         Err(e) => (error(&api::emulator_error(e)), kind),

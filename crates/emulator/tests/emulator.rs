@@ -5,6 +5,8 @@
 mod annotations;
 #[path = "emulator/auth.rs"]
 mod auth;
+#[path = "emulator/batch.rs"]
+mod batch;
 #[path = "emulator/binds.rs"]
 mod binds;
 #[path = "emulator/common.rs"]

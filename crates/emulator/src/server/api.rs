@@ -5,6 +5,7 @@
 //! spec §1.4's example: `return=representation`, `odata.include-annotations="…"` (echoing the
 //! request's list, on every answer that carries rows), `odata.maxpagesize=N`.
 
+pub(super) mod batch;
 mod rows;
 
 use super::App;
@@ -73,11 +74,26 @@ fn context(
     }
 }
 
-pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<Response, DataverseError> {
-    let base = Base(format!("{}/api/data/{}", app.org_url, req.version.as_str()));
-    // Executing as the application user while the client asked for another identity or method
-    // would silently do something else: refuse. Other refused headers (bypass, unknown
-    // `MSCRM.*`) change nothing here (no plug-ins) and are ignored.
+/// The service root links are built from (the version the client used).
+fn base_of(app: &App, req: &Request) -> Base {
+    Base(format!("{}/api/data/{}", app.org_url, req.version.as_str()))
+}
+
+/// Schema, clock and caller for filters and writes.
+fn env_of(app: &App, caller: Caller) -> Env<'_> {
+    Env {
+        schema: &app.schema,
+        now: app.clock.now(),
+        user: caller.user_id,
+        business_unit: app.sys.root_business_unit,
+        default_team: app.sys.default_team,
+    }
+}
+
+/// Executing as the application user while the client asked for another identity or method
+/// would silently do something else: refused. Other refused headers (bypass, unknown
+/// `MSCRM.*`) change nothing here (no plug-ins) and are ignored.
+fn refuse_overrides(req: &Request) -> Result<(), DataverseError> {
     let overriding = |h: &&String| {
         let h = h.to_ascii_lowercase();
         matches!(
@@ -85,21 +101,20 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             "callerobjectid" | "mscrmcallerid" | "x-http-method" | "x-http-method-override" | "x-method-override"
         )
     };
-    if let Some(name) = req.headers.refused.iter().find(overriding) {
-        return Err(emulator_error(DataverseError::new(
+    match req.headers.refused.iter().find(overriding) {
+        Some(name) => Err(emulator_error(DataverseError::new(
             501,
             codes::ODATA_PARSE,
             format!("the header {name} (impersonation or method override) is not supported"),
-        )));
+        ))),
+        None => Ok(()),
     }
-    let now = app.clock.now();
-    let env = Env {
-        schema: &app.schema,
-        now,
-        user: caller.user_id,
-        business_unit: app.sys.root_business_unit,
-        default_team: app.sys.default_team,
-    };
+}
+
+pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<Response, DataverseError> {
+    let base = base_of(app, req);
+    refuse_overrides(req)?;
+    let env = env_of(app, caller);
     let ctx = rows::Ctx { app, req, base: &base, caller, include: include(req), env: &env };
     match &req.operation {
         Operation::ServiceDocument => Ok(service_document(app, &base)),
@@ -124,19 +139,15 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
         Operation::Retrieve { table: name, key, select, expand } => {
             rows::retrieve(&ctx, table(app, name)?, key, select, expand).await
         }
-        Operation::Create { table: name, record, select } => {
-            rows::create(&ctx, table(app, name)?, record, select).await
-        }
-        Operation::Update { table: name, key, record, select, upsert } => {
-            rows::update(&ctx, table(app, name)?, key, record, select, *upsert).await
-        }
-        Operation::Delete { table: name, key } => rows::delete(&ctx, table(app, name)?, key).await,
-        Operation::Relate { table: name, key, related, column, single, target, associate, .. } => {
-            let link = rows::Link { related: table(app, related)?, column, single: *single };
-            rows::relate(&ctx, table(app, name)?, key, &link, target.as_ref(), *associate).await
-        }
-        Operation::SetProperty { table: name, key, column, value } => {
-            rows::set_property(&ctx, table(app, name)?, key, column, value.as_ref()).await
+        Operation::Create { .. }
+        | Operation::Update { .. }
+        | Operation::Delete { .. }
+        | Operation::Relate { .. }
+        | Operation::SetProperty { .. } => {
+            let mut w = app.store.write().await.map_err(db_error)?;
+            let (response, _) = write(&ctx, &mut w.tx, &req.operation).await?;
+            w.commit().await.map_err(db_error)?;
+            Ok(response)
         }
         Operation::RetrieveProperty { table: name, key, target } => {
             rows::retrieve_property(&ctx, table(app, name)?, key, target).await
@@ -146,6 +157,34 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
         }
     }
+}
+
+/// Executes a write inside the caller's transaction: the answer, and the new row's id for a
+/// create. Anything else is a 400 (a `$batch` change set holds only writes).
+pub(super) async fn write(
+    ctx: &rows::Ctx<'_>,
+    conn: &mut SqliteConnection,
+    op: &Operation,
+) -> Result<(Response, Option<uuid::Uuid>), DataverseError> {
+    let app = ctx.app;
+    Ok(match op {
+        Operation::Create { table: name, record, select } => {
+            let (r, id) = rows::create(ctx, conn, table(app, name)?, record, select).await?;
+            (r, Some(id))
+        }
+        Operation::Update { table: name, key, record, select, upsert } => {
+            (rows::update(ctx, conn, table(app, name)?, key, record, select, *upsert).await?, None)
+        }
+        Operation::Delete { table: name, key } => (rows::delete(ctx, conn, table(app, name)?, key).await?, None),
+        Operation::Relate { table: name, key, related, column, single, target, associate, .. } => {
+            let link = rows::Link { related: table(app, related)?, column, single: *single };
+            (rows::relate(ctx, conn, table(app, name)?, key, &link, target.as_ref(), *associate).await?, None)
+        }
+        Operation::SetProperty { table: name, key, column, value } => {
+            (rows::set_property(ctx, conn, table(app, name)?, key, column, value.as_ref()).await?, None)
+        }
+        _ => return Err(DataverseError::bad_request("Only data-modifying requests can run in a change set")),
+    })
 }
 
 /// Spec §3 response envelope: `@odata.context`, `@odata.count` (§3.7), the count annotations

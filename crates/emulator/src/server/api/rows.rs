@@ -134,13 +134,15 @@ fn representation(req: &Request) -> bool {
 }
 
 /// Spec §2.2: 204 + `OData-EntityId`, or with `Prefer: return=representation` 201 + the row +
-/// `Preference-Applied` and no `OData-EntityId`.
+/// `Preference-Applied` and no `OData-EntityId`; also the new row's id (for `$n` in `$batch`).
+/// Like every write here, it runs inside the caller's transaction (`conn`).
 pub(super) async fn create(
     ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
     t: &Table,
     record: &Record,
     select: &[String],
-) -> Result<Response, DataverseError> {
+) -> Result<(Response, Uuid), DataverseError> {
     let mut cells = write::record_cells(t, &record.values)?;
     let id = match record.values.get(&t.primary_id).and_then(Value::as_str) {
         Some(s) => {
@@ -148,14 +150,12 @@ pub(super) async fn create(
         }
         None => Uuid::new_v4(),
     };
-    let mut w = ctx.app.store.write().await.map_err(db_error)?;
     let wctx = ctx.write_ctx();
-    binds::single(&mut w.tx, &ctx.app.schema, t, record, &mut cells).await?;
-    write::insert(&mut w.tx, &wctx, t, id, cells).await?;
-    binds::collection(&mut w.tx, &wctx, &ctx.app.schema, t, id, record).await?;
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select, &[]).await? } else { None };
-    w.commit().await.map_err(db_error)?;
-    Ok(written(ctx, t, id, select, row, StatusCode::CREATED))
+    binds::single(&mut *conn, &ctx.app.schema, t, record, &mut cells).await?;
+    write::insert(&mut *conn, &wctx, t, id, cells).await?;
+    binds::collection(&mut *conn, &wctx, &ctx.app.schema, t, id, record).await?;
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, &[]).await? } else { None };
+    Ok((written(ctx, t, id, select, row, StatusCode::CREATED), id))
 }
 
 /// The answer to a successful write: the row (201/200 + `Preference-Applied`) when asked for,
@@ -187,6 +187,7 @@ fn written(
 /// updated). Upserting by alternate key creates the row with a new id and the key values.
 pub(super) async fn update(
     ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
     t: &Table,
     key: &RowKey,
     record: &Record,
@@ -194,11 +195,10 @@ pub(super) async fn update(
     upsert: bool,
 ) -> Result<Response, DataverseError> {
     let mut cells = write::record_cells(t, &record.values)?;
-    let mut w = ctx.app.store.write().await.map_err(db_error)?;
     let wctx = ctx.write_ctx();
-    binds::single(&mut w.tx, &ctx.app.schema, t, record, &mut cells).await?;
-    let found = match primary_key(&mut w.tx, t, key).await? {
-        Some(id) => read::cells(&mut w.tx, t, id).await?.map(|current| (id, current)),
+    binds::single(&mut *conn, &ctx.app.schema, t, record, &mut cells).await?;
+    let found = match primary_key(&mut *conn, t, key).await? {
+        Some(id) => read::cells(&mut *conn, t, id).await?.map(|current| (id, current)),
         None => None,
     };
     if let RowKey::Alternate(parts) = key {
@@ -208,7 +208,7 @@ pub(super) async fn update(
         None if !upsert => return Err(missing(t, key)),
         None => {
             let id = key.id().unwrap_or_else(Uuid::new_v4);
-            write::insert(&mut w.tx, &wctx, t, id, cells).await?;
+            write::insert(&mut *conn, &wctx, t, id, cells).await?;
             (id, true)
         }
         Some((id, current)) => {
@@ -225,12 +225,11 @@ pub(super) async fn update(
                     return Err(concurrency_error());
                 }
             }
-            write::update(&mut w.tx, &wctx, t, id, &current, cells).await?;
+            write::update(&mut *conn, &wctx, t, id, &current, cells).await?;
             (id, false)
         }
     };
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut w.tx, t, id, select, &[]).await? } else { None };
-    w.commit().await.map_err(db_error)?;
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, &[]).await? } else { None };
     Ok(written(ctx, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
 }
 
@@ -259,20 +258,20 @@ pub(super) struct Link<'a> {
 /// only if the listed row points at the URL's row (404 otherwise: there is no such link).
 pub(super) async fn relate(
     ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
     t: &Table,
     key: &RowKey,
     link: &Link<'_>,
     target: Option<&dataverse::record::Reference>,
     associate: bool,
 ) -> Result<Response, DataverseError> {
-    let mut w = ctx.app.store.write().await.map_err(db_error)?;
     let wctx = ctx.write_ctx();
-    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
-    if !write::exists(&mut w.tx, t, id).await? {
+    let id = primary_key(&mut *conn, t, key).await?.ok_or_else(|| missing(t, key))?;
+    if !write::exists(&mut *conn, t, id).await? {
         return Err(missing(t, key));
     }
     let other = match target {
-        Some(r) => Some(binds::resolve(&mut w.tx, link.related, r).await?),
+        Some(r) => Some(binds::resolve(&mut *conn, link.related, r).await?),
         None => None,
     };
     let (holder, holder_id, points_at, points_table) = match (link.single, other) {
@@ -280,19 +279,18 @@ pub(super) async fn relate(
         (false, Some(other)) => (link.related, other, Some(id), &t.logical_name),
         (false, None) => return Err(DataverseError::bad_request("Disassociating needs the related row")),
     };
-    let current = read::cells(&mut w.tx, holder, holder_id).await?.ok_or_else(|| missing(holder, key))?;
+    let current = read::cells(&mut *conn, holder, holder_id).await?.ok_or_else(|| missing(holder, key))?;
     let mut cells = Vec::new();
     if associate {
         let to = points_at.ok_or_else(|| DataverseError::bad_request("Associating needs the related row"))?;
         write::set_lookup(holder, &mut cells, link.column, to, points_table);
     } else {
-        if !link.single && !read::points_at(&mut w.tx, holder, holder_id, link.column, &t.logical_name, id).await? {
+        if !link.single && !read::points_at(&mut *conn, holder, holder_id, link.column, &t.logical_name, id).await? {
             return Err(DataverseError::not_found(&holder.logical_name, &holder_id));
         }
         write::clear_lookup(holder, &mut cells, link.column);
     }
-    write::update(&mut w.tx, &wctx, holder, holder_id, &current, cells).await?;
-    w.commit().await.map_err(db_error)?;
+    write::update(&mut *conn, &wctx, holder, holder_id, &current, cells).await?;
     Ok(no_content())
 }
 
@@ -301,6 +299,7 @@ pub(super) async fn relate(
 /// 412 `0x80060882` when `If-Match` names another version; a required column cannot be cleared.
 pub(super) async fn set_property(
     ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
     t: &Table,
     key: &RowKey,
     column: &str,
@@ -311,33 +310,34 @@ pub(super) async fn set_property(
         Some(v) => crate::rows::to_cell(t, col, v)?,
         None => crate::rows::Cell::Null,
     };
-    let mut w = ctx.app.store.write().await.map_err(db_error)?;
-    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
-    let current = read::cells(&mut w.tx, t, id).await?.ok_or_else(|| missing(t, key))?;
+    let id = primary_key(&mut *conn, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let current = read::cells(&mut *conn, t, id).await?.ok_or_else(|| missing(t, key))?;
     let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
     if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
         && !names_version(tags, version.unwrap_or(0))
     {
         return Err(concurrency_error());
     }
-    write::update(&mut w.tx, &ctx.write_ctx(), t, id, &current, vec![(column.to_owned(), cell)]).await?;
-    w.commit().await.map_err(db_error)?;
+    write::update(&mut *conn, &ctx.write_ctx(), t, id, &current, vec![(column.to_owned(), cell)]).await?;
     Ok(no_content())
 }
 
 /// Spec §2.9: 204; 404 when missing; 412 `0x80060882` when `If-Match` names another version.
-pub(super) async fn delete(ctx: &Ctx<'_>, t: &Table, key: &RowKey) -> Result<Response, DataverseError> {
-    let mut w = ctx.app.store.write().await.map_err(db_error)?;
-    let id = primary_key(&mut w.tx, t, key).await?.ok_or_else(|| missing(t, key))?;
-    let current = read::cells(&mut w.tx, t, id).await?.ok_or_else(|| missing(t, key))?;
+pub(super) async fn delete(
+    ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
+    t: &Table,
+    key: &RowKey,
+) -> Result<Response, DataverseError> {
+    let id = primary_key(&mut *conn, t, key).await?.ok_or_else(|| missing(t, key))?;
+    let current = read::cells(&mut *conn, t, id).await?.ok_or_else(|| missing(t, key))?;
     let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
     if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
         && !names_version(tags, version.unwrap_or(0))
     {
         return Err(concurrency_error());
     }
-    write::delete(&mut w.tx, t, id).await?;
-    w.commit().await.map_err(db_error)?;
+    write::delete(&mut *conn, t, id).await?;
     Ok(no_content())
 }
 
