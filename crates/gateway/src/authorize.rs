@@ -74,3 +74,73 @@ pub fn authorize(
         Err(Refused { reasons: decision.reasons })
     }
 }
+
+/// A `$batch` whose every part the policy allows, with what each part touches and who sent it.
+/// Like [`Authorized`], built only by [`authorize_batch`].
+#[derive(Debug)]
+pub struct AuthorizedBatch {
+    batch: dataverse::batch::BatchRequests,
+    touches: Vec<Touches>,
+    agent: Agent,
+}
+
+impl AuthorizedBatch {
+    /// The batch to forward.
+    pub fn batch(&self) -> &dataverse::batch::BatchRequests {
+        &self.batch
+    }
+
+    /// What each part touches, in part order.
+    pub fn touches(&self) -> &[Touches] {
+        &self.touches
+    }
+
+    /// Who sent it.
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+}
+
+/// One part that was not authorized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRefused {
+    /// Its number in the batch, from 1.
+    pub number: usize,
+    /// Its Content-ID.
+    pub content_id: Option<String>,
+    /// Every failed check; the first sets the message.
+    pub reasons: Vec<Reason>,
+}
+
+/// Decides every part of a batch (design §6.2): all must be allowed, or nothing is forwarded.
+/// A part carrying a header refused for every agent is refused like the request would be.
+pub fn authorize_batch(
+    schema: &Schema,
+    agent: Agent,
+    policy: &AgentPolicy,
+    batch: dataverse::batch::BatchRequests,
+) -> Result<AuthorizedBatch, Vec<PartRefused>> {
+    let mut touches = Vec::new();
+    let mut refused = Vec::new();
+    for part in batch.parts() {
+        let reasons = if let Some(header) = part.request.headers.refused.first() {
+            vec![Reason { code: "refused_header", message: format!("the header {header} is refused for every agent") }]
+        } else {
+            match dataverse::classify(schema, &part.request) {
+                Classification::Classified(t) => {
+                    let decision = policy::decide(schema, policy, &t);
+                    touches.push(t);
+                    decision.reasons
+                }
+                Classification::Unclassified { reason, metadata_write, .. } => {
+                    let code = if metadata_write { "metadata_write" } else { "unclassified" };
+                    vec![Reason { code, message: reason }]
+                }
+            }
+        };
+        if !reasons.is_empty() {
+            refused.push(PartRefused { number: part.number, content_id: part.content_id.clone(), reasons });
+        }
+    }
+    if refused.is_empty() { Ok(AuthorizedBatch { batch, touches, agent }) } else { Err(refused) }
+}

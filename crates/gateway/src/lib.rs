@@ -12,6 +12,7 @@ mod annotations;
 mod audit_record;
 mod authenticate;
 mod authorize;
+mod batch;
 mod links;
 mod pipeline;
 mod refusal;

@@ -76,6 +76,9 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
     };
     rec.set_request(&gw.schema, &request);
+    if request.kind() == dataverse::RequestKind::Batch && request.method == dataverse::Method::Post {
+        return crate::batch::run(gw, &inc, rec, agent, &raw).await;
+    }
     if let Some(origin) = foreign_origin(&request, &gw.public_base(&inc.headers)) {
         let msg = format!("a reference in the body points at {origin}, which is not this service");
         return refuse(gw, &inc, rec.unclassified(), Refusal::new("syntax", msg)).await;
@@ -149,7 +152,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
 
 /// The origin of the first absolute `@odata.bind` reference that does not name the service the
 /// agent called (design §6.1: an absolute reference must start with the client-facing base).
-fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
+pub(crate) fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
     let references: Vec<&dataverse::record::Reference> = match &request.operation {
         dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => {
             record.references().collect()
@@ -170,7 +173,7 @@ fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
 }
 
 /// The agent-facing message of a policy refusal.
-fn api_message(agent: &Agent, reason: &str) -> String {
+pub(crate) fn api_message(agent: &Agent, reason: &str) -> String {
     format!("Stanchion denied this request for {}: {reason}.", agent.name)
 }
 
@@ -191,7 +194,7 @@ fn parse_refusal(e: &ParseError) -> Refusal {
 }
 
 /// Commits the one record of a refused request, then answers with the refusal.
-async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord, refusal: Refusal) -> Response {
+pub(crate) async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord, refusal: Refusal) -> Response {
     record.decision = Some(if refusal.code == "audit_unavailable" { Decision::Error } else { Decision::Denied });
     record.reason_code = Some(refusal.code.to_owned());
     let reason = audit_record::reason_phrase(&refusal.message);
@@ -212,27 +215,27 @@ async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord, refusal: 
     }
 }
 
-fn audit_unavailable(inc: &Incoming) -> Response {
+pub(crate) fn audit_unavailable(inc: &Incoming) -> Response {
     Refusal::new("audit_unavailable", "audit log unavailable".into()).into_response(&inc.request_id)
 }
 
 /// Headers passed back to the agent.
-const PASSED_HEADERS: &[&str] =
+pub(crate) const PASSED_HEADERS: &[&str] =
     &["content-type", "odata-version", "etag", "preference-applied", "x-ms-service-request-id", "retry-after"];
 
 /// The filter phase's inputs: what the agent may see.
-struct Filter<'a> {
-    schema: &'a dataverse::Schema,
-    policy: &'a policy::AgentPolicy,
+pub(crate) struct Filter<'a> {
+    pub(crate) schema: &'a dataverse::Schema,
+    pub(crate) policy: &'a policy::AgentPolicy,
     /// Annotations the agent asked for (`Prefer: odata.include-annotations`).
-    asked: &'a [String],
+    pub(crate) asked: &'a [String],
 }
 
 impl Filter<'_> {
     /// Drops what the agent may not see (design §4): the service document lists only tables it
     /// can read; rows lose hidden columns in every form (the column, `_x_value`, `x_base`, and
     /// their annotations), with or without `$select`.
-    fn apply(&self, request: &Request, value: &mut dataverse::json::Value) {
+    pub(crate) fn apply(&self, request: &Request, value: &mut dataverse::json::Value) {
         use dataverse::Operation;
         use dataverse::json::Value;
         match &request.operation {
@@ -398,7 +401,7 @@ fn respond(
 
 /// Answers whose body is text, not JSON: `/$count`, a collection navigation's `/$count` and a
 /// property's `/$value`.
-fn text_answer(request: &Request) -> bool {
+pub(crate) fn text_answer(request: &Request) -> bool {
     use dataverse::request::PathTarget;
     match &request.operation {
         dataverse::Operation::Count(_) => true,
@@ -419,7 +422,7 @@ fn unreadable(inc: &Incoming, mut outcome: AuditRecord, message: &str) -> (Respo
 }
 
 /// The GUID at the end of an entity URL (`…/accounts(guid)`).
-fn entity_id(url: &str) -> Option<String> {
+pub(crate) fn entity_id(url: &str) -> Option<String> {
     let inner = url.strip_suffix(')')?.rsplit_once('(')?.1;
     uuid::Uuid::try_parse(inner).ok().map(|u| u.to_string())
 }

@@ -57,6 +57,47 @@ impl UpstreamClient {
         &self.org_url
     }
 
+    /// Sends an authorized batch, re-printed part by part (design §6.2), as one request.
+    pub async fn send_batch(
+        &self,
+        schema: &Schema,
+        authorized: &crate::authorize::AuthorizedBatch,
+        request_id: &str,
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let batch = authorized.batch();
+        let root = format!("{}/api/data/{}", self.org_url, batch.version.as_str());
+        let printed = dataverse::batch::print_batch(schema, batch, &root).map_err(|_| UpstreamError::NotForwardable)?;
+        let framed = dataverse::batch::write_batch(&printed, &uuid::Uuid::new_v4().to_string())
+            .map_err(|_| UpstreamError::NotForwardable)?;
+        let token = self.tokens.token().await?;
+        let mut builder = self
+            .http
+            .post(format!("{root}/$batch"))
+            .bearer_auth(token)
+            .header("x-ms-client-request-id", request_id)
+            .header("content-type", framed.content_type)
+            .header("accept", "application/json")
+            .header("odata-version", "4.0")
+            .header("odata-maxversion", "4.0")
+            .timeout(Duration::from_secs(300));
+        if batch.continue_on_error {
+            builder = builder.header("prefer", "odata.continue-on-error");
+        }
+        let resp = builder
+            .body(framed.body)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+            .collect();
+        let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+        Ok(UpstreamResponse { status, headers, body })
+    }
+
     /// Sends an authorized request. The only way agent traffic reaches the org.
     pub async fn send(
         &self,

@@ -5,6 +5,8 @@
 mod adversarial;
 #[path = "gateway/app.rs"]
 mod app;
+#[path = "gateway/batch.rs"]
+mod batch;
 #[path = "gateway/hidden.rs"]
 mod hidden;
 #[path = "gateway/matrix.rs"]

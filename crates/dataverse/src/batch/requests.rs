@@ -67,6 +67,14 @@ impl BatchRequests {
             TypedItem::ChangeSet(ps) => ps.as_slice(),
         })
     }
+
+    /// Every part in order, change sets flattened, to adjust before forwarding.
+    pub fn parts_mut(&mut self) -> impl Iterator<Item = &mut TypedPart> {
+        self.items.iter_mut().flat_map(|item| match item {
+            TypedItem::Request(p) => std::slice::from_mut(p.as_mut()),
+            TypedItem::ChangeSet(ps) => ps.as_mut_slice(),
+        })
+    }
 }
 
 fn part_error(number: usize, content_id: Option<&str>, message: impl std::fmt::Display) -> ParseError {
