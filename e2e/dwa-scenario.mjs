@@ -374,6 +374,8 @@ async function runFull() {
     return number;
   });
 
+  await writesAndRelationships(cleanup);
+
   // Best-effort cleanup of rows left behind by failed steps (no requests when all passed).
   for (const id of cleanup) {
     try {
@@ -381,6 +383,130 @@ async function runFull() {
       console.log(`# cleanup: deleted ${id}`);
     } catch (e) {
       console.log(`# cleanup: could not delete ${id}: ${describeError(e)}`);
+    }
+  }
+}
+
+/** Binds, single-property writes, $ref associate/disassociate and $batch (issue: writes). */
+async function writesAndRelationships(cleanup) {
+  let accountId = null;
+  let contactId = null;
+  const contacts = new Set();
+
+  await step("create with returnRepresentation returns the row", async () => {
+    const row = await api.create({
+      collection: "accounts",
+      data: { name: "DWA Relationships Co", telephone1: "555-0100" },
+      returnRepresentation: true,
+      select: ["name", "telephone1"],
+    });
+    check(row && row.name === "DWA Relationships Co", `row: ${show(row)}`);
+    check(typeof row.accountid === "string" && GUID_RE.test(row.accountid), `accountid: ${show(row)}`);
+    accountId = row.accountid;
+    cleanup.add(accountId);
+    return accountId;
+  });
+
+  await step("create a contact bound to the account (@odata.bind)", async () => {
+    const a = requireValue(accountId, "account id");
+    const id = await api.create({
+      collection: "contacts",
+      data: { lastname: "Bound", "parentcustomerid_account@odata.bind": `accounts(${a})` },
+    });
+    check(typeof id === "string" && GUID_RE.test(id), `create returned ${show(id)}`);
+    contactId = id;
+    contacts.add(id);
+    const c = await api.retrieve({ collection: "contacts", key: id, select: ["_parentcustomerid_value"] });
+    check(c._parentcustomerid_value === a, `parent customer: ${show(c)}`);
+  });
+
+  await step("disassociate and associate a contact through the collection ($ref)", async () => {
+    const a = requireValue(accountId, "account id");
+    const c = requireValue(contactId, "contact id");
+    await api.disassociate({ collection: "accounts", primaryKey: a, relationshipName: "contact_customer_accounts", relatedKey: c });
+    let row = await api.retrieve({ collection: "contacts", key: c, select: ["_parentcustomerid_value"] });
+    check(row._parentcustomerid_value === null, `still linked: ${show(row)}`);
+    await api.associate({
+      collection: "accounts",
+      primaryKey: a,
+      relationshipName: "contact_customer_accounts",
+      relatedCollection: "contacts",
+      relatedKey: c,
+    });
+    row = await api.retrieve({ collection: "contacts", key: c, select: ["_parentcustomerid_value"] });
+    check(row._parentcustomerid_value === a, `not linked: ${show(row)}`);
+  });
+
+  await step("set and clear a single-valued navigation property ($ref)", async () => {
+    const a = requireValue(accountId, "account id");
+    const c = requireValue(contactId, "contact id");
+    await api.associateSingleValued({
+      collection: "accounts",
+      primaryKey: a,
+      navigationProperty: "primarycontactid",
+      relatedCollection: "contacts",
+      relatedKey: c,
+    });
+    let row = await api.retrieve({ collection: "accounts", key: a, select: ["_primarycontactid_value"] });
+    check(row._primarycontactid_value === c, `primary contact: ${show(row)}`);
+    await api.disassociateSingleValued({ collection: "accounts", primaryKey: a, navigationProperty: "primarycontactid" });
+    row = await api.retrieve({ collection: "accounts", key: a, select: ["_primarycontactid_value"] });
+    check(row._primarycontactid_value === null, `primary contact not cleared: ${show(row)}`);
+  });
+
+  await step("update and clear a single property", async () => {
+    const a = requireValue(accountId, "account id");
+    await api.updateSingleProperty({ collection: "accounts", key: a, fieldValuePair: { telephone1: "555-0199" } });
+    let row = await api.retrieve({ collection: "accounts", key: a, select: ["telephone1"] });
+    check(row.telephone1 === "555-0199", `telephone1: ${show(row)}`);
+    await api.deleteRecord({ collection: "accounts", key: a, fieldName: "telephone1" });
+    row = await api.retrieve({ collection: "accounts", key: a, select: ["telephone1"] });
+    check(row.telephone1 === null, `telephone1 not cleared: ${show(row)}`);
+  });
+
+  await step("batch: change set with Content-ID references, then a GET", async () => {
+    api.startBatch();
+    api.create({ collection: "contacts", data: { lastname: "Batch Contact" }, contentId: "1" });
+    api.create({ collection: "accounts", data: { name: "DWA Batch Co", "primarycontactid@odata.bind": "$1" } });
+    api.retrieveMultiple({ collection: "accounts", select: ["name"], filter: "name eq 'DWA Batch Co'" });
+    const res = await api.executeBatch();
+    check(Array.isArray(res) && res.length >= 2, `batch result: ${show(res)}`);
+    const rows = await api.retrieveMultiple({
+      collection: "accounts",
+      select: ["name"],
+      filter: "name eq 'DWA Batch Co'",
+      expand: [{ property: "primarycontactid", select: ["lastname"] }],
+    });
+    check(rows.value.length === 1, `accounts created: ${show(rows)}`);
+    const row = rows.value[0];
+    cleanup.add(row.accountid);
+    check(row.primarycontactid && row.primarycontactid.lastname === "Batch Contact", `bound contact: ${show(row)}`);
+    contacts.add(row.primarycontactid.contactid);
+    return `${res.length} results`;
+  });
+
+  await step("batch: a failing change set leaves nothing behind", async () => {
+    const before = await api.count({ collection: "accounts", filter: "name eq 'DWA Rolled Back'" });
+    api.startBatch();
+    api.create({ collection: "accounts", data: { name: "DWA Rolled Back" } });
+    api.update({ collection: "accounts", key: randomUUID(), data: { name: "ghost" } });
+    let outcome;
+    try {
+      outcome = await api.executeBatch();
+    } catch (e) {
+      outcome = e;
+    }
+    const errors = Array.isArray(outcome) ? outcome.filter((r) => r instanceof Error || (r && r.status >= 400)) : [outcome];
+    check(errors.length >= 1, `expected a failure, got ${show(outcome)}`);
+    const after = await api.count({ collection: "accounts", filter: "name eq 'DWA Rolled Back'" });
+    check(after === before, `the change set was not rolled back: ${before} -> ${after}`);
+  });
+
+  for (const id of contacts) {
+    try {
+      await api.deleteRecord({ collection: "contacts", key: id });
+    } catch (e) {
+      console.log(`# cleanup: could not delete contact ${id}: ${describeError(e)}`);
     }
   }
 }
@@ -425,6 +551,15 @@ async function runRead() {
   await step("delete existing refused -> 403 0x80040220", async () => {
     const id = requireValue(firstId, "account id");
     const e = await expectHttpError(() => api.deleteRecord({ collection: "accounts", key: id }), 403);
+    return expect403(e);
+  });
+
+  await step("batch holding a write refused as a whole -> 403", async () => {
+    api.startBatch();
+    api.retrieveMultiple({ collection: "accounts", select: ["name"], top: 1 });
+    api.create({ collection: "accounts", data: { name: "DWA batch write" } });
+    const e = await expectHttpError(() => api.executeBatch(), 403);
+    check(/part 2/.test(e.message), `message should name part 2: ${show(e.message)}`);
     return expect403(e);
   });
 }

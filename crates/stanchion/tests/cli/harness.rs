@@ -112,5 +112,6 @@ pub fn scenario(program: &str, script: &str, base: &str, token: &str, expect: &s
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains(", 0 failed"), "{stdout}");
+    println!("{script} {expect} against {base}:\n{stdout}");
     stdout
 }
