@@ -116,6 +116,7 @@ for _k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"
 import re
 import signal
 import sys
+import uuid
 import time
 import warnings
 
@@ -426,6 +427,41 @@ def step_unchanged():
     return None
 
 
+def step_bind():
+    rid = need(state["created"], "created id")
+    cid = client.records.create("contact", {"lastname": "PySDK Bound", "parentcustomerid_account@odata.bind": f"/accounts({rid})"})
+    check(isinstance(cid, str) and GUID_RE.match(cid), f"create returned {cid!r}")
+    state["contact"] = cid
+    rec = client.records.retrieve("contact", cid, select=["_parentcustomerid_value"])
+    check(rec is not None and rec.get("_parentcustomerid_value") == rid, f"parent customer: {rec!r}")
+    return cid
+
+
+def step_upsert_by_key():
+    number = f"PY-{uuid.uuid4().hex[:8]}"
+    client.records.upsert(TABLE, [{"alternate_key": {"accountnumber": number}, "record": {"name": "PySDK Upserted"}}])
+    client.records.upsert(TABLE, [{"alternate_key": {"accountnumber": number}, "record": {"name": "PySDK Upserted Again"}}])
+    rows = list(client.records.list(TABLE, filter=f"accountnumber eq '{number}'", select=["name"]))
+    flat = [r for page in rows for r in (page if isinstance(page, list) else [page])]
+    check(len(flat) == 1, f"expected one row for {number}, got {flat!r}")
+    check(flat[0].get("name") == "PySDK Upserted Again", f"name {flat[0].get('name')!r}")
+    return number
+
+
+def step_batch():
+    rid = need(state["created"], "created id")
+    batch = client.batch.new()
+    with batch.changeset() as cs:
+        ref = cs.records.create("contact", {"lastname": "PySDK Batch"})
+        cs.records.update(TABLE, rid, {"primarycontactid@odata.bind": ref})
+    batch.records.get(TABLE, rid, select=["name", "_primarycontactid_value"])
+    result = batch.execute()
+    check(not result.has_errors, f"batch errors: {[(r.status_code, r.error_message) for r in result.responses]!r}")
+    rec = client.records.retrieve(TABLE, rid, select=["_primarycontactid_value"])
+    check(rec is not None and rec.get("_primarycontactid_value"), f"primary contact not set: {rec!r}")
+    return f"{len(result.responses)} responses"
+
+
 COUNT_SKIP = ("# skip - (b) count accounts: 1.1.0 has no count operation "
               "(list(count=True) sends $count=true but discards @odata.count)")
 
@@ -438,6 +474,9 @@ try:
         step("(c) create account -> GUID from OData-EntityId", step_create)
         step("(d) retrieve by id with select -> values match", step_get)
         step("(e) update name -> retrieve shows the new name", step_update)
+        step("(h) create a contact bound to the account (@odata.bind)", step_bind)
+        step("(i) upsert by alternate key: create, then update the same row", step_upsert_by_key)
+        step("(j) batch: change set creating a contact and binding it, then a GET", step_batch)
         if expect == "full":
             step("(f) delete -> get raises HttpError 404", step_delete)
         else:
