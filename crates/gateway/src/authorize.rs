@@ -15,6 +15,14 @@
 //! ```compile_fail
 //! let forged: gateway::Authorized = Default::default();
 //! ```
+//!
+//! The same holds for a whole `$batch` ([`AuthorizedBatch`], built only by [`authorize_batch`]):
+//!
+//! ```compile_fail
+//! fn forge(batch: dataverse::batch::BatchRequests, agent: gateway::Agent) -> gateway::AuthorizedBatch {
+//!     gateway::AuthorizedBatch { batch, touches: Vec::new(), agent }
+//! }
+//! ```
 
 use crate::authenticate::Agent;
 use dataverse::{Classification, Request, Schema, Touches};

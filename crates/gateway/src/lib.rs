@@ -21,7 +21,7 @@ mod token_cache;
 mod upstream;
 
 pub use authenticate::Agent;
-pub use authorize::{Authorized, Refused, authorize};
+pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize, authorize_batch};
 pub use links::LinkRewriter;
 pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};
 pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};
