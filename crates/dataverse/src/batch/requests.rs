@@ -15,12 +15,16 @@
 //! - a part that is itself a `$batch` is refused; a part the parser routes to "not supported
 //!   yet" stays [`crate::Operation::Unsupported`] for the caller to refuse or answer.
 //!
+//! `$n` references are checked on the typed requests: a target or a body reference (a bind, an
+//! associate's `@odata.id`) must name a create earlier in the same change set.
+//!
 //! Every error names the part (`part 3 (Content-ID 2): …`) and is a 400.
 
 use super::{Batch, BatchLimits, Item, Part, content_id_ref, read_batch};
 use crate::metadata::Schema;
 use crate::parse::{ParseError, ParseLimits, RawRequest, parse_request};
 use crate::print::print_request_for;
+use crate::record::Reference;
 use crate::request::{ApiVersion, Operation, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
@@ -100,7 +104,6 @@ pub fn parse_batch(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits) 
     };
     let framed =
         read_batch(content_type, raw.body, &BatchLimits::default()).map_err(|e| ParseError::Syntax(e.to_string()))?;
-    framed.check_references().map_err(|e| ParseError::Syntax(e.to_string()))?;
     let mut number = 0;
     let mut items = Vec::with_capacity(framed.items.len());
     for item in &framed.items {
@@ -188,7 +191,25 @@ fn typed_part(
     if target_ref.is_some() && !matches!(row_key(&request), Some(RowKey::Id(id)) if id.is_nil()) {
         return Err(fail(&"a $n reference must address the created row itself"));
     }
+    // `$n` in a body (a bind, an associate's `@odata.id`) must name a row created earlier in this
+    // change set (spec §7.1; design §6.2 refuses references to later or unknown parts).
+    for r in references(&request) {
+        if let Reference::ContentId(id) = r
+            && !created.iter().any(|(c, _)| c == id)
+        {
+            return Err(fail(&format!("Content-ID Reference: '${id}' does not exist in the batch context.")));
+        }
+    }
     Ok(TypedPart { number, content_id: part.content_id.clone(), target_ref, origin, request })
+}
+
+/// The row references in a request's body.
+fn references(request: &Request) -> Vec<&Reference> {
+    match &request.operation {
+        Operation::Create { record, .. } | Operation::Update { record, .. } => record.references().collect(),
+        Operation::Relate { target: Some(r), .. } => vec![r],
+        _ => Vec::new(),
+    }
 }
 
 /// The row key a request addresses, if any.
@@ -206,6 +227,9 @@ fn row_key(request: &Request) -> Option<&RowKey> {
 
 /// A space becomes `%20`; an `&` inside a quoted literal becomes `%26` (see the module doc).
 fn normalise(target: &str) -> String {
+    if !target.contains(' ') && !target.contains('&') {
+        return target.to_owned();
+    }
     let mut out = String::with_capacity(target.len());
     let (mut quoted, mut query) = (false, false);
     for c in target.chars() {

@@ -259,5 +259,5 @@ fn choose_boundary(base: &str, parts: &[Vec<u8>]) -> Result<String, BatchError> 
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
