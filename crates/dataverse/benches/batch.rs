@@ -41,7 +41,13 @@ fn hundred() -> String {
     for i in 0..30 {
         out.push_str("--b\r\n");
         let id = format!("00000000-0000-0000-0000-{i:012}");
-        part(&mut out, "PATCH", &format!("accounts({id})"), Some(r#"{"description":"updated","numberofemployees":7}"#), None);
+        part(
+            &mut out,
+            "PATCH",
+            &format!("accounts({id})"),
+            Some(r#"{"description":"updated","numberofemployees":7}"#),
+            None,
+        );
     }
     for i in 0..30 {
         out.push_str("--b\r\n");
@@ -59,8 +65,13 @@ fn benches(c: &mut Criterion) {
     let limits = ParseLimits::default();
     let body = hundred();
     let headers = [("Content-Type", "multipart/mixed; boundary=b"), ("OData-Version", "4.0")];
-    let raw =
-        RawRequest { method: "POST", path: "/api/data/v9.2/$batch", query: None, headers: &headers, body: body.as_bytes() };
+    let raw = RawRequest {
+        method: "POST",
+        path: "/api/data/v9.2/$batch",
+        query: None,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
     let parsed = parse_batch(&schema, &raw, &limits).unwrap();
     assert_eq!(parsed.parts().count(), 100);
     c.bench_function("batch_100_parse_classify_print", |b| {

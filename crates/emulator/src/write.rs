@@ -6,9 +6,9 @@
 //! 0 and `statuscode` the first status of the state, `versionnumber` the next org-wide version,
 //! `transactioncurrencyid` USD with `exchangerate` 1 and every `x_base` equal to `x` when a money
 //! column is set, `fullname` composed from `firstname`/`lastname`, incident `ticketnumber`
-//! `CAS-nnnnn-XnXnXn`. On update: `modifiedon`, `modifiedby`, `versionnumber`, and the same
-//! derived columns when their sources change. Both keep alternate-key values unique
-//! ([`crate::keys`]).
+//! `CAS-nnnnn-XnXnXn`, note `filesize` from `documentbody`. On update: `modifiedon`,
+//! `modifiedby`, `versionnumber`, and the same derived columns when their sources change. Both
+//! keep alternate-key values unique ([`crate::keys`]).
 
 use crate::decimal;
 use crate::response::db_error;
@@ -255,7 +255,8 @@ fn apply_state(table: &Table, id: Uuid, cells: &mut Cells, current_state: Option
     Ok(())
 }
 
-/// Derived columns: `fullname` from `firstname`/`lastname`; `x_base` from money `x`.
+/// Derived columns: `fullname` from `firstname`/`lastname`; `x_base` from money `x`;
+/// `filesize` from `documentbody`.
 fn derive(table: &Table, cells: &mut Cells, current: &[(String, Cell)]) -> Result<(), DataverseError> {
     let composes_name = ["firstname", "lastname", "fullname"].iter().all(|c| table.column(c).is_some());
     let creating = current.is_empty();
@@ -284,6 +285,17 @@ fn derive(table: &Table, cells: &mut Cells, current: &[(String, Cell)]) -> Resul
         .collect();
     for (base, cell) in twins {
         set(cells, &base, cell);
+    }
+    // A note's read-only `filesize` (spec §15.10): the byte length its base64 `documentbody`
+    // decodes to.
+    if table.column("filesize").is_some()
+        && let Some(body) = get(cells, "documentbody")
+    {
+        let size = body.as_text().map_or(Cell::Null, |b| {
+            let digits = b.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').count();
+            Cell::Int(i64::try_from(digits * 3 / 4).unwrap_or(i64::MAX))
+        });
+        set(cells, "filesize", size);
     }
     Ok(())
 }

@@ -1,6 +1,9 @@
-//! The standard tables of spec §15 (account, contact, lead, opportunity, incident and the tables
-//! their lookups point at). Option values follow spec §15; they are marked there as remembered
-//! from the Dataverse table reference, so a real org's schema always wins over this one.
+//! The standard tables of spec §15 (account, contact, lead, opportunity, incident, the tables
+//! their lookups point at, and the task and note tables of [`activities`]). Option values follow
+//! spec §15; they are marked there as remembered from the Dataverse table reference, so a real
+//! org's schema always wins over this one.
+
+mod activities;
 
 use super::{AlternateKey, Column, ColumnType, Ownership, Relationship, RequiredLevel, Schema, Table};
 
@@ -572,6 +575,7 @@ fn relationships(tables: &[Table]) -> Vec<Relationship> {
             "parentbusinessunitid",
         ),
     ];
+    v.extend(activities::relationships());
     for t in tables {
         let (l, s) = (t.logical_name.as_str(), t.set_name.as_str());
         v.push(rel(&format!("lk_{l}_createdby"), l, "createdby", "systemuser", "createdby"));
@@ -607,6 +611,8 @@ pub(super) fn schema() -> Schema {
         team(),
         businessunit(),
         transactioncurrency(),
+        activities::task(),
+        activities::annotation(),
     ];
     let rels = relationships(&tables);
     // The definitions above are static and covered by `standard_schema_is_consistent`.

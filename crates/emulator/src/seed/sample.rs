@@ -1,7 +1,10 @@
 //! Deterministic sample CRM data (`--seed N`): 25 accounts, 40 contacts (most belonging to an
 //! account through `parentcustomerid`), 15 leads, 12 opportunities (customer = an account) and
-//! 10 cases (customer = an account or a contact). Names are Microsoft's fictional sample
+//! 10 cases (customer = an account or a contact), 12 tasks (regarding an account or a contact,
+//! a quarter of them completed) and 3 notes on accounts. Names are Microsoft's fictional sample
 //! companies; phone numbers use the reserved 555-01xx range. Same seed, same ids and values.
+//! Tasks and notes are drawn after every other row, so adding them left the earlier rows as
+//! they were.
 
 use super::{Ids, Rng, SystemIds};
 use crate::rows::Cell;
@@ -129,6 +132,22 @@ const CASES: &[&str] = &[
     "Monitor flickers after update",
     "Missing parts in shipment",
     "Billing address change",
+];
+const TASKS: &[&str] = &[
+    "Send the revised quote",
+    "Schedule a product demo",
+    "Follow up on the invoice",
+    "Confirm the delivery date",
+    "Call about the renewal",
+    "Prepare the onboarding checklist",
+    "Collect feedback on the trial",
+    "Review the service contract",
+];
+/// (subject, text) of the sample notes.
+const NOTES: &[(&str, &str)] = &[
+    ("Meeting summary", "Discussed volume pricing and a pilot with two departments."),
+    ("Credit check", "Payment history is good; no change to the credit limit."),
+    ("Preferred contact hours", "Prefers calls before noon, Pacific time."),
 ];
 
 fn text(s: impl Into<String>) -> Cell {
@@ -280,7 +299,49 @@ pub(super) async fn load(
         customer(incident_table, &mut cells, &mut rng, &accounts, &contacts);
         write::insert(conn, &ctx, incident_table, ids.next(), cells).await?;
     }
+
+    let task_table = table("task")?;
+    for _ in 0..12 {
+        let (month, day) = (rng.range(1, 12), rng.range(1, 28));
+        let mut cells: Cells = vec![
+            ("subject".into(), text(*rng.pick(TASKS))),
+            ("prioritycode".into(), Cell::Int(rng.range(0, 2))),
+            ("scheduledend".into(), text(format!("2026-{month:02}-{day:02}T17:00:00Z"))),
+        ];
+        if rng.below(4) == 0 {
+            cells.push(("statecode".into(), Cell::Int(1)));
+            cells.push(("percentcomplete".into(), Cell::Int(100)));
+            cells.push(("actualdurationminutes".into(), Cell::Int(rng.range(1, 12) * 15)));
+        } else {
+            cells.push(("percentcomplete".into(), Cell::Int(rng.range(0, 4) * 25)));
+        }
+        regarding(task_table, &mut cells, &mut rng, &accounts, &contacts);
+        write::insert(conn, &ctx, task_table, ids.next(), cells).await?;
+    }
+
+    let note_table = table("annotation")?;
+    for (subject, body) in NOTES {
+        let account = &accounts[rng.below(accounts.len() as u64) as usize];
+        let mut cells: Cells = vec![
+            ("subject".into(), text(*subject)),
+            ("notetext".into(), text(*body)),
+            ("isdocument".into(), Cell::Int(0)),
+        ];
+        set_lookup(note_table, &mut cells, "objectid", account.id, "account");
+        write::insert(conn, &ctx, note_table, ids.next(), cells).await?;
+    }
     Ok(())
+}
+
+/// A task's `regardingobjectid`: an account two times in three, else a contact.
+fn regarding(table: &Table, cells: &mut Cells, rng: &mut Rng, accounts: &[Account], contacts: &[Uuid]) {
+    if rng.below(3) < 2 || contacts.is_empty() {
+        if let Some(a) = accounts.get(rng.below(accounts.len() as u64) as usize) {
+            set_lookup(table, cells, "regardingobjectid", a.id, "account");
+        }
+    } else if let Some(c) = contacts.get(rng.below(contacts.len() as u64) as usize) {
+        set_lookup(table, cells, "regardingobjectid", *c, "contact");
+    }
 }
 
 fn customer(table: &Table, cells: &mut Cells, rng: &mut Rng, accounts: &[Account], contacts: &[Uuid]) {

@@ -141,4 +141,20 @@ mod tests {
         assert!(sql.contains(r#""address1_latitude" double"#), "{sql}");
         assert!(sql.contains(r#""ownerid@type" text"#), "{sql}");
     }
+
+    /// Spec §15.9–§15.10: the activity tables get their own primary key name and the hidden
+    /// target column of their polymorphic regarding lookup, indexed like every lookup.
+    #[test]
+    fn activity_tables_get_keys_and_regarding_type_columns() {
+        let schema = Schema::standard();
+        for (name, pk, regarding) in
+            [("task", "activityid", "regardingobjectid"), ("annotation", "annotationid", "objectid")]
+        {
+            let table = schema.table(name).unwrap();
+            let defs: Vec<String> = column_defs(table).into_iter().map(|(n, _)| n).collect();
+            assert!(defs.iter().any(|n| *n == pk), "{name}: {defs:?}");
+            assert!(defs.iter().any(|n| *n == format!("{regarding}@type")), "{name}: {defs:?}");
+            assert!(indexes(table).iter().any(|(_, cols)| *cols == [regarding.to_owned()]), "{name}");
+        }
+    }
 }
