@@ -210,6 +210,19 @@ fn binds_write_the_lookup_holder_and_read_the_target() {
             r#"{"name":"a","primarycontactid@odata.bind":"$1"}"#.to_owned(),
             vec![("account", Create), ("contact", Read)],
         ),
+        // A polymorphic lookup checks the bound target's table (design §4).
+        (
+            "POST",
+            "tasks",
+            format!(r#"{{"subject":"call","regardingobjectid_lead_task@odata.bind":"/leads({id})"}}"#),
+            vec![("task", Create), ("lead", Read)],
+        ),
+        (
+            "POST",
+            "annotations",
+            format!(r#"{{"subject":"n","objectid_incident@odata.bind":"/incidents({id})"}}"#),
+            vec![("annotation", Create), ("incident", Read)],
+        ),
         (
             "PATCH",
             &row,
