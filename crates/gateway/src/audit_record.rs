@@ -56,6 +56,11 @@ impl Draft {
         }
     }
 
+    /// Records the request as a `$batch` (its outer request is not a typed operation).
+    pub fn set_batch(&mut self) {
+        self.base.kind = Kind::Batch;
+    }
+
     /// Fills tables, columns and record ids from the classification.
     pub fn set_touches(&mut self, schema: &Schema, t: &Touches) {
         self.base.tables = t

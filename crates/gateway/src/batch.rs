@@ -37,6 +37,7 @@ use dataverse::print::{Redact, print_target};
 
 /// Runs a `POST …/$batch` through the phases (see the module doc).
 pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Agent, raw: &RawRequest<'_>) -> Response {
+    rec.set_batch();
     let mut batch = match parse_batch(&gw.schema, raw, &gw.config.limits) {
         Ok(b) => b,
         Err(e) => {
@@ -158,7 +159,7 @@ fn fill_tables(gw: &Gateway, authorized: &AuthorizedBatch, record: &mut AuditRec
                 record.tables.push(access);
             }
         }
-        for id in &t.record_ids {
+        for id in t.record_ids.iter().filter(|id| !id.is_nil()) {
             let id = id.to_string();
             if !record.record_ids.contains(&id) {
                 record.record_ids.push(id);
@@ -224,7 +225,7 @@ fn answer(
         let asked = batch.items.get(i);
         out.push(match (item, asked) {
             (ResponseItem::Response(r), Some(TypedItem::Request(part))) => {
-                ResponseItem::Response(one(gw, filter, rw, attempt, inc, part, r, &mut records))
+                ResponseItem::Response(one(gw, authorized.touches(), filter, rw, attempt, inc, part, r, &mut records))
             }
             (ResponseItem::ChangeSet(rs), Some(TypedItem::ChangeSet(parts))) => {
                 let all = rs.len() == parts.len();
@@ -238,7 +239,7 @@ fn answer(
                             .and_then(|c| parts.iter().find(|p| p.content_id.as_deref() == Some(c)))
                             .or_else(|| if all { parts.get(j) } else { None });
                         match part {
-                            Some(p) => one(gw, filter, rw, attempt, inc, p, r, &mut records),
+                            Some(p) => one(gw, authorized.touches(), filter, rw, attempt, inc, p, r, &mut records),
                             None => unmatched(r),
                         }
                     })
@@ -318,6 +319,7 @@ fn keep_headers(r: &PartResponse, rw: Option<&LinkRewriter>) -> Vec<(String, Str
 #[allow(clippy::too_many_arguments)]
 fn one(
     gw: &Gateway,
+    touches: &[dataverse::Touches],
     view: &View<'_>,
     rw: &LinkRewriter,
     attempt: &AuditRecord,
@@ -329,6 +331,15 @@ fn one(
     let mut record = audit_record::outcome(attempt, inc, Decision::Allowed);
     record.batch_id = Some(inc.request_id.clone());
     record.part = u32::try_from(part.number).ok();
+    // The part's own tables, columns and rows, not the batch's (a `$n` key is a placeholder).
+    let mut draft = Draft::new(inc, false);
+    if let Some(t) = touches.get(part.number.saturating_sub(1)) {
+        draft.set_touches(&gw.schema, t);
+    }
+    let own = draft.decision();
+    record.tables = own.tables;
+    record.columns = own.columns;
+    record.record_ids = own.record_ids.into_iter().filter(|id| *id != uuid::Uuid::nil().to_string()).collect();
     record.kind = Kind::parse(part.request.kind().name());
     record.path = print_target(&gw.schema, &part.request, Redact::Literals)
         .map(|t| format!("/api/data/{}/{t}", part.request.version.as_str()));

@@ -94,6 +94,13 @@ async fn an_allowed_batch_is_forwarded_filtered_and_audited_per_part() {
     let batch_records: Vec<_> = records.iter().filter(|r| r.part.is_none()).collect();
     assert_eq!(batch_records.len(), 2, "attempt and outcome");
     assert_eq!(batch_records[0].rows, Some(3));
+    let sentence = batch_records[1].sentence();
+    assert!(sentence.starts_with("Sales Ops Agent sent a batch of 3 requests"), "{sentence}");
+    for r in &records {
+        println!("{}", r.sentence());
+    }
+    let part = records.iter().find(|r| r.part == Some(1)).unwrap().sentence();
+    assert!(part.contains("created account"), "{part}");
 }
 
 #[tokio::test]
@@ -134,6 +141,9 @@ async fn one_denied_part_refuses_the_whole_batch() {
         let records = app.records(&rid).await;
         assert_eq!(records.len(), 1, "one decision record");
         assert_eq!(records[0].reason_code.as_deref(), Some("batch_part_denied"));
+        let sentence = records[0].sentence();
+        println!("{sentence}");
+        assert!(sentence.contains("sent a batch of") && sentence.contains("denied"), "{sentence}");
     }
 }
 
