@@ -55,3 +55,12 @@ fn batch_corpus() {
         assert!(result.is_ok(), "{} panics", path.display());
     }
 }
+
+#[test]
+fn write_body_corpus() {
+    let schema = dataverse::Schema::standard();
+    for (path, bytes) in corpus("write_body") {
+        let result = std::panic::catch_unwind(|| harness::write_body_harness(&schema, &bytes));
+        assert!(result.is_ok(), "{} panics", path.display());
+    }
+}
