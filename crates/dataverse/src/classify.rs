@@ -5,7 +5,7 @@
 use crate::metadata::Schema;
 use crate::metadata::{ColumnType, Navigation};
 use crate::query::{Expand, Filter, Operand, Query};
-use crate::record::{Bind, Record, Reference};
+use crate::record::{Bind, Record, Reference, Related};
 use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
@@ -320,8 +320,28 @@ fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
 /// the navigation property names); binding `ownerid` (assigning) touches no other table. A
 /// collection-valued bind writes each listed row of the related table. Alternate keys in
 /// references name columns of their table.
+///
+/// Rows created with it (deep insert) are creates of their tables, with the lookup that links
+/// them: a single-valued one is a column of this row, a collection-valued one a column of the
+/// new related rows.
 fn write_record(t: &mut Touches, table: &str, record: &Record) {
     t.add_columns(table, record.columns());
+    for related in &record.related {
+        match related {
+            Related::Single { column, table: other, record: nested, .. } => {
+                t.add_columns(table, [column]);
+                t.add(other, Privilege::Create);
+                write_record(t, other, nested);
+            }
+            Related::Collection { column, table: other, records, .. } => {
+                t.add(other, Privilege::Create);
+                t.add_columns(other, [column]);
+                for nested in records {
+                    write_record(t, other, nested);
+                }
+            }
+        }
+    }
     for bind in &record.binds {
         match bind {
             Bind::Single { column, table: target, target: reference, .. } => {

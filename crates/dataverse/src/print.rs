@@ -8,7 +8,7 @@
 use crate::json::Value;
 use crate::metadata::{Schema, Table};
 use crate::query::{Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
-use crate::record::{Bind, Record, Reference};
+use crate::record::{Bind, Record, Reference, Related};
 use crate::request::{EtagCondition, MetadataRead, Operation, PathTarget, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
@@ -92,6 +92,12 @@ pub fn print_request_for(schema: &Schema, request: &Request, service_root: Optio
 /// A create or update body: the column values in the order received, then the binds in the
 /// order received, each reference root-relative (`/contacts(id)`) or `$n`.
 pub fn record_body(schema: &Schema, record: &Record, service_root: Option<&str>) -> String {
+    record_value(schema, record, service_root).to_json()
+}
+
+/// The JSON object of a record: values, binds, then related rows (deep insert) as nested
+/// objects and arrays.
+fn record_value(schema: &Schema, record: &Record, service_root: Option<&str>) -> Value {
     let mut object = record.values.clone();
     for bind in &record.binds {
         let (navigation, value) = match bind {
@@ -108,7 +114,16 @@ pub fn record_body(schema: &Schema, record: &Record, service_root: Option<&str>)
         };
         object.insert(format!("{navigation}@odata.bind"), value);
     }
-    Value::Object(object).to_json()
+    for related in &record.related {
+        let (navigation, value) = match related {
+            Related::Single { navigation, record, .. } => (navigation, record_value(schema, record, service_root)),
+            Related::Collection { navigation, records, .. } => {
+                (navigation, Value::Array(records.iter().map(|r| record_value(schema, r, service_root)).collect()))
+            }
+        };
+        object.insert(navigation.clone(), value);
+    }
+    Value::Object(object)
 }
 
 /// `{root}/{set}({key})` (`/{set}({key})` without a root) or `$n`; key values printed as

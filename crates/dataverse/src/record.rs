@@ -1,5 +1,6 @@
-//! The body of a create or update as the parser understood it: column values, and lookups set
-//! by reference with `@odata.bind` (spec §2.2, §5). Deep insert is not modelled yet.
+//! The body of a create or update as the parser understood it: column values, lookups set by
+//! reference with `@odata.bind` (spec §2.2, §5), and related rows created with it (deep insert,
+//! spec §2.2 "Create related table rows in one operation").
 
 use crate::json::Object;
 use crate::request::RowKey;
@@ -11,6 +12,36 @@ pub struct Record {
     pub values: Object,
     /// Lookups set by reference, in body order.
     pub binds: Vec<Bind>,
+    /// Related rows created with this one (deep insert), in body order.
+    pub related: Vec<Related>,
+}
+
+/// Rows created together with the row being created (deep insert).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Related {
+    /// `"primarycontactid": {…}`: a new row of `table` that this row's lookup `column` points at.
+    Single {
+        /// Navigation property as named in the body.
+        navigation: String,
+        /// The lookup column of the row being created.
+        column: String,
+        /// The related table (for a polymorphic lookup, the one the navigation property names).
+        table: String,
+        /// The new related row.
+        record: Box<Record>,
+    },
+    /// `"contact_customer_accounts": [{…}, …]`: new rows of `table` whose lookup `column` points
+    /// at the row being created.
+    Collection {
+        /// Navigation property as named in the body.
+        navigation: String,
+        /// The lookup column on the related table.
+        column: String,
+        /// The related table.
+        table: String,
+        /// The new related rows.
+        records: Vec<Record>,
+    },
 }
 
 impl Record {
@@ -25,6 +56,18 @@ impl Record {
 }
 
 impl Record {
+    /// Every row reference of the body's binds, nested rows' included.
+    pub fn all_references(&self) -> Vec<&Reference> {
+        let mut out: Vec<&Reference> = self.references().collect();
+        for r in &self.related {
+            match r {
+                Related::Single { record, .. } => out.extend(record.all_references()),
+                Related::Collection { records, .. } => records.iter().for_each(|rec| out.extend(rec.all_references())),
+            }
+        }
+        out
+    }
+
     /// Every row reference of the body's binds.
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.binds.iter().flat_map(|b| match b {

@@ -60,6 +60,7 @@ mod auth;
 mod binds;
 mod clock;
 mod decimal;
+mod deep_insert;
 mod expand;
 mod files;
 mod keys;

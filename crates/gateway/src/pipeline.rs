@@ -155,7 +155,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
 pub(crate) fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
     let references: Vec<&dataverse::record::Reference> = match &request.operation {
         dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => {
-            record.references().collect()
+            record.all_references()
         }
         dataverse::Operation::Relate { target: Some(r), .. } => vec![r],
         _ => return None,

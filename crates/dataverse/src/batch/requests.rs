@@ -206,7 +206,7 @@ fn typed_part(
 /// The row references in a request's body.
 fn references(request: &Request) -> Vec<&Reference> {
     match &request.operation {
-        Operation::Create { record, .. } | Operation::Update { record, .. } => record.references().collect(),
+        Operation::Create { record, .. } | Operation::Update { record, .. } => record.all_references(),
         Operation::Relate { target: Some(r), .. } => vec![r],
         _ => Vec::new(),
     }

@@ -1,15 +1,15 @@
 //! JSON bodies of create and update: each member must be a column the client may set, with a
-//! value of the column's type, or a lookup set by reference (`nav@odata.bind`, [`super::bind`]).
-//! Deep insert (a navigation property with an object or array value) is recognised and
-//! reported as not supported yet.
+//! value of the column's type, a lookup set by reference (`nav@odata.bind`, [`super::bind`]),
+//! or, on create, related rows created with it (deep insert: a navigation property with an
+//! object or an array of objects, nested up to ten levels, at most 1,000 rows in all).
 
 use super::ParseError;
 use super::bind::parse_bind;
 use super::filter::{is_date, is_datetime};
 use crate::error::codes;
-use crate::json::{self, Value};
-use crate::metadata::{Column, ColumnType, Schema, Table};
-use crate::record::{Bind, Record, Reference};
+use crate::json::{self, Object, Value};
+use crate::metadata::{Column, ColumnType, Navigation, Schema, Table};
+use crate::record::{Bind, Record, Reference, Related};
 
 /// Whether the body is for a create (else an update or upsert).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,11 @@ fn payload(table: &Table, detail: impl Into<String>) -> ParseError {
     }
 }
 
+/// Most rows one create may hold, itself and its deep-inserted rows included.
+const MAX_ROWS: usize = 1000;
+/// Deepest nesting of deep-inserted rows.
+const MAX_DEPTH: usize = 10;
+
 /// Parses and validates a record body for `table`.
 pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: Write) -> Result<Record, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -47,6 +52,24 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
             message: format!("The request body must be a JSON object, not {}", value.kind_name()),
         });
     };
+    let mut rows = 0;
+    members_record(schema, table, members, write, 0, &mut rows)
+}
+
+/// The record of one JSON object for `table`; nested objects and arrays under navigation
+/// properties are rows created with it (deep insert, create only).
+fn members_record(
+    schema: &Schema,
+    table: &Table,
+    members: Object,
+    write: Write,
+    depth: usize,
+    rows: &mut usize,
+) -> Result<Record, ParseError> {
+    *rows += 1;
+    if *rows > MAX_ROWS {
+        return Err(payload(table, format!("a create may hold at most {MAX_ROWS} rows")));
+    }
     let mut record = Record::default();
     for (name, value) in members {
         if let Some((prop, annotation)) = name.split_once('@') {
@@ -70,14 +93,53 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
             }
             return Err(payload(table, format!("the annotation '{name}' is not supported")));
         }
-        let is_nav = schema.relationships().iter().any(|r| {
-            (r.referencing_table == table.logical_name && r.referencing_nav == name)
-                || (r.referenced_table == table.logical_name && r.schema_name == name)
-        });
-        if is_nav {
-            return Err(ParseError::Unsupported(format!(
-                "writing the navigation property '{name}' (deep insert or lookup) is not supported yet"
-            )));
+        if let Some(navigation) = schema.navigation(&table.logical_name, &name) {
+            if write != Write::Create {
+                return Err(payload(
+                    table,
+                    format!("related rows ('{name}') can be created only with the row itself (deep insert on create)"),
+                ));
+            }
+            if depth == MAX_DEPTH {
+                return Err(payload(table, format!("deep insert is nested more than {MAX_DEPTH} levels")));
+            }
+            let related = schema
+                .table(navigation.target())
+                .ok_or_else(|| payload(table, format!("'{name}' leads to an unknown table")))?;
+            let object = |v: Value, rows: &mut usize| match v {
+                Value::Object(o) => members_record(schema, related, o, write, depth + 1, rows),
+                other => Err(payload(
+                    table,
+                    format!("each row of '{name}' must be a JSON object, not {}", other.kind_name()),
+                )),
+            };
+            record.related.push(match (navigation, value) {
+                (Navigation::Single { column, .. }, v @ Value::Object(_)) => Related::Single {
+                    navigation: name.clone(),
+                    column: column.to_owned(),
+                    table: related.logical_name.clone(),
+                    record: Box::new(object(v, rows)?),
+                },
+                (Navigation::Collection { column, .. }, Value::Array(items)) => Related::Collection {
+                    navigation: name.clone(),
+                    column: column.to_owned(),
+                    table: related.logical_name.clone(),
+                    records: items.into_iter().map(|v| object(v, rows)).collect::<Result<_, _>>()?,
+                },
+                (Navigation::Single { .. }, other) => {
+                    return Err(payload(
+                        table,
+                        format!("'{name}' takes one related row (an object), not {}", other.kind_name()),
+                    ));
+                }
+                (Navigation::Collection { .. }, other) => {
+                    return Err(payload(
+                        table,
+                        format!("'{name}' takes related rows (an array), not {}", other.kind_name()),
+                    ));
+                }
+            });
+            continue;
         }
         let Some(column) = table.column(&name).filter(|c| !c.is_lookup()) else {
             let hint = if table.column_by_odata_name(&name).is_some() || table.column(&name).is_some() {

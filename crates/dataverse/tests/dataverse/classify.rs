@@ -353,3 +353,65 @@ fn ref_writes_write_the_lookup_holder() {
         assert_eq!(got.len(), want.len(), "{method} {url}: {got:?}");
     }
 }
+
+/// Deep insert (spec §2.2): every row created with the row is a create of its table, at any
+/// depth; the printed body parses back to the same request.
+#[test]
+fn deep_insert_creates_every_table_it_names() {
+    use Privilege::{Create, Read};
+    let body = r#"{"name":"a","primarycontactid":{"lastname":"b","parentcustomerid_contact@odata.bind":"/contacts(00000000-0000-0000-0000-000000000001)"},"opportunity_customer_accounts":[{"name":"o","Opportunity_Tasks":[{"subject":"t"}]}],"lead_parent_account":[{"lastname":"l"}]}"#;
+    let t = write_touches("POST", "accounts", body);
+    let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+    for want in [
+        ("account", Create),
+        ("contact", Create),
+        ("contact", Read),
+        ("opportunity", Create),
+        ("task", Create),
+        ("lead", Create),
+    ] {
+        assert!(got.contains(&(want.0.to_owned(), want.1)), "missing {want:?} in {got:?}");
+    }
+    for col in [
+        ("account", "primarycontactid"),
+        ("opportunity", "customerid"),
+        ("task", "regardingobjectid"),
+        ("lead", "parentaccountid"),
+        ("contact", "lastname"),
+    ] {
+        assert!(t.columns.contains(&(col.0.into(), col.1.into())), "{col:?} not in {:?}", t.columns);
+    }
+    let schema = Schema::standard();
+    let raw = RawRequest {
+        method: "POST",
+        path: "/api/data/v9.2/accounts",
+        query: None,
+        headers: &[],
+        body: body.as_bytes(),
+    };
+    let request = parse_request(&schema, &raw, &ParseLimits::default()).unwrap();
+    let printed = dataverse::print::print_request(&schema, &request).unwrap();
+    let body2 = printed.body.unwrap();
+    let again = RawRequest { body: body2.as_bytes(), ..raw };
+    assert_eq!(parse_request(&schema, &again, &ParseLimits::default()).unwrap(), request, "{body2}");
+    // Limits and shapes.
+    let deep = (0..12).fold(r#"{"lastname":"x"}"#.to_owned(), |inner, _| {
+        format!(r#"{{"name":"a","primarycontactid":{{"lastname":"c","parentcustomerid_account":{inner}}}}}"#)
+    });
+    for bad in [
+        deep.as_str(),
+        r#"{"name":"a","primarycontactid":[{"lastname":"b"}]}"#,
+        r#"{"name":"a","contact_customer_accounts":{"lastname":"b"}}"#,
+        r#"{"name":"a","contact_customer_accounts":[5]}"#,
+    ] {
+        let raw = RawRequest {
+            method: "POST",
+            path: "/api/data/v9.2/accounts",
+            query: None,
+            headers: &[],
+            body: bad.as_bytes(),
+        };
+        let err = parse_request(&schema, &raw, &ParseLimits::default()).expect_err(bad);
+        assert_eq!(err.to_dataverse().status, 400, "{bad}");
+    }
+}

@@ -259,3 +259,49 @@ async fn ref_writes_associate_and_disassociate() {
         .await;
     assert_error(resp, 404, "0x80040217").await;
 }
+
+/// Spec §2.2 "Create related table rows in one operation" (deep insert): a row with the rows it
+/// points at and the rows that point at it, any depth, in one transaction.
+#[tokio::test]
+async fn deep_insert_creates_related_rows_in_one_operation() {
+    let e = spawn().await;
+    let body = json!({
+        "name": "Deep Co",
+        "primarycontactid": {"firstname": "Ada", "lastname": "Lovelace"},
+        "contact_customer_accounts": [
+            {"lastname": "Babbage"},
+            {"lastname": "Menabrea", "Contact_Tasks": [{"subject": "Translate the notes"}]}
+        ],
+        "opportunity_customer_accounts": [{"name": "Engine", "Opportunity_Tasks": [{"subject": "Call"}]}]
+    });
+    let id = e.create("accounts", body).await;
+    let v = e
+        .get_json(&format!(
+            "accounts({id})?$select=name&$expand=primarycontactid($select=fullname),contact_customer_accounts($select=lastname;$orderby=lastname),opportunity_customer_accounts($select=name)"
+        ))
+        .await;
+    assert_eq!(v["primarycontactid"]["fullname"], "Ada Lovelace");
+    let names: Vec<&str> =
+        v["contact_customer_accounts"].as_array().unwrap().iter().map(|c| c["lastname"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Babbage", "Menabrea"]);
+    assert_eq!(v["opportunity_customer_accounts"][0]["name"], "Engine");
+    let tasks =
+        e.get_json("tasks?$select=subject&$filter=regardingobjectid_contact_task/lastname%20eq%20'Menabrea'").await;
+    assert_eq!(tasks["value"][0]["subject"], "Translate the notes");
+    let tasks =
+        e.get_json("tasks?$select=subject&$filter=regardingobjectid_opportunity_task/name%20eq%20'Engine'").await;
+    assert_eq!(tasks["value"][0]["subject"], "Call");
+    // A bad nested row fails the whole create: nothing is left behind.
+    let (accounts, contacts) = (count(&e, "accounts").await, count(&e, "contacts").await);
+    let bad = json!({"name": "Half", "contact_customer_accounts": [{"lastname": "Fine"}, {"lastname": 5}]});
+    let resp = e.send("POST", "accounts", Some(&bad), &[]).await;
+    assert_eq!(resp.status(), 400);
+    let missing_bind = json!({"name": "Half", "contact_customer_accounts": [{"lastname": "Fine"}, {"lastname": "x", "parentcustomerid_contact@odata.bind": "/contacts(00000000-0000-0000-0000-00000000dead)"}]});
+    let resp = e.send("POST", "accounts", Some(&missing_bind), &[]).await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!((count(&e, "accounts").await, count(&e, "contacts").await), (accounts, contacts));
+    // Only on create.
+    let resp =
+        e.send("PATCH", &format!("accounts({id})"), Some(&json!({"primarycontactid": {"lastname": "x"}})), &[]).await;
+    assert_eq!(resp.status(), 400);
+}

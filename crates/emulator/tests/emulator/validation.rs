@@ -55,9 +55,8 @@ async fn unsupported_requests_are_501() {
     let message = assert_error(e.get("accounts?$apply=aggregate($count%20as%20n)").await, 501, "0x0").await;
     assert!(message.ends_with("(Stanchion's emulator)"), "{message}");
     assert!(message.contains("$apply"), "{message}");
-    // Deep insert is recognised but not supported yet.
-    let resp =
-        e.send("POST", "accounts", Some(&json!({"name": "x", "primarycontactid": {"lastname": "y"}})), &[]).await;
+    // Functions are recognised but not supported yet.
+    let resp = e.send("GET", "RetrieveTotalRecordCount(EntityNames=@p1)?@p1=['account']", None, &[]).await;
     assert_error(resp, 501, "0x0").await;
     let resp = e.send("GET", "WhoAmI", None, &[("callerobjectid", "00000000-0000-0000-0000-000000000001")]).await;
     assert_error(resp, 501, "0x0").await;

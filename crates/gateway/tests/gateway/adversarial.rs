@@ -75,6 +75,9 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
             vec![],
             "table_off",
         ),
+        // Deep insert creates rows of every table it names.
+        ("POST", "accounts", Some(r#"{"name":"a","lead_parent_account":[{"lastname":"l"}]}"#), vec![], "table_off"),
+        ("POST", "accounts", Some(r#"{"name":"a","primarycontactid":{"lastname":"c"}}"#), vec![], "table_read_only"),
         // An absolute reference must name this service.
         (
             "POST",

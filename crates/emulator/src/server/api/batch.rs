@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use dataverse::batch::{PartResponse, ResponseItem, TypedItem, TypedPart, parse_batch, write_batch_response};
 use dataverse::error::DataverseError;
-use dataverse::record::{Bind, Reference};
+use dataverse::record::{Bind, Record, Reference, Related};
 use dataverse::request::{Operation, RowKey};
 use dataverse::{ParseLimits, RawRequest};
 use uuid::Uuid;
@@ -133,17 +133,30 @@ fn resolve(op: &mut Operation, part: &TypedPart, created: &[(String, Uuid)]) -> 
         Ok(())
     };
     match op {
-        Operation::Create { record, .. } | Operation::Update { record, .. } => {
-            for bind in &mut record.binds {
-                match bind {
-                    Bind::Single { target: Some(r), .. } => fix(r)?,
-                    Bind::Single { target: None, .. } => {}
-                    Bind::Collection { targets, .. } => targets.iter_mut().try_for_each(fix)?,
-                }
-            }
-        }
+        Operation::Create { record, .. } | Operation::Update { record, .. } => fix_record(record, &fix)?,
         Operation::Relate { target: Some(r), .. } => fix(r)?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// Applies `fix` to every bind reference of a record and of the rows created with it.
+fn fix_record(
+    record: &mut Record,
+    fix: &impl Fn(&mut Reference) -> Result<(), DataverseError>,
+) -> Result<(), DataverseError> {
+    for bind in &mut record.binds {
+        match bind {
+            Bind::Single { target: Some(r), .. } => fix(r)?,
+            Bind::Single { target: None, .. } => {}
+            Bind::Collection { targets, .. } => targets.iter_mut().try_for_each(fix)?,
+        }
+    }
+    for related in &mut record.related {
+        match related {
+            Related::Single { record, .. } => fix_record(record, fix)?,
+            Related::Collection { records, .. } => records.iter_mut().try_for_each(|r| fix_record(r, fix))?,
+        }
     }
     Ok(())
 }

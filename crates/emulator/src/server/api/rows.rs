@@ -143,17 +143,9 @@ pub(super) async fn create(
     record: &Record,
     select: &[String],
 ) -> Result<(Response, Uuid), DataverseError> {
-    let mut cells = write::record_cells(t, &record.values)?;
-    let id = match record.values.get(&t.primary_id).and_then(Value::as_str) {
-        Some(s) => {
-            Uuid::try_parse(s).map_err(|_| DataverseError::bad_request(format!("{} is not a GUID", t.primary_id)))?
-        }
-        None => Uuid::new_v4(),
-    };
+    let id = crate::deep_insert::new_id(t, record)?;
     let wctx = ctx.write_ctx();
-    binds::single(&mut *conn, &ctx.app.schema, t, record, &mut cells).await?;
-    write::insert(&mut *conn, &wctx, t, id, cells).await?;
-    binds::collection(&mut *conn, &wctx, &ctx.app.schema, t, id, record).await?;
+    crate::deep_insert::insert(&mut *conn, &wctx, &ctx.app.schema, t, record, id, None).await?;
     let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, &[]).await? } else { None };
     Ok((written(ctx, t, id, select, row, StatusCode::CREATED), id))
 }
