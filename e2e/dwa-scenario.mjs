@@ -464,6 +464,33 @@ async function writesAndRelationships(cleanup) {
     check(row.telephone1 === null, `telephone1 not cleared: ${show(row)}`);
   });
 
+  await step("deep insert: an account with its primary contact and two contacts", async () => {
+    const id = await api.create({
+      collection: "accounts",
+      data: {
+        name: "DWA Deep Co",
+        primarycontactid: { firstname: "Deep", lastname: "Primary" },
+        contact_customer_accounts: [{ lastname: "Deep One" }, { lastname: "Deep Two" }],
+      },
+    });
+    check(typeof id === "string" && GUID_RE.test(id), `create returned ${show(id)}`);
+    cleanup.add(id);
+    const row = await api.retrieve({
+      collection: "accounts",
+      key: id,
+      select: ["name"],
+      expand: [
+        { property: "primarycontactid", select: ["fullname"] },
+        { property: "contact_customer_accounts", select: ["lastname"] },
+      ],
+    });
+    check(row.primarycontactid && row.primarycontactid.fullname === "Deep Primary", `primary contact: ${show(row)}`);
+    const names = row.contact_customer_accounts.map((c) => c.lastname).sort();
+    check(show(names) === show(["Deep One", "Deep Two"]), `contacts: ${show(names)}`);
+    contacts.add(row.primarycontactid.contactid);
+    for (const c of row.contact_customer_accounts) contacts.add(c.contactid);
+  });
+
   await step("batch: change set with Content-ID references, then a GET", async () => {
     api.startBatch();
     api.create({ collection: "contacts", data: { lastname: "Batch Contact" }, contentId: "1" });
