@@ -154,7 +154,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
                 }
             }
         }
-        Operation::Create { table, record, select } => {
+        Operation::Create { table, record, select, expand } => {
             t.add(table, Privilege::Create);
             let id = schema
                 .table(table)
@@ -163,16 +163,16 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
                 .and_then(|s| Uuid::try_parse(s).ok());
             t.record_ids.extend(id);
             write_record(&mut t, table, record);
-            representation(&mut t, request, table, select);
+            representation(&mut t, schema, request, table, select, expand);
         }
-        Operation::Update { table, key, record, select, upsert } => {
+        Operation::Update { table, key, record, select, expand, upsert } => {
             if *upsert {
                 t.add(table, Privilege::Create);
             }
             t.add(table, Privilege::Write);
             t.add_key(table, key);
             write_record(&mut t, table, record);
-            representation(&mut t, request, table, select);
+            representation(&mut t, schema, request, table, select, expand);
         }
         // Design §4 "Relationships": the table holding the lookup is written; the other end is
         // read when a row of it is named (associating, or disassociating one listed row).
@@ -364,10 +364,20 @@ fn write_record(t: &mut Touches, table: &str, record: &Record) {
 }
 
 /// `Prefer: return=representation` on a write is a read too (design §4).
-fn representation(t: &mut Touches, request: &Request, table: &str, select: &[String]) {
+fn representation(
+    t: &mut Touches,
+    schema: &Schema,
+    request: &Request,
+    table: &str,
+    select: &[String],
+    expand: &[Expand],
+) {
     if request.headers.prefer.return_representation == Some(true) {
         t.add(table, Privilege::Read);
         t.add_columns(table, select);
+        for e in expand {
+            read_expand(t, schema, table, e);
+        }
     }
 }
 

@@ -547,10 +547,11 @@ impl Route<'_> {
             Method::Post => {
                 self.refuse_unsupported_options(RequestKind::Create)?;
                 self.check_prefer(&["return"])?;
-                self.options.only(&["$select"], "a create")?;
+                self.options.only(&["$select", "$expand"], "a create")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Create)?;
                 let select = self.options.select(table)?;
-                Ok(Operation::Create { table: table.logical_name.clone(), record, select })
+                let expand = self.representation_expand(table)?;
+                Ok(Operation::Create { table: table.logical_name.clone(), record, select, expand })
             }
             _ => self.not_allowed(&format!("the collection {}", table.set_name)),
         }
@@ -578,7 +579,7 @@ impl Route<'_> {
                 let kind = if upsert { RequestKind::Upsert } else { RequestKind::Update };
                 self.refuse_unsupported_options(kind)?;
                 self.check_prefer(&["return"])?;
-                self.options.only(&["$select"], "an update")?;
+                self.options.only(&["$select", "$expand"], "an update")?;
                 let record = body::parse_record(self.schema, table, self.body, body::Write::Update)?;
                 if let Some(v) = record.values.get(&table.primary_id)
                     && (key.id().is_none() || v.as_str().and_then(|s| Uuid::try_parse(s).ok()) != key.id())
@@ -589,7 +590,8 @@ impl Route<'_> {
                     }
                     .into());
                 }
-                Ok(Operation::Update { table: t, key, record, select: self.options.select(table)?, upsert })
+                let expand = self.representation_expand(table)?;
+                Ok(Operation::Update { table: t, key, record, select: self.options.select(table)?, expand, upsert })
             }
             Method::Delete => {
                 self.refuse_unsupported_options(RequestKind::Delete)?;
@@ -599,6 +601,18 @@ impl Route<'_> {
             }
             _ => self.not_allowed(&format!("a row of {}", table.set_name)),
         }
+    }
+
+    /// `$expand` on a write: the related rows returned with `Prefer: return=representation`
+    /// (spec §2.2); without that preference there is no row to expand.
+    fn representation_expand(&self, table: &Table) -> Result<Vec<crate::query::Expand>, Routed> {
+        let expand = self.options.expand(self.schema, table)?;
+        if !expand.is_empty() && self.headers.prefer.return_representation != Some(true) {
+            return Err(
+                ParseError::Syntax("$expand on a create or update needs Prefer: return=representation".into()).into()
+            );
+        }
+        Ok(expand)
     }
 
     fn refuse_unsupported_options(&self, kind: RequestKind) -> Result<(), Routed> {

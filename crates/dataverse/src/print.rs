@@ -239,9 +239,12 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
                 }
             }
         }
-        (Operation::Update { key, select, .. }, Some(t)) => {
+        (Operation::Update { key, select, expand, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);
             push_select(&mut query, t, select);
+            if !expand.is_empty() {
+                query.push(("$expand", expand_text(schema, expand, redact)));
+            }
         }
         (Operation::Relate { key, navigation, related, target, single, associate, .. }, Some(t)) => {
             print_row(&mut out, t, key, redact);
@@ -264,9 +267,12 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
             print_row(&mut out, t, key, redact);
             let _ = write!(out, "/{}", odata_name(t, column));
         }
-        (Operation::Create { select, .. }, Some(t)) => {
+        (Operation::Create { select, expand, .. }, Some(t)) => {
             out.push_str(&t.set_name);
             push_select(&mut query, t, select);
+            if !expand.is_empty() {
+                query.push(("$expand", expand_text(schema, expand, redact)));
+            }
         }
         (Operation::Delete { key, .. }, Some(t)) => print_row(&mut out, t, key, redact),
         _ => return None,

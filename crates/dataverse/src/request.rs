@@ -339,6 +339,8 @@ pub enum Operation {
         record: Record,
         /// Columns returned with `return=representation`.
         select: Vec<String>,
+        /// Related rows returned with `return=representation`.
+        expand: Vec<crate::query::Expand>,
     },
     /// `PATCH /{set}({id})`: update when `If-Match` is set, else upsert.
     Update {
@@ -350,6 +352,8 @@ pub enum Operation {
         record: Record,
         /// Columns returned with `return=representation`.
         select: Vec<String>,
+        /// Related rows returned with `return=representation`.
+        expand: Vec<crate::query::Expand>,
         /// True when no `If-Match` was sent: creates the row if missing.
         upsert: bool,
     },

@@ -294,9 +294,9 @@ impl Filter<'_> {
                     self.row(table, expand, row);
                 }
             }
-            Operation::Create { table, .. } | Operation::Update { table, .. } => {
+            Operation::Create { table, expand, .. } | Operation::Update { table, expand, .. } => {
                 if let Some(row) = value.as_object_mut() {
-                    self.row(table, &[], row);
+                    self.row(table, expand, row);
                 }
             }
             _ => {}

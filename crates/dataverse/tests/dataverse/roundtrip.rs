@@ -349,7 +349,12 @@ fn request() -> impl Strategy<Value = Request> {
             let Ok(dataverse::json::Value::Object(values)) = dataverse::json::parse(body.as_bytes()) else {
                 unreachable!()
             };
-            Operation::Create { table: "account".into(), record: Record { values, binds, related: vec![] }, select: vec![] }
+            Operation::Create {
+                table: "account".into(),
+                record: Record { values, binds, related: vec![] },
+                select: vec![],
+                expand: vec![],
+            }
         }),
     ];
     op.prop_map(|operation| {

@@ -168,12 +168,12 @@ pub(super) async fn write(
 ) -> Result<(Response, Option<uuid::Uuid>), DataverseError> {
     let app = ctx.app;
     Ok(match op {
-        Operation::Create { table: name, record, select } => {
-            let (r, id) = rows::create(ctx, conn, table(app, name)?, record, select).await?;
+        Operation::Create { table: name, record, select, expand } => {
+            let (r, id) = rows::create(ctx, conn, table(app, name)?, record, (select, expand)).await?;
             (r, Some(id))
         }
-        Operation::Update { table: name, key, record, select, upsert } => {
-            (rows::update(ctx, conn, table(app, name)?, key, record, select, *upsert).await?, None)
+        Operation::Update { table: name, key, record, select, expand, upsert } => {
+            (rows::update(ctx, conn, table(app, name)?, key, record, (select, expand), *upsert).await?, None)
         }
         Operation::Delete { table: name, key } => (rows::delete(ctx, conn, table(app, name)?, key).await?, None),
         Operation::Relate { table: name, key, related, column, single, target, associate, .. } => {

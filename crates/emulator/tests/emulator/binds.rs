@@ -305,3 +305,35 @@ async fn deep_insert_creates_related_rows_in_one_operation() {
         e.send("PATCH", &format!("accounts({id})"), Some(&json!({"primarycontactid": {"lastname": "x"}})), &[]).await;
     assert_eq!(resp.status(), 400);
 }
+
+/// Spec §2.2: with `Prefer: return=representation` a create or update answers with the row,
+/// and `$expand` brings its related rows (a read too); without the preference `$expand` is 400.
+#[tokio::test]
+async fn representation_with_expand() {
+    let e = spawn().await;
+    let rep = [("prefer", "return=representation")];
+    let body = json!({"name": "Rep Co", "primarycontactid": {"lastname": "Rep"}, "contact_customer_accounts": [{"lastname": "Child"}]});
+    let resp = e
+        .send("POST", "accounts?$select=name&$expand=primarycontactid($select=lastname),contact_customer_accounts($select=lastname)", Some(&body), &rep)
+        .await;
+    assert_eq!(resp.status(), 201);
+    let v = json(resp).await;
+    assert_eq!(v["name"], "Rep Co");
+    assert_eq!(v["primarycontactid"]["lastname"], "Rep");
+    assert_eq!(v["contact_customer_accounts"][0]["lastname"], "Child");
+    assert!(v["@odata.context"].as_str().unwrap().contains("primarycontactid(lastname)"), "{v}");
+    let id = v["accountid"].as_str().unwrap().to_owned();
+    let resp = e
+        .send(
+            "PATCH",
+            &format!("accounts({id})?$select=name&$expand=primarycontactid($select=lastname)"),
+            Some(&json!({"name": "Rep Co 2"})),
+            &[("prefer", "return=representation"), ("if-match", "*")],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!((v["name"].as_str(), v["primarycontactid"]["lastname"].as_str()), (Some("Rep Co 2"), Some("Rep")));
+    let resp = e.send("POST", "accounts?$expand=primarycontactid", Some(&json!({"name": "x"})), &[]).await;
+    assert_eq!(resp.status(), 400);
+}

@@ -190,3 +190,34 @@ async fn hidden_columns_in_binds_are_refused() {
         assert_eq!(app.upstream_requests(), before, "{body}");
     }
 }
+
+/// A write's returned row with `$expand` is a read of the expanded tables: refused without Read
+/// on them, and hidden columns are dropped from the expanded rows.
+#[tokio::test]
+async fn representation_with_expand_is_a_read() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full), ("contact", Level::Full)], false).await;
+    let accounts_only = app.agent("Accounts Only", &[("account", Level::Full)], false).await;
+    hide(&app, "Sales Ops Agent", "contact", "contacts", "jobtitle").await;
+    let rep = [("Prefer", "return=representation")];
+    let body = r#"{"name":"Rep Co","primarycontactid":{"lastname":"Rep","jobtitle":"CEO"}}"#;
+    let resp = app
+        .send_with(
+            &accounts_only,
+            "POST",
+            "accounts?$select=name&$expand=primarycontactid($select=lastname)",
+            Some(r#"{"name":"x"}"#),
+            &rep,
+        )
+        .await;
+    assert_eq!((resp.status().as_u16(), reason(&resp).as_deref()), (403, Some("table_off")));
+    // Naming the hidden column is refused; the deep-inserted contact sets it, so the body is refused too.
+    let resp = app.send_with(&key, "POST", "accounts?$expand=primarycontactid", Some(body), &rep).await;
+    assert_eq!((resp.status().as_u16(), reason(&resp).as_deref()), (403, Some("hidden_column")));
+    let body = r#"{"name":"Rep Co","primarycontactid":{"lastname":"Rep"}}"#;
+    let resp = app.send_with(&key, "POST", "accounts?$select=name&$expand=primarycontactid", Some(body), &rep).await;
+    assert_eq!(resp.status(), 201);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["primarycontactid"]["lastname"], "Rep");
+    assert!(v["primarycontactid"].get("jobtitle").is_none(), "hidden column dropped from the expanded row: {v}");
+}

@@ -141,13 +141,13 @@ pub(super) async fn create(
     conn: &mut SqliteConnection,
     t: &Table,
     record: &Record,
-    select: &[String],
+    (select, expand): (&[String], &[Expand]),
 ) -> Result<(Response, Uuid), DataverseError> {
     let id = crate::deep_insert::new_id(t, record)?;
     let wctx = ctx.write_ctx();
     crate::deep_insert::insert(&mut *conn, &wctx, &ctx.app.schema, t, record, id, None).await?;
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, &[]).await? } else { None };
-    Ok((written(ctx, t, id, select, row, StatusCode::CREATED), id))
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, expand).await? } else { None };
+    Ok((written(ctx, t, id, (select, expand), row, StatusCode::CREATED), id))
 }
 
 /// The answer to a successful write: the row (201/200 + `Preference-Applied`) when asked for,
@@ -156,13 +156,13 @@ fn written(
     ctx: &Ctx<'_>,
     t: &Table,
     id: Uuid,
-    select: &[String],
+    (select, expand): (&[String], &[Expand]),
     row: Option<(Object, i64)>,
     status: StatusCode,
 ) -> Response {
     match row {
         Some((row, version)) => {
-            let r = json(status, with_context(entity_context(ctx, t, select, &[]), row));
+            let r = json(status, with_context(entity_context(ctx, t, select, expand), row));
             let r = with_header(r, "etag", &etag(version));
             let mut applied = vec!["return=representation".to_owned()];
             applied.extend(ctx.include.preference());
@@ -183,7 +183,7 @@ pub(super) async fn update(
     t: &Table,
     key: &RowKey,
     record: &Record,
-    select: &[String],
+    (select, expand): (&[String], &[Expand]),
     upsert: bool,
 ) -> Result<Response, DataverseError> {
     let mut cells = write::record_cells(t, &record.values)?;
@@ -221,8 +221,8 @@ pub(super) async fn update(
             (id, false)
         }
     };
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, &[]).await? } else { None };
-    Ok(written(ctx, t, id, select, row, if created { StatusCode::CREATED } else { StatusCode::OK }))
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, expand).await? } else { None };
+    Ok(written(ctx, t, id, (select, expand), row, if created { StatusCode::CREATED } else { StatusCode::OK }))
 }
 
 fn concurrency_error() -> DataverseError {
