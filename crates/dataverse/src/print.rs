@@ -133,23 +133,8 @@ fn reference_text(schema: &Schema, table: &str, reference: &Reference, service_r
         Reference::ContentId(id) => format!("${id}"),
         Reference::Row { key, .. } => {
             let Some(t) = schema.table(table) else { return String::new() };
-            let mut out = format!("{}/{}(", service_root.unwrap_or(""), t.set_name);
-            match key {
-                RowKey::Id(id) => {
-                    let _ = write!(out, "{id}");
-                }
-                RowKey::Alternate(parts) => {
-                    for (i, (column, value)) in parts.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        out.push_str(&odata_name(t, column));
-                        out.push('=');
-                        print_literal(&mut out, value, Redact::Nothing);
-                    }
-                }
-            }
-            out.push(')');
+            let mut out = format!("{}/{}", service_root.unwrap_or(""), t.set_name);
+            write_key(&mut out, t, key, Redact::Nothing, false);
             out
         }
     }
@@ -298,8 +283,14 @@ fn print_row(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
     print_key(out, table, key, redact);
 }
 
-/// A row key in parentheses: `(id)` or `(column=value,…)`.
+/// A row key in parentheses: `(id)` or `(column=value,…)`, values percent-encoded for a path.
 fn print_key(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
+    write_key(out, table, key, redact, true);
+}
+
+/// A row key in parentheses; alternate-key values percent-encoded for a URL path, or as bare
+/// literals (in JSON bodies).
+fn write_key(out: &mut String, table: &Table, key: &RowKey, redact: Redact, encode: bool) {
     out.push('(');
     match key {
         RowKey::Id(id) => {
@@ -314,7 +305,11 @@ fn print_key(out: &mut String, table: &Table, key: &RowKey, redact: Redact) {
                 out.push('=');
                 let mut v = String::new();
                 print_literal(&mut v, value, redact);
-                out.extend(utf8_percent_encode(&v, PATH_VALUE));
+                if encode {
+                    out.extend(utf8_percent_encode(&v, PATH_VALUE));
+                } else {
+                    out.push_str(&v);
+                }
             }
         }
     }

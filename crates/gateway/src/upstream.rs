@@ -88,14 +88,7 @@ impl UpstreamClient {
             .send()
             .await
             .map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-            .collect();
-        let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        Ok(UpstreamResponse { status, headers, body })
+        read(resp).await
     }
 
     /// Sends an authorized request. The only way agent traffic reaches the org.
@@ -126,13 +119,18 @@ impl UpstreamClient {
             builder = builder.body(body);
         }
         let resp = builder.send().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-            .collect();
-        let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        Ok(UpstreamResponse { status, headers, body })
+        read(resp).await
     }
+}
+
+/// The upstream's answer: status, headers (those that are text) and body.
+async fn read(resp: reqwest::Response) -> Result<UpstreamResponse, UpstreamError> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+        .collect();
+    let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+    Ok(UpstreamResponse { status, headers, body })
 }

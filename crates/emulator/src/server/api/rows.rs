@@ -211,18 +211,22 @@ pub(super) async fn update(
                     "A record with matching key values already exists.",
                 ));
             }
-            if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match {
-                let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
-                if !names_version(tags, version.unwrap_or(0)) {
-                    return Err(concurrency_error());
-                }
-            }
+            check_if_match(ctx, &current)?;
             write::update(&mut *conn, &wctx, t, id, &current, cells).await?;
             (id, false)
         }
     };
     let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, expand).await? } else { None };
     Ok(written(ctx, t, id, (select, expand), row, if created { StatusCode::CREATED } else { StatusCode::OK }))
+}
+
+/// 412 `0x80060882` when `If-Match` names versions other than the stored row's (spec §2.10).
+fn check_if_match(ctx: &Ctx<'_>, current: &[(String, crate::rows::Cell)]) -> Result<(), DataverseError> {
+    let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
+    match &ctx.req.headers.if_match {
+        Some(EtagCondition::Tags(tags)) if !names_version(tags, version.unwrap_or(0)) => Err(concurrency_error()),
+        _ => Ok(()),
+    }
 }
 
 fn concurrency_error() -> DataverseError {
@@ -304,12 +308,7 @@ pub(super) async fn set_property(
     };
     let id = primary_key(&mut *conn, t, key).await?.ok_or_else(|| missing(t, key))?;
     let current = read::cells(&mut *conn, t, id).await?.ok_or_else(|| missing(t, key))?;
-    let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
-    if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
-        && !names_version(tags, version.unwrap_or(0))
-    {
-        return Err(concurrency_error());
-    }
+    check_if_match(ctx, &current)?;
     write::update(&mut *conn, &ctx.write_ctx(), t, id, &current, vec![(column.to_owned(), cell)]).await?;
     Ok(no_content())
 }
@@ -323,12 +322,7 @@ pub(super) async fn delete(
 ) -> Result<Response, DataverseError> {
     let id = primary_key(&mut *conn, t, key).await?.ok_or_else(|| missing(t, key))?;
     let current = read::cells(&mut *conn, t, id).await?.ok_or_else(|| missing(t, key))?;
-    let version = current.iter().find(|(n, _)| n == "versionnumber").and_then(|(_, c)| c.as_int());
-    if let Some(EtagCondition::Tags(tags)) = &ctx.req.headers.if_match
-        && !names_version(tags, version.unwrap_or(0))
-    {
-        return Err(concurrency_error());
-    }
+    check_if_match(ctx, &current)?;
     write::delete(&mut *conn, t, id).await?;
     Ok(no_content())
 }
