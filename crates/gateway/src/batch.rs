@@ -196,16 +196,11 @@ fn answer(
     let content_type = up.header("content-type").unwrap_or("").to_owned();
     let items = match read_batch_response(&content_type, &up.body, &BatchLimits::default()) {
         Ok(items) => items,
-        Err(_) if content_type.starts_with("application/json") => {
-            // A batch-level error (malformed batch upstream): passed on as Dataverse said it,
-            // links rewritten.
-            let mut body = up.body.to_vec();
-            if let Ok(mut v) = dataverse::json::parse(&up.body) {
-                rw.rewrite_json(&mut v);
-                body = v.to_json().into_bytes();
-            }
+        // A batch-level error (a malformed batch upstream) is passed on when it is Dataverse's
+        // error object and nothing else: any other JSON would skip the filter phase.
+        Err(_) if up.status >= 400 && is_error_body(&up.body) => {
             let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let mut resp = (status, axum::body::Body::from(body)).into_response();
+            let mut resp = (status, axum::body::Body::from(up.body.to_vec())).into_response();
             resp.headers_mut()
                 .insert("content-type", HeaderValue::from_static("application/json; odata.metadata=minimal"));
             return (resp, Vec::new());
@@ -275,14 +270,17 @@ fn answer(
 /// A part answer that matches no request: kept only as an error whose body is Dataverse's
 /// error JSON (which carries no row data), else replaced by a 502 error part.
 fn unmatched(r: PartResponse) -> PartResponse {
-    let is_error_json = r.status >= 400
-        && dataverse::json::parse(&r.body)
-            .ok()
-            .is_some_and(|v| v.as_object().is_some_and(|o| o.len() == 1 && o.get("error").is_some()));
-    if is_error_json || (r.status >= 400 && r.body.is_empty()) {
+    if r.status >= 400 && (r.body.is_empty() || is_error_body(&r.body)) {
         return PartResponse { headers: keep_headers(&r, None), ..r };
     }
     error_part(r.content_id, "Dynamics 365 answered a batch part Stanchion cannot match to a request")
+}
+
+/// Whether a body is exactly Dataverse's error object `{"error": {…}}` (it carries no row data).
+fn is_error_body(body: &[u8]) -> bool {
+    dataverse::json::parse(body).ok().is_some_and(|v| {
+        v.as_object().is_some_and(|o| o.len() == 1 && o.get("error").is_some_and(|e| e.as_object().is_some()))
+    })
 }
 
 fn error_part(content_id: Option<String>, message: &str) -> PartResponse {
