@@ -431,6 +431,44 @@ pub struct Request {
     pub headers: Headers,
 }
 
+impl Operation {
+    /// The row key the operation addresses, if any.
+    pub fn key(&self) -> Option<&RowKey> {
+        match self {
+            Operation::Retrieve { key, .. }
+            | Operation::RetrieveProperty { key, .. }
+            | Operation::Update { key, .. }
+            | Operation::Delete { key, .. }
+            | Operation::SetProperty { key, .. }
+            | Operation::Relate { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The row key the operation addresses, to put a created row's id in place of `$n`.
+    pub fn key_mut(&mut self) -> Option<&mut RowKey> {
+        match self {
+            Operation::Retrieve { key, .. }
+            | Operation::RetrieveProperty { key, .. }
+            | Operation::Update { key, .. }
+            | Operation::Delete { key, .. }
+            | Operation::SetProperty { key, .. }
+            | Operation::Relate { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The row references in the body: binds (of the rows created with it too) and an
+    /// associate's `@odata.id`.
+    pub fn references(&self) -> Vec<&crate::record::Reference> {
+        match self {
+            Operation::Create { record, .. } | Operation::Update { record, .. } => record.all_references(),
+            Operation::Relate { target: Some(r), .. } => vec![r],
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Request {
     /// The request kind (spec §0).
     pub fn kind(&self) -> RequestKind {

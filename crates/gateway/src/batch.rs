@@ -21,7 +21,8 @@ use crate::authenticate::Agent;
 use crate::authorize::{AuthorizedBatch, authorize_batch};
 use crate::links::LinkRewriter;
 use crate::pipeline::{
-    Filter, Incoming, PASSED_HEADERS, api_message, audit_unavailable, entity_id, foreign_origin, refuse, text_answer,
+    Filter, Incoming, PASSED_HEADERS, api_message, audit_unavailable, entity_id, foreign_origin, refuse, same_origin,
+    text_answer,
 };
 use crate::refusal::Refusal;
 use crate::server::Gateway;
@@ -139,14 +140,6 @@ fn label(number: usize, content_id: Option<&str>) -> String {
         Some(id) => format!("part {number} (Content-ID {id})"),
         None => format!("part {number}"),
     }
-}
-
-fn same_origin(origin: &str, public_base: &str) -> bool {
-    let host = |u: &str| {
-        u.split_once("://")
-            .map(|(s, r)| (s.to_ascii_lowercase(), r.split('/').next().unwrap_or(r).to_ascii_lowercase()))
-    };
-    host(origin).is_some() && host(origin) == host(public_base)
 }
 
 /// The batch record lists every table the parts touch.

@@ -153,23 +153,21 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
 /// The origin of the first absolute `@odata.bind` reference that does not name the service the
 /// agent called (design §6.1: an absolute reference must start with the client-facing base).
 pub(crate) fn foreign_origin(request: &Request, public_base: &str) -> Option<String> {
-    let references: Vec<&dataverse::record::Reference> = match &request.operation {
-        dataverse::Operation::Create { record, .. } | dataverse::Operation::Update { record, .. } => {
-            record.all_references()
-        }
-        dataverse::Operation::Relate { target: Some(r), .. } => vec![r],
-        _ => return None,
-    };
-    let ours = public_base.split_once("://").map(|(s, rest)| (s, rest.split('/').next().unwrap_or(rest)));
-    references.into_iter().find_map(|r| match r {
-        dataverse::record::Reference::Row { origin: Some(origin), .. } => {
-            let theirs = origin.split_once("://");
-            let same = matches!((ours, theirs), (Some((s1, h1)), Some((s2, h2)))
-                if s1.eq_ignore_ascii_case(s2) && h1.eq_ignore_ascii_case(h2));
-            (!same).then(|| origin.clone())
+    request.operation.references().into_iter().find_map(|r| match r {
+        dataverse::record::Reference::Row { origin: Some(origin), .. } if !same_origin(origin, public_base) => {
+            Some(origin.clone())
         }
         _ => None,
     })
+}
+
+/// Whether an absolute URL's `scheme://host[:port]` is the client-facing base's (case-insensitive).
+pub(crate) fn same_origin(origin: &str, public_base: &str) -> bool {
+    let host = |u: &str| {
+        u.split_once("://")
+            .map(|(s, r)| (s.to_ascii_lowercase(), r.split('/').next().unwrap_or(r).to_ascii_lowercase()))
+    };
+    host(origin).is_some() && host(origin) == host(public_base)
 }
 
 /// The agent-facing message of a policy refusal.

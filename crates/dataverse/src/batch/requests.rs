@@ -188,12 +188,12 @@ fn typed_part(
     if request.kind() == RequestKind::Batch {
         return Err(fail(&"a batch cannot contain another batch"));
     }
-    if target_ref.is_some() && !matches!(row_key(&request), Some(RowKey::Id(id)) if id.is_nil()) {
+    if target_ref.is_some() && !matches!(request.operation.key(), Some(RowKey::Id(id)) if id.is_nil()) {
         return Err(fail(&"a $n reference must address the created row itself"));
     }
     // `$n` in a body (a bind, an associate's `@odata.id`) must name a row created earlier in this
     // change set (spec §7.1; design §6.2 refuses references to later or unknown parts).
-    for r in references(&request) {
+    for r in request.operation.references() {
         if let Reference::ContentId(id) = r
             && !created.iter().any(|(c, _)| c == id)
         {
@@ -201,28 +201,6 @@ fn typed_part(
         }
     }
     Ok(TypedPart { number, content_id: part.content_id.clone(), target_ref, origin, request })
-}
-
-/// The row references in a request's body.
-fn references(request: &Request) -> Vec<&Reference> {
-    match &request.operation {
-        Operation::Create { record, .. } | Operation::Update { record, .. } => record.all_references(),
-        Operation::Relate { target: Some(r), .. } => vec![r],
-        _ => Vec::new(),
-    }
-}
-
-/// The row key a request addresses, if any.
-fn row_key(request: &Request) -> Option<&RowKey> {
-    match &request.operation {
-        Operation::Retrieve { key, .. }
-        | Operation::RetrieveProperty { key, .. }
-        | Operation::Update { key, .. }
-        | Operation::Delete { key, .. }
-        | Operation::SetProperty { key, .. }
-        | Operation::Relate { key, .. } => Some(key),
-        _ => None,
-    }
 }
 
 /// A space becomes `%20`; an `&` inside a quoted literal becomes `%26` (see the module doc).

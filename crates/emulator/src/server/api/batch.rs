@@ -122,7 +122,7 @@ fn resolve(op: &mut Operation, part: &TypedPart, created: &[(String, Uuid)]) -> 
     };
     if let Some(id) = &part.target_ref {
         let row = lookup(id)?;
-        if let Some(key) = row_key_mut(op) {
+        if let Some(key) = op.key_mut() {
             *key = RowKey::Id(row);
         }
     }
@@ -159,18 +159,6 @@ fn fix_record(
         }
     }
     Ok(())
-}
-
-fn row_key_mut(op: &mut Operation) -> Option<&mut RowKey> {
-    match op {
-        Operation::Update { key, .. }
-        | Operation::Delete { key, .. }
-        | Operation::SetProperty { key, .. }
-        | Operation::Relate { key, .. }
-        | Operation::Retrieve { key, .. }
-        | Operation::RetrieveProperty { key, .. } => Some(key),
-        _ => None,
-    }
 }
 
 /// A part's answer, with its Content-ID.
