@@ -94,6 +94,9 @@ pub fn parse_batch(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits) 
     if outer.kind() != RequestKind::Batch {
         return Err(ParseError::Syntax("This request is not a $batch request".into()));
     }
+    if raw.query.is_some_and(|q| !q.is_empty()) {
+        return Err(ParseError::Syntax("A $batch request takes no query options".into()));
+    }
     let mut types = raw.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("content-type"));
     let content_type = match (types.next(), types.next()) {
         (Some((_, v)), None) => *v,

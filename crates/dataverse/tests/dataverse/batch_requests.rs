@@ -125,6 +125,17 @@ fn inner_urls_outside_the_service_and_nested_batches_are_refused() {
         assert!(err.to_string().contains(want), "{target}: {err}");
         assert_eq!(err.to_dataverse().status, 400, "{target}");
     }
+    // Query options on the outer request mean nothing to a batch: refused, not dropped.
+    let pairs = [("Content-Type", "multipart/mixed; boundary=b")];
+    let body = part("GET", "accounts");
+    let raw = RawRequest {
+        method: "POST",
+        path: "/api/data/v9.2/$batch",
+        query: Some("$select=name"),
+        headers: &pairs,
+        body: body.as_bytes(),
+    };
+    assert!(parse_batch(&Schema::standard(), &raw, &ParseLimits::default()).is_err());
     // Relative and path-absolute forms are the same request.
     let a = parse(&headers, part("GET", "accounts?$select=name").as_bytes()).unwrap();
     let b = parse(&headers, part("GET", "/api/data/v9.2/accounts?$select=name").as_bytes()).unwrap();
