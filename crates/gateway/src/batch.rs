@@ -7,6 +7,8 @@
 //! - If any part is denied or not understood, the whole batch gets one 403 whose message names
 //!   the first failing part (`part 2 (Content-ID 2): …`); nothing is forwarded; one record lists
 //!   every failing part.
+//! - An allowed batch then passes the per-agent limits (`limits.rs`): one unit per part,
+//!   change-set parts counted individually, against the rate; one request in flight.
 //! - Otherwise the gateway forwards its own re-printed batch ([`AuthorizedBatch`]), reads the
 //!   answer, filters every part as it would filter that request alone (hidden columns, lookup
 //!   names, listings), rewrites its links, and re-frames it with `batchresponse_` /
@@ -96,6 +98,15 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
             record.rows = Some(parts as u64);
             let refusal = Refusal::new("batch_part_denied", api_message(&agent, &message));
             return refuse(gw, inc, record, refusal).await;
+        }
+    };
+    // Per-agent limits (design §6.2): one unit per part against the rate, one in flight.
+    let _admission = match gw.limiter.admit(&agent.id, u32::try_from(parts).unwrap_or(u32::MAX)) {
+        Ok(a) => a,
+        Err(over) => {
+            let mut record = rec.decision();
+            record.rows = Some(parts as u64);
+            return refuse(gw, inc, record, over.refusal(&agent)).await;
         }
     };
     let mut attempt = rec.attempt();

@@ -2,9 +2,10 @@
 //!
 //! What it does: every request goes through named phases — authenticate (agent key), parse
 //! (the `dataverse` parser), classify, authorize (the agent's policy, yielding [`Authorized`]),
-//! audit the attempt, forward the canonically printed request upstream with the gateway's own
-//! Entra ID token, rewrite links, audit the outcome — or is refused in Dataverse's error shape
-//! with one committed audit record. What it does not do: manage agents or policies (the store
+//! the agent's request-rate and concurrency limits ([`AgentLimits`]), audit the attempt,
+//! forward the canonically printed request upstream with the gateway's own Entra ID token,
+//! rewrite links, audit the outcome — or is refused in Dataverse's error shape with one
+//! committed audit record. What it does not do: manage agents or policies (the store
 //! and the CLI do), or forward anything that is not [`Authorized`].
 #![forbid(unsafe_code)]
 
@@ -13,6 +14,7 @@ mod audit_record;
 mod authenticate;
 mod authorize;
 mod batch;
+mod limits;
 mod links;
 mod pipeline;
 mod refusal;
@@ -22,6 +24,7 @@ mod upstream;
 
 pub use authenticate::Agent;
 pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize, authorize_batch};
+pub use limits::AgentLimits;
 pub use links::LinkRewriter;
 pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};
 pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};

@@ -1,6 +1,7 @@
-//! The data plane as named phases: authenticate → parse → classify → authorize → forward →
-//! filter (link rewriting) → audit. Every request ends in exactly one decision record (refused)
-//! or an attempt and an outcome record (forwarded), each committed before the agent hears back.
+//! The data plane as named phases: authenticate → parse → classify → authorize → limits →
+//! forward → filter (link rewriting) → audit. Every request ends in exactly one decision record
+//! (refused) or an attempt and an outcome record (forwarded), each committed before the agent
+//! hears back.
 
 use crate::authenticate::{Agent, authenticate};
 use crate::authorize::{Refused, authorize};
@@ -115,6 +116,11 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
             let refusal = Refusal::new(first.0, api_message(&agent, &first.1));
             return refuse(gw, &inc, rec.decision(), refusal).await;
         }
+    };
+    // Phase: per-agent limits, after the policy checks (design §6.4); held until answered.
+    let _admission = match gw.limiter.admit(&agent.id, 1) {
+        Ok(a) => a,
+        Err(over) => return refuse(gw, &inc, rec.decision(), over.refusal(&agent)).await,
     };
     // Phase: audit the attempt, then forward.
     let attempt = match gw.audit.append(rec.attempt()).await {

@@ -5,6 +5,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dataverse::error::codes;
 
+/// Dataverse's service-protection code for "Number of concurrent requests exceeded the limit"
+/// (`ThrottlingConcurrencyLimitExceededError`, spec §10.3); the request-count limit is
+/// [`codes::THROTTLING_REQUESTS`].
+pub(crate) const THROTTLING_CONCURRENCY: &str = "0x80072326";
+
 /// A refusal to send to the agent.
 #[derive(Debug, Clone)]
 pub struct Refusal {
@@ -16,6 +21,8 @@ pub struct Refusal {
     pub hex: &'static str,
     /// The message.
     pub message: String,
+    /// `Retry-After`, in whole seconds (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl Refusal {
@@ -31,13 +38,19 @@ impl Refusal {
             "upstream_unavailable" => (502, codes::UNEXPECTED),
             _ => (403, codes::PRIVILEGE_DENIED),
         };
-        Refusal { code, status, hex, message }
+        Refusal { code, status, hex, message, retry_after: None }
     }
 
     /// With another status and hex code (syntax errors keep Dataverse's own, e.g. 404 or 413).
     pub fn with_status(mut self, status: u16, hex: &'static str) -> Self {
         self.status = status;
         self.hex = hex;
+        self
+    }
+
+    /// With a `Retry-After` header (whole seconds, at least 1).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
         self
     }
 
@@ -52,6 +65,9 @@ impl Refusal {
         h.insert("x-stanchion-reason", HeaderValue::from_static(self.code));
         if let Ok(v) = HeaderValue::from_str(request_id) {
             h.insert("x-stanchion-request-id", v);
+        }
+        if let Some(seconds) = self.retry_after {
+            h.insert("retry-after", HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             h.insert(

@@ -1,5 +1,6 @@
 //! The gateway's router, shared state and checkpoint timer.
 
+use crate::limits::{AgentLimits, Limiter};
 use crate::pipeline::{Incoming, run};
 use crate::upstream::UpstreamClient;
 use axum::Router;
@@ -26,6 +27,8 @@ pub struct GatewayConfig {
     pub limits: ParseLimits,
     /// `audit.record_values`: keep literals in recorded paths.
     pub record_values: bool,
+    /// `[limits] per_agent_*`: requests per minute and at once, and their clock.
+    pub agent_limits: AgentLimits,
 }
 
 /// Everything a request needs.
@@ -35,6 +38,7 @@ pub struct Gateway {
     pub(crate) audit: ChainAppender,
     pub(crate) upstream: UpstreamClient,
     pub(crate) config: GatewayConfig,
+    pub(crate) limiter: Limiter,
 }
 
 impl Gateway {
@@ -46,7 +50,8 @@ impl Gateway {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let audit = ChainAppender::start(store.clone(), chain_id);
-        Arc::new(Gateway { schema, store, audit, upstream, config })
+        let limiter = Limiter::new(config.agent_limits.clone());
+        Arc::new(Gateway { schema, store, audit, upstream, config, limiter })
     }
 
     /// This process's audit chain.

@@ -9,6 +9,8 @@ mod app;
 mod batch;
 #[path = "gateway/hidden.rs"]
 mod hidden;
+#[path = "gateway/limits.rs"]
+mod limits;
 #[path = "gateway/matrix.rs"]
 mod matrix;
 #[path = "gateway/navigation.rs"]

@@ -146,6 +146,11 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
         trusted_proxies,
         limits: dataverse::ParseLimits::default(),
         record_values: config.audit.record_values,
+        agent_limits: gateway::AgentLimits {
+            requests_per_minute: config.limits.per_agent_requests_per_minute,
+            concurrency: config.limits.per_agent_concurrency,
+            clock: Arc::new(SystemClock),
+        },
     };
     let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
     let addr = Config::addr(&config.listen.agents, "listen.agents")?;

@@ -1,0 +1,272 @@
+//! Per-agent limits (design §6.2, §6.4, §7 `[limits]`): a request rate and a concurrency cap,
+//! keyed by agent id, in memory, per gateway process.
+//!
+//! - **Rate**: at most `requests_per_minute` units in any 60 consecutive seconds (a sliding
+//!   window of one-second buckets, so at most 60 buckets per agent). A request costs one unit; a
+//!   `$batch` costs one unit per part, change-set parts counted individually. A batch larger
+//!   than the limit can never fit and is refused whatever the window holds.
+//! - **Concurrency**: at most `concurrency` requests of one agent in flight at once (a `$batch`
+//!   is one). A permit is taken with `try_acquire`, never queued, and released when the
+//!   [`Admission`] is dropped, i.e. once the answer (and its outcome record) is ready.
+//! - **Where**: after the policy checks, before the attempt record, so a request refused for a
+//!   policy reason is refused for that reason and only a request that would be forwarded can
+//!   get `rate_limited` (429).
+//! - **What counts**: only admitted requests. A refused request (for policy or for a limit)
+//!   consumes nothing, so `Retry-After` is exact: retrying then succeeds unless other requests
+//!   of the same agent took the room. The concurrency check runs first, so a request refused
+//!   for concurrency does not spend rate either.
+//! - `0` turns a limit off. Time comes from the injectable [`Clock`] (whole seconds).
+
+use crate::authenticate::Agent;
+use crate::pipeline::api_message;
+use crate::refusal::{Refusal, THROTTLING_CONCURRENCY};
+use crate::token_cache::{Clock, SystemClock};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The rate window, in seconds.
+const WINDOW: u64 = 60;
+
+/// The per-agent limits (`[limits] per_agent_requests_per_minute`, `per_agent_concurrency`)
+/// and the clock the rate is measured with.
+#[derive(Debug, Clone)]
+pub struct AgentLimits {
+    /// Requests (batch parts) per agent in any 60 s; 0 = no limit.
+    pub requests_per_minute: u32,
+    /// Requests per agent in flight at once; 0 = no limit.
+    pub concurrency: u32,
+    /// The clock (tests inject a manual one).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for AgentLimits {
+    /// Design §7: 600 per minute, 8 at once, the system clock.
+    fn default() -> Self {
+        AgentLimits { requests_per_minute: 600, concurrency: 8, clock: Arc::new(SystemClock) }
+    }
+}
+
+/// Why a request was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Over {
+    /// The window is full; room in `retry_after` seconds.
+    Rate { limit: u32, cost: u32, retry_after: u64 },
+    /// A batch of `cost` parts is larger than the whole limit.
+    TooLarge { limit: u32, cost: u32 },
+    /// `limit` requests are already in flight.
+    Concurrency { limit: u32 },
+}
+
+/// An admitted request: holds its concurrency permit until dropped.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// `(second, units)` of admitted requests, oldest first, within the window.
+    window: VecDeque<(u64, u32)>,
+    running: Option<Arc<Semaphore>>,
+}
+
+/// The limiter of one gateway process.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    limits: AgentLimits,
+    agents: Mutex<HashMap<String, Slot>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: AgentLimits) -> Self {
+        Limiter { limits, agents: Mutex::new(HashMap::new()) }
+    }
+
+    /// Admits a request of `cost` units for `agent_id`, or says which limit it is over.
+    pub(crate) fn admit(&self, agent_id: &str, cost: u32) -> Result<Admission, Over> {
+        let (limit, concurrency) = (self.limits.requests_per_minute, self.limits.concurrency);
+        if limit > 0 && cost > limit {
+            return Err(Over::TooLarge { limit, cost });
+        }
+        let mut agents = self.agents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = agents.entry(agent_id.to_owned()).or_default();
+        let permit = if concurrency > 0 {
+            let running = slot.running.get_or_insert_with(|| Arc::new(Semaphore::new(concurrency as usize)));
+            match running.clone().try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => return Err(Over::Concurrency { limit: concurrency }),
+            }
+        } else {
+            None
+        };
+        if limit > 0 {
+            // Never move backwards (a system clock can): the buckets stay in order.
+            let now = self.limits.clock.now().max(slot.window.back().map_or(0, |b| b.0));
+            while slot.window.front().is_some_and(|b| b.0 + WINDOW <= now) {
+                slot.window.pop_front();
+            }
+            let used: u64 = slot.window.iter().map(|b| u64::from(b.1)).sum();
+            let room = u64::from(limit) - u64::from(cost);
+            if used > room {
+                // The oldest buckets leave the window first: wait until enough have.
+                let mut left = used;
+                let until = slot.window.iter().find_map(|b| {
+                    left -= u64::from(b.1);
+                    (left <= room).then_some(b.0 + WINDOW)
+                });
+                let retry_after = until.map_or(WINDOW, |t| t - now).max(1);
+                return Err(Over::Rate { limit, cost, retry_after });
+            }
+            match slot.window.back_mut() {
+                Some(b) if b.0 == now => b.1 += cost,
+                _ => slot.window.push_back((now, cost)),
+            }
+        }
+        Ok(Admission { _permit: permit })
+    }
+}
+
+fn seconds(n: u64) -> String {
+    if n == 1 { "1 second".into() } else { format!("{n} seconds") }
+}
+
+impl Over {
+    /// The 429 for the agent: Dataverse's service-protection code, `Retry-After` in seconds.
+    pub(crate) fn refusal(&self, agent: &Agent) -> Refusal {
+        let (reason, retry_after) = match *self {
+            Over::Rate { limit, cost, retry_after } => {
+                let counted = if cost > 1 { format!(" (this batch counts as {cost})") } else { String::new() };
+                let reason = format!(
+                    "it exceeded its limit of {limit} requests per minute{counted}; retry after {}",
+                    seconds(retry_after)
+                );
+                (reason, retry_after)
+            }
+            Over::TooLarge { limit, cost } => {
+                let reason = format!(
+                    "this batch of {cost} requests is larger than its limit of {limit} requests per minute; \
+                     send fewer parts per batch"
+                );
+                (reason, WINDOW)
+            }
+            Over::Concurrency { limit } => {
+                (format!("it sent more than {limit} requests at once; retry after 1 second"), 1)
+            }
+        };
+        let refusal = Refusal::new("rate_limited", api_message(agent, &reason)).with_retry_after(retry_after);
+        match self {
+            Over::Concurrency { .. } => refusal.with_status(429, THROTTLING_CONCURRENCY),
+            _ => refusal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Debug)]
+    struct ManualClock(AtomicU64);
+
+    impl Clock for ManualClock {
+        fn now(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn limiter(per_minute: u32, concurrency: u32) -> (Limiter, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock(AtomicU64::new(1_000_000)));
+        let limits = AgentLimits { requests_per_minute: per_minute, concurrency, clock: clock.clone() };
+        (Limiter::new(limits), clock)
+    }
+
+    #[test]
+    fn the_window_slides_per_second() {
+        let (l, clock) = limiter(3, 0);
+        l.admit("a", 1).unwrap();
+        clock.0.fetch_add(10, Ordering::SeqCst);
+        l.admit("a", 2).unwrap();
+        // Full: the oldest unit leaves 60 s after it came, 50 s from now.
+        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 50 });
+        clock.0.fetch_add(49, Ordering::SeqCst);
+        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 1 });
+        clock.0.fetch_add(1, Ordering::SeqCst);
+        l.admit("a", 1).unwrap();
+        // Two units need both older buckets gone: the batch of 2 waits for the second one.
+        assert_eq!(l.admit("a", 2).unwrap_err(), Over::Rate { limit: 3, cost: 2, retry_after: 10 });
+    }
+
+    #[test]
+    fn refusals_consume_nothing_and_batches_larger_than_the_limit_never_fit() {
+        let (l, clock) = limiter(4, 0);
+        assert_eq!(l.admit("a", 5).unwrap_err(), Over::TooLarge { limit: 4, cost: 5 });
+        l.admit("a", 4).unwrap();
+        for _ in 0..10 {
+            assert!(matches!(l.admit("a", 1), Err(Over::Rate { retry_after: 60, .. })));
+        }
+        clock.0.fetch_add(60, Ordering::SeqCst);
+        l.admit("a", 4).unwrap();
+        // Another agent has its own window.
+        l.admit("b", 4).unwrap();
+    }
+
+    #[test]
+    fn a_clock_going_back_keeps_the_window() {
+        let (l, clock) = limiter(2, 0);
+        l.admit("a", 2).unwrap();
+        clock.0.fetch_sub(30, Ordering::SeqCst);
+        assert!(matches!(l.admit("a", 1), Err(Over::Rate { retry_after: 60, .. })));
+    }
+
+    #[test]
+    fn concurrency_permits_are_released_on_drop_and_never_queue() {
+        let (l, _) = limiter(0, 2);
+        let first = l.admit("a", 1).unwrap();
+        let second = l.admit("a", 500).unwrap();
+        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 2 });
+        // Another agent is not affected.
+        let _other = l.admit("b", 1).unwrap();
+        drop(first);
+        let third = l.admit("a", 1).unwrap();
+        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 2 });
+        drop((second, third));
+        let _again = l.admit("a", 1).unwrap();
+    }
+
+    #[test]
+    fn a_request_refused_for_concurrency_spends_no_rate() {
+        let (l, _) = limiter(2, 1);
+        let held = l.admit("a", 1).unwrap();
+        for _ in 0..5 {
+            assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 1 });
+        }
+        drop(held);
+        l.admit("a", 1).unwrap();
+    }
+
+    #[test]
+    fn zero_turns_limits_off() {
+        let (l, _) = limiter(0, 0);
+        let held: Vec<_> = (0..1000).map(|_| l.admit("a", 1000).unwrap()).collect();
+        assert_eq!(held.len(), 1000);
+    }
+
+    #[test]
+    fn refusals_are_429_with_retry_after_and_the_service_protection_codes() {
+        let agent = Agent { id: "x".into(), name: "Sales Ops Agent".into(), key_id: "K".into() };
+        let r = Over::Rate { limit: 600, cost: 1, retry_after: 3 }.refusal(&agent);
+        assert_eq!((r.status, r.hex, r.code, r.retry_after), (429, "0x80072322", "rate_limited", Some(3)));
+        assert_eq!(
+            r.message,
+            "Stanchion denied this request for Sales Ops Agent: it exceeded its limit of 600 requests per minute; \
+             retry after 3 seconds."
+        );
+        let r = Over::Concurrency { limit: 8 }.refusal(&agent);
+        assert_eq!((r.status, r.hex, r.retry_after), (429, "0x80072326", Some(1)));
+        assert!(r.message.contains("more than 8 requests at once"), "{}", r.message);
+        let r = Over::TooLarge { limit: 4, cost: 5 }.refusal(&agent);
+        assert_eq!((r.status, r.hex, r.retry_after), (429, "0x80072322", Some(60)));
+    }
+}
