@@ -454,6 +454,45 @@ async function writesAndRelationships(cleanup) {
     check(row._primarycontactid_value === null, `primary contact not cleared: ${show(row)}`);
   });
 
+  await step("pair and unpair a lead with the account (N:N $ref)", async () => {
+    const a = requireValue(accountId, "account id");
+    const lead = await api.create({ collection: "leads", data: { lastname: "DWA Paired", subject: "N:N" } });
+    check(typeof lead === "string" && GUID_RE.test(lead), `lead create returned ${show(lead)}`);
+    try {
+      await api.associate({
+        collection: "accounts",
+        primaryKey: a,
+        relationshipName: "accountleads_association",
+        relatedCollection: "leads",
+        relatedKey: lead,
+      });
+      let row = await api.retrieve({
+        collection: "accounts",
+        key: a,
+        select: ["name"],
+        expand: [{ property: "accountleads_association", select: ["lastname"] }],
+      });
+      const paired = row.accountleads_association.map((l) => l.lastname);
+      check(show(paired) === show(["DWA Paired"]), `paired leads: ${show(row)}`);
+      const back = await api.retrieveMultiple({
+        collection: "leads",
+        select: ["lastname"],
+        filter: `accountleads_association/any(a: a/accountid eq ${a})`,
+      });
+      check(back.value.length === 1 && back.value[0].leadid === lead, `leads of the account: ${show(back)}`);
+      await api.disassociate({ collection: "accounts", primaryKey: a, relationshipName: "accountleads_association", relatedKey: lead });
+      row = await api.retrieve({
+        collection: "accounts",
+        key: a,
+        select: ["name"],
+        expand: [{ property: "accountleads_association", select: ["lastname"] }],
+      });
+      check(row.accountleads_association.length === 0, `still paired: ${show(row)}`);
+    } finally {
+      await api.deleteRecord({ collection: "leads", key: lead });
+    }
+  });
+
   await step("update and clear a single property", async () => {
     const a = requireValue(accountId, "account id");
     await api.updateSingleProperty({ collection: "accounts", key: a, fieldValuePair: { telephone1: "555-0199" } });

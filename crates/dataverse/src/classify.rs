@@ -5,7 +5,7 @@
 use crate::metadata::Schema;
 use crate::metadata::{ColumnType, Navigation};
 use crate::query::{Expand, Filter, Operand, Query};
-use crate::record::{Bind, Record, Reference, Related};
+use crate::record::{Bind, Link, Record, Reference, Related};
 use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
@@ -174,15 +174,23 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             write_record(&mut t, table, record);
             representation(&mut t, schema, request, table, select, expand);
         }
-        // Design §4 "Relationships": the table holding the lookup is written; the other end is
-        // read when a row of it is named (associating, or disassociating one listed row).
-        Operation::Relate { table, key, related, column, single, target, .. } => {
+        // Design §4 "Relationships": for 1:N the table holding the lookup is written and the
+        // other end is read when a row of it is named (associating, or disassociating one listed
+        // row); for N:N both tables are written (Append and AppendTo on both, spec §5).
+        Operation::Relate { table, key, related, link: Link::Lookup(column), single, target, .. } => {
             let (holder, other) = if *single { (table, related) } else { (related, table) };
             t.add(holder, Privilege::Write);
             t.add_columns(holder, [column]);
             if target.is_some() || !*single {
                 t.add(other, Privilege::Read);
             }
+            t.add_key(table, key);
+            if let Some(r) = target {
+                t.add_reference(related, r);
+            }
+        }
+        Operation::Relate { table, key, related, link: Link::Intersect { .. }, target, .. } => {
+            intersect_write(&mut t, table, related);
             t.add_key(table, key);
             if let Some(r) = target {
                 t.add_reference(related, r);
@@ -287,7 +295,18 @@ fn read_order(t: &mut Touches, schema: &Schema, table: &str, o: &crate::query::O
     }
 }
 
-/// Following a collection-valued navigation reads the related table and its lookup column.
+/// Pairing or unpairing rows of an N:N relationship writes both tables (design §4: Full use on
+/// both; Dataverse asks Append and AppendTo on both, spec §5).
+/// The tables come in URL order first (the audit sentence names the pair from them).
+fn intersect_write(t: &mut Touches, a: &str, b: &str) {
+    for privilege in [Privilege::Append, Privilege::AppendTo] {
+        t.add(a, privilege);
+        t.add(b, privilege);
+    }
+}
+
+/// Following a collection-valued navigation reads the related table and its lookup column
+/// (an N:N one reads the related table: the intersect row holds no column of either).
 fn collection_link(t: &mut Touches, schema: &Schema, table: &str, navigation: &str, related: &str) {
     t.add(related, Privilege::Read);
     if let Some(Navigation::Collection { column, .. }) = schema.navigation(table, navigation) {
@@ -299,7 +318,7 @@ fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
     match schema.navigation(table, &e.navigation) {
         Some(Navigation::Single { column, .. }) => t.add_columns(table, [column]),
         Some(Navigation::Collection { column, .. }) => t.add_columns(&e.table, [column]),
-        None => {}
+        Some(Navigation::Many { .. }) | None => {}
     }
     t.add(&e.table, Privilege::Read);
     t.add_columns(&e.table, &e.select);
@@ -318,12 +337,13 @@ fn read_expand(t: &mut Touches, schema: &Schema, table: &str, e: &Expand) {
 /// holding the lookup column is written, the table pointed at is read. A single-valued bind
 /// writes this row's lookup and reads the bound row's table (for a polymorphic lookup, the one
 /// the navigation property names); binding `ownerid` (assigning) touches no other table. A
-/// collection-valued bind writes each listed row of the related table. Alternate keys in
-/// references name columns of their table.
+/// collection-valued bind writes each listed row of the related table (1:N) or pairs the rows
+/// in an intersect table, writing both tables (N:N). Alternate keys in references name columns
+/// of their table.
 ///
 /// Rows created with it (deep insert) are creates of their tables, with the lookup that links
 /// them: a single-valued one is a column of this row, a collection-valued one a column of the
-/// new related rows.
+/// new related rows, or (N:N) an intersect row writing both tables.
 fn write_record(t: &mut Touches, table: &str, record: &Record) {
     t.add_columns(table, record.columns());
     for related in &record.related {
@@ -333,9 +353,12 @@ fn write_record(t: &mut Touches, table: &str, record: &Record) {
                 t.add(other, Privilege::Create);
                 write_record(t, other, nested);
             }
-            Related::Collection { column, table: other, records, .. } => {
+            Related::Collection { link, table: other, records, .. } => {
                 t.add(other, Privilege::Create);
-                t.add_columns(other, [column]);
+                match link {
+                    Link::Lookup(column) => t.add_columns(other, [column]),
+                    Link::Intersect { .. } => intersect_write(t, table, other),
+                }
                 for nested in records {
                     write_record(t, other, nested);
                 }
@@ -352,9 +375,15 @@ fn write_record(t: &mut Touches, table: &str, record: &Record) {
                     t.add_reference(target, r);
                 }
             }
-            Bind::Collection { column, table: related, targets, .. } => {
+            Bind::Collection { link: Link::Lookup(column), table: related, targets, .. } => {
                 t.add(related, Privilege::Write);
                 t.add_columns(related, [column]);
+                for r in targets {
+                    t.add_reference(related, r);
+                }
+            }
+            Bind::Collection { link: Link::Intersect { .. }, table: related, targets, .. } => {
+                intersect_write(t, table, related);
                 for r in targets {
                     t.add_reference(related, r);
                 }

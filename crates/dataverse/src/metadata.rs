@@ -143,6 +143,43 @@ pub struct Relationship {
     pub referencing_nav: String,
 }
 
+/// A many-to-many relationship (`ManyToManyRelationshipMetadata`): pairs of rows of `entity1`
+/// and `entity2` recorded as rows of the intersect table, each side reaching the other through
+/// a collection-valued navigation property (spec §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManyToMany {
+    /// Schema name (`accountleads_association`).
+    pub schema_name: String,
+    /// The intersect table's logical name (`accountleads`).
+    pub intersect: String,
+    /// First table.
+    pub entity1: String,
+    /// The intersect column holding the `entity1` row's id (`accountid`).
+    pub entity1_column: String,
+    /// Navigation property on `entity1` leading to `entity2` rows.
+    pub entity1_nav: String,
+    /// Second table.
+    pub entity2: String,
+    /// The intersect column holding the `entity2` row's id (`leadid`).
+    pub entity2_column: String,
+    /// Navigation property on `entity2` leading to `entity1` rows.
+    pub entity2_nav: String,
+}
+
+impl ManyToMany {
+    /// Seen from `table` through navigation property `nav`: (the intersect column of this
+    /// side, the other table, the intersect column of the other side).
+    pub fn side(&self, table: &str, nav: &str) -> Option<(&str, &str, &str)> {
+        if self.entity1 == table && self.entity1_nav == nav {
+            Some((&self.entity1_column, &self.entity2, &self.entity2_column))
+        } else if self.entity2 == table && self.entity2_nav == nav {
+            Some((&self.entity2_column, &self.entity1, &self.entity1_column))
+        } else {
+            None
+        }
+    }
+}
+
 /// An alternate key (`EntityKeyMetadata`): columns whose values identify a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlternateKey {
@@ -243,13 +280,32 @@ pub enum Navigation<'a> {
         /// The related table.
         target: &'a str,
     },
+    /// Collection-valued through an intersect table (N:N): rows of `target` paired with this
+    /// row in `relationship.intersect`.
+    Many {
+        /// The relationship.
+        relationship: &'a ManyToMany,
+        /// Intersect column holding this row's id.
+        own_column: &'a str,
+        /// Intersect column holding the related row's id.
+        target_column: &'a str,
+        /// The related table.
+        target: &'a str,
+    },
 }
 
 impl Navigation<'_> {
+    /// Collection-valued (1:N or N:N).
+    pub fn is_collection(&self) -> bool {
+        !matches!(self, Navigation::Single { .. })
+    }
+
     /// The related table's logical name.
     pub fn target(&self) -> &str {
         match self {
-            Navigation::Single { target, .. } | Navigation::Collection { target, .. } => target,
+            Navigation::Single { target, .. }
+            | Navigation::Collection { target, .. }
+            | Navigation::Many { target, .. } => target,
         }
     }
 }
@@ -263,6 +319,9 @@ pub enum SchemaError {
     /// A relationship names a table or column the schema does not have.
     #[error("relationship {0} refers to an unknown table or column")]
     DanglingRelationship(String),
+    /// A navigation property name is used twice on one table.
+    #[error("navigation property {1} is defined twice on table {0}")]
+    DuplicateNavigation(String, String),
 }
 
 /// All tables of an org, with look-ups by logical and entity set name.
@@ -270,13 +329,24 @@ pub enum SchemaError {
 pub struct Schema {
     tables: Vec<Table>,
     relationships: Vec<Relationship>,
+    many_to_many: Vec<ManyToMany>,
     by_logical: HashMap<String, usize>,
     by_set: HashMap<String, usize>,
 }
 
 impl Schema {
-    /// Builds a schema, checking names are unique and relationships resolve.
-    pub fn new(mut tables: Vec<Table>, relationships: Vec<Relationship>) -> Result<Self, SchemaError> {
+    /// Builds a schema without N:N relationships (see [`Schema::with_many_to_many`]).
+    pub fn new(tables: Vec<Table>, relationships: Vec<Relationship>) -> Result<Self, SchemaError> {
+        Schema::with_many_to_many(tables, relationships, Vec::new())
+    }
+
+    /// Builds a schema, checking names are unique, relationships resolve and no table has two
+    /// navigation properties of one name.
+    pub fn with_many_to_many(
+        mut tables: Vec<Table>,
+        relationships: Vec<Relationship>,
+        many_to_many: Vec<ManyToMany>,
+    ) -> Result<Self, SchemaError> {
         for t in &mut tables {
             t.index = ColumnIndex::of(&t.columns);
         }
@@ -290,7 +360,7 @@ impl Schema {
                 return Err(SchemaError::DuplicateTable(t.set_name.clone()));
             }
         }
-        let schema = Schema { tables, relationships, by_logical, by_set };
+        let schema = Schema { tables, relationships, many_to_many, by_logical, by_set };
         for r in &schema.relationships {
             let ok = schema.table(&r.referenced_table).is_some()
                 && schema
@@ -299,6 +369,27 @@ impl Schema {
                     .is_some_and(Column::is_lookup);
             if !ok {
                 return Err(SchemaError::DanglingRelationship(r.schema_name.clone()));
+            }
+        }
+        for m in &schema.many_to_many {
+            let ok = schema.table(&m.entity1).is_some()
+                && schema.table(&m.entity2).is_some()
+                && m.entity1_column != m.entity2_column
+                && schema.table(&m.intersect).is_none();
+            if !ok {
+                return Err(SchemaError::DanglingRelationship(m.schema_name.clone()));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let navs = schema
+            .relationships
+            .iter()
+            .flat_map(|r| [(&r.referencing_table, &r.referencing_nav), (&r.referenced_table, &r.schema_name)]);
+        let many =
+            schema.many_to_many.iter().flat_map(|m| [(&m.entity1, &m.entity1_nav), (&m.entity2, &m.entity2_nav)]);
+        for (table, nav) in navs.chain(many) {
+            if !seen.insert((table, nav)) {
+                return Err(SchemaError::DuplicateNavigation(table.clone(), nav.clone()));
             }
         }
         Ok(schema)
@@ -319,6 +410,11 @@ impl Schema {
         &self.relationships
     }
 
+    /// All many-to-many relationships.
+    pub fn many_to_many(&self) -> &[ManyToMany] {
+        &self.many_to_many
+    }
+
     /// The table with this logical name.
     pub fn table(&self, logical_name: &str) -> Option<&Table> {
         self.by_logical.get(logical_name).map(|&i| &self.tables[i])
@@ -332,19 +428,31 @@ impl Schema {
     /// The navigation property `name` of `table` (single-valued: the relationship's
     /// `referencing_nav`; collection-valued: its schema name), if any.
     pub fn navigation(&self, table: &str, name: &str) -> Option<Navigation<'_>> {
-        self.relationships.iter().find_map(|r| {
-            if r.referencing_table == table && r.referencing_nav == name {
-                Some(Navigation::Single { relationship: r, column: &r.referencing_column, target: &r.referenced_table })
-            } else if r.referenced_table == table && r.schema_name == name {
-                Some(Navigation::Collection {
-                    relationship: r,
-                    column: &r.referencing_column,
-                    target: &r.referencing_table,
+        self.relationships
+            .iter()
+            .find_map(|r| {
+                if r.referencing_table == table && r.referencing_nav == name {
+                    Some(Navigation::Single {
+                        relationship: r,
+                        column: &r.referencing_column,
+                        target: &r.referenced_table,
+                    })
+                } else if r.referenced_table == table && r.schema_name == name {
+                    Some(Navigation::Collection {
+                        relationship: r,
+                        column: &r.referencing_column,
+                        target: &r.referencing_table,
+                    })
+                } else {
+                    None
+                }
+            })
+            .or_else(|| {
+                self.many_to_many.iter().find_map(|m| {
+                    let (own_column, target, target_column) = m.side(table, name)?;
+                    Some(Navigation::Many { relationship: m, own_column, target_column, target })
                 })
-            } else {
-                None
-            }
-        })
+            })
     }
 
     /// The table for a logical or entity set name (CLI convenience).

@@ -290,10 +290,7 @@ impl Route<'_> {
             [prop, ..] => {
                 let (prop_name, _) = split_key(prop)?;
                 let known = table.column_by_odata_name(prop_name).is_some()
-                    || self.schema.relationships().iter().any(|r| {
-                        (r.referencing_table == table.logical_name && r.referencing_nav == prop_name)
-                            || (r.referenced_table == table.logical_name && r.schema_name == prop_name)
-                    });
+                    || self.schema.navigation(&table.logical_name, prop_name).is_some();
                 if !known {
                     return Err(
                         ParseError::NotFound(format!("Resource not found for the segment '{prop_name}'.")).into()
@@ -346,7 +343,7 @@ impl Route<'_> {
                     expand: self.options.expand(self.schema, related)?,
                 }
             }
-            (Navigation::Collection { .. }, None | Some("$ref") | Some("$count")) => {
+            (Navigation::Collection { .. } | Navigation::Many { .. }, None | Some("$ref") | Some("$count")) => {
                 let (refs_only, count_only) = (suffix == Some("$ref"), suffix == Some("$count"));
                 let allowed: &[&str] = match suffix {
                     None => &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "@aliases"],
@@ -381,9 +378,9 @@ impl Route<'_> {
         let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{name}'."));
         let navigation = self.schema.navigation(&table.logical_name, name).ok_or_else(not_found)?;
         let related = self.schema.table(navigation.target()).ok_or_else(not_found)?;
-        let (single, column) = match navigation {
-            Navigation::Single { column, .. } => (true, column),
-            Navigation::Collection { column, .. } => (false, column),
+        let (single, link) = match &navigation {
+            Navigation::Single { column, .. } => (true, crate::record::Link::Lookup((*column).to_owned())),
+            collection => (false, crate::record::Link::of(collection).ok_or_else(not_found)?),
         };
         self.refuse_unsupported_options(kind)?;
         self.check_prefer(&[])?;
@@ -427,7 +424,7 @@ impl Route<'_> {
             key,
             navigation: name.to_owned(),
             related: related.logical_name.clone(),
-            column: column.to_owned(),
+            link,
             single,
             target,
             associate,
@@ -481,7 +478,7 @@ impl Route<'_> {
         let (name, related_key) = split_key(segment)?;
         let not_found = || ParseError::NotFound(format!("Resource not found for the segment '{name}'."));
         let navigation = self.schema.navigation(&table.logical_name, name).ok_or_else(not_found)?;
-        let Navigation::Collection { target, .. } = navigation else {
+        let (Navigation::Collection { target, .. } | Navigation::Many { target, .. }) = navigation else {
             return Err(ParseError::Syntax(format!(
                 "'{name}' is single-valued: it takes no key (use {name} or {name}/$ref)"
             ))

@@ -3,6 +3,7 @@
 //! spec §2.2 "Create related table rows in one operation").
 
 use crate::json::Object;
+use crate::metadata::Navigation;
 use crate::request::RowKey;
 
 /// A create or update body.
@@ -30,13 +31,13 @@ pub enum Related {
         /// The new related row.
         record: Box<Record>,
     },
-    /// `"contact_customer_accounts": [{…}, …]`: new rows of `table` whose lookup `column` points
-    /// at the row being created.
+    /// `"contact_customer_accounts": [{…}, …]`: new rows of `table` tied to the row being
+    /// created by `link` (their lookup, or an intersect row for N:N).
     Collection {
         /// Navigation property as named in the body.
         navigation: String,
-        /// The lookup column on the related table.
-        column: String,
+        /// How the new rows are tied to this one.
+        link: Link,
         /// The related table.
         table: String,
         /// The new related rows.
@@ -93,17 +94,46 @@ pub enum Bind {
         target: Option<Reference>,
     },
     /// `contact_customer_accounts@odata.bind: ["/contacts(id)", …]`: each listed row of `table`
-    /// gets its lookup `column` pointed at this row (those rows are written).
+    /// is tied to this row by `link`: its lookup is pointed at this row (1:N, those rows are
+    /// written), or an intersect row pairs them (N:N, both tables are written).
     Collection {
         /// Navigation property as named in the body.
         navigation: String,
-        /// The lookup column on the related table.
-        column: String,
+        /// How the listed rows are tied to this one.
+        link: Link,
         /// The related table.
         table: String,
         /// The related rows.
         targets: Vec<Reference>,
     },
+}
+
+/// How the rows of a collection-valued navigation property are tied to the row it starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// 1:N: the related row's lookup column (logical name) points at this row.
+    Lookup(String),
+    /// N:N: a row of the relationship's intersect table pairs the two rows.
+    Intersect {
+        /// The N:N relationship's schema name.
+        relationship: String,
+        /// The intersect table's logical name.
+        intersect: String,
+    },
+}
+
+impl Link {
+    /// The link of a collection-valued navigation property; `None` for a single-valued one.
+    pub fn of(navigation: &Navigation<'_>) -> Option<Link> {
+        match navigation {
+            Navigation::Single { .. } => None,
+            Navigation::Collection { column, .. } => Some(Link::Lookup((*column).to_owned())),
+            Navigation::Many { relationship, .. } => Some(Link::Intersect {
+                relationship: relationship.schema_name.clone(),
+                intersect: relationship.intersect.clone(),
+            }),
+        }
+    }
 }
 
 /// A reference to one row in a bind (or, later, an `@odata.id`).

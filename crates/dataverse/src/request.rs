@@ -381,9 +381,9 @@ pub enum Operation {
         navigation: String,
         /// The table at the other end.
         related: String,
-        /// The lookup column: on `table` for a single-valued navigation property, on `related`
-        /// for a collection-valued one.
-        column: String,
+        /// How the rows are tied: the lookup column on `table` for a single-valued navigation
+        /// property, on `related` for a 1:N collection-valued one, or the N:N intersect table.
+        link: crate::record::Link,
         /// Single-valued navigation property (the URL's row holds the lookup).
         single: bool,
         /// The other row; `None` only when disassociating a single-valued one.

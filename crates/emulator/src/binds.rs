@@ -10,11 +10,12 @@
 //! - `$n` references exist only inside `$batch` change sets; elsewhere they fail with Dataverse's
 //!   "Content-ID Reference: '$n' does not exist in the batch context."
 
+use crate::intersect::Side;
 use crate::keys;
 use crate::write::{self, Cells, WriteCtx};
 use dataverse::error::DataverseError;
 use dataverse::metadata::{Schema, Table};
-use dataverse::record::{Bind, Record, Reference};
+use dataverse::record::{Bind, Link, Record, Reference};
 use dataverse::request::RowKey;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
@@ -81,7 +82,7 @@ fn set(table: &Table, cells: &mut Cells, column: &str, id: Option<Uuid>, target:
 }
 
 /// Applies the collection-valued binds of a created row `id` of `written`: each listed row's
-/// lookup now points at it.
+/// lookup now points at it (1:N), or each listed row is paired with it (N:N).
 pub(crate) async fn collection(
     conn: &mut SqliteConnection,
     ctx: &WriteCtx<'_>,
@@ -91,10 +92,23 @@ pub(crate) async fn collection(
     record: &Record,
 ) -> Result<(), DataverseError> {
     for bind in &record.binds {
-        let Bind::Collection { column, table: related, targets, .. } = bind else { continue };
+        let Bind::Collection { navigation, link, table: related, targets } = bind else { continue };
         let related = table(schema, related)?;
         for reference in targets {
             let rid = resolve(conn, related, reference).await?;
+            let column = match link {
+                Link::Lookup(column) => column,
+                Link::Intersect { .. } => {
+                    let side = Side::find(schema, &written.logical_name, navigation).ok_or_else(|| {
+                        DataverseError::bad_request(format!("'{navigation}' is not an N:N navigation property"))
+                    })?;
+                    if !write::exists(conn, related, rid).await? {
+                        return Err(DataverseError::not_found(&related.logical_name, &rid));
+                    }
+                    crate::intersect::pair(conn, side, id, rid).await?;
+                    continue;
+                }
+            };
             let current = crate::read::cells(conn, related, rid)
                 .await?
                 .ok_or_else(|| DataverseError::not_found(&related.logical_name, &rid))?;

@@ -6,15 +6,17 @@
 //!   is created first, and the new row's lookup points at it (its `@type` is the table the
 //!   navigation property names, so `parentcustomerid_account` makes an account).
 //! - Rows under a collection-valued one (`"contact_customer_accounts": [{…}]`) are created
-//!   after the row, each with its lookup pointing at it.
+//!   after the row, each with its lookup pointing at it; under an N:N one
+//!   (`"accountleads_association": [{…}]`) each is paired with it in the intersect table.
 //! - Each row gets its binds ([`crate::binds`]) and the system columns of any create.
 
 use crate::binds;
+use crate::intersect::Side;
 use crate::write::{self, Cells, WriteCtx};
 use dataverse::error::DataverseError;
 use dataverse::json::Value;
 use dataverse::metadata::{Schema, Table};
-use dataverse::record::{Record, Related};
+use dataverse::record::{Link, Record, Related};
 use sqlx::SqliteConnection;
 use std::future::Future;
 use std::pin::Pin;
@@ -61,20 +63,23 @@ pub(crate) fn insert<'a>(
         write::insert(&mut *conn, ctx, t, id, cells).await?;
         binds::collection(&mut *conn, ctx, schema, t, id, record).await?;
         for related in &record.related {
-            if let Related::Collection { column, table, records, .. } = related {
+            if let Related::Collection { navigation, link, table, records } = related {
                 let nested_table = table_of(schema, table)?;
                 for nested in records {
                     let nested_id = new_id(nested_table, nested)?;
-                    insert(
-                        &mut *conn,
-                        ctx,
-                        schema,
-                        nested_table,
-                        nested,
-                        nested_id,
-                        Some((column, id, &t.logical_name)),
-                    )
-                    .await?;
+                    match link {
+                        Link::Lookup(column) => {
+                            let parent = Some((column.as_str(), id, t.logical_name.as_str()));
+                            insert(&mut *conn, ctx, schema, nested_table, nested, nested_id, parent).await?;
+                        }
+                        Link::Intersect { .. } => {
+                            let side = Side::find(schema, &t.logical_name, navigation).ok_or_else(|| {
+                                DataverseError::bad_request(format!("'{navigation}' is not an N:N navigation property"))
+                            })?;
+                            insert(&mut *conn, ctx, schema, nested_table, nested, nested_id, None).await?;
+                            crate::intersect::pair(&mut *conn, side, id, nested_id).await?;
+                        }
+                    }
                 }
             }
         }

@@ -9,7 +9,8 @@
 //!   expansions in all).
 //! - Collection-valued (`contact_customer_accounts($select=fullname;$filter=…;$orderby=…;
 //!   $top=2)`): an array of the rows whose lookup points at the parent row (for a polymorphic
-//!   lookup, whose `@type` names the parent's table), filtered, ordered by `$orderby` then the
+//!   lookup, whose `@type` names the parent's table) or, for an N:N navigation property
+//!   (`accountleads_association`), that the intersect table pairs with it, filtered, ordered by `$orderby` then the
 //!   primary key, and cut to `$top` per parent row in memory; without `$top` at most 5000 rows
 //!   per parent row.
 //! - `nav/$ref`: single-valued `{"@odata.id": "{base}/{set}({id})"}` built from the lookup's
@@ -29,9 +30,9 @@ use dataverse::error::DataverseError;
 use dataverse::json::{Object, Value};
 use dataverse::metadata::{Column, Navigation, Table};
 use dataverse::query::Expand;
-use sea_query::{Expr, ExprTrait as _, Order, SqliteQueryBuilder};
+use sea_query::{Expr, ExprTrait as _, JoinType, Order, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder as _;
-use sqlx::SqliteConnection;
+use sqlx::{Row as _, SqliteConnection};
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
@@ -90,6 +91,28 @@ pub(crate) fn columns<'t>(
     }
     Columns { all, shown }
 }
+
+/// How the rows of a collection-valued expansion are tied to their parent rows.
+#[derive(Debug, Clone, Copy)]
+enum Via<'a> {
+    /// 1:N: the related rows' lookup column.
+    Lookup(&'a str),
+    /// N:N: the pairs of the intersect table (own side, other side).
+    Intersect {
+        /// The intersect table.
+        table: &'a str,
+        /// Its column holding the parent row's id.
+        own: &'a str,
+        /// Its column holding the related row's id.
+        other: &'a str,
+    },
+}
+
+/// Alias of the pairs subquery of an N:N expansion and its columns (no logical name starts
+/// with `_`).
+const PAIRS: &str = "_pairs";
+const PARENT: &str = "_parent";
+const RELATED: &str = "_related";
 
 /// What attaching expansions needs.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +188,12 @@ impl Expander<'_> {
                         self.single(conn, cols, e, column, target, rows).await?
                     }
                     Some(Navigation::Collection { column, target, .. }) => {
-                        self.collection(conn, table, cols, e, column, target, rows).await?
+                        self.collection(conn, table, cols, e, Via::Lookup(column), target, rows).await?
+                    }
+                    Some(Navigation::Many { relationship, own_column, target_column, target }) => {
+                        let via =
+                            Via::Intersect { table: &relationship.intersect, own: own_column, other: target_column };
+                        self.collection(conn, table, cols, e, via, target, rows).await?
                     }
                     None => return Err(internal("unknown navigation property")),
                 };
@@ -232,18 +260,22 @@ impl Expander<'_> {
         table: &Table,
         cols: &Columns<'_>,
         e: &Expand,
-        lookup: &str,
+        via: Via<'_>,
         target: &str,
         rows: &[RawRow],
     ) -> Result<Vec<Value>, DataverseError> {
         let related = self.table(target)?;
         let select = if e.refs_only { vec![related.primary_id.clone()] } else { e.select.clone() };
-        let rc = columns(self.env, related, &select, &e.expand, Some(lookup));
+        let lookup = match via {
+            Via::Lookup(lookup) => Some(lookup),
+            Via::Intersect { .. } => None,
+        };
+        let rc = columns(self.env, related, &select, &e.expand, lookup);
         let parent_pk = cols.position(&table.primary_id);
         let parents: Vec<Option<&str>> = rows.iter().map(|r| text_at(r, parent_pk)).collect();
         let wanted: BTreeSet<&str> = parents.iter().flatten().copied().collect();
         let wanted: Vec<&str> = wanted.into_iter().collect();
-        let polymorphic = related.column(lookup).is_some_and(polymorphic);
+        let polymorphic = lookup.and_then(|l| related.column(l)).is_some_and(polymorphic);
         let mut order = Vec::with_capacity(e.orderby.len() + 1);
         for o in &e.orderby {
             order.push((sort_key(self.env, related, o)?.order, if o.descending { Order::Desc } else { Order::Asc }));
@@ -254,16 +286,36 @@ impl Expander<'_> {
             _ => None,
         };
         let cap = std::cmp::min(e.top.unwrap_or(MAX_ROWS), MAX_ROWS) as usize;
-        let at = rc.position(lookup);
+        let at = lookup.map(|l| rc.position(l));
         let mut kept: Vec<RawRow> = Vec::new();
         let mut per_parent: HashMap<String, Vec<usize>> = HashMap::new();
         for chunk in wanted.chunks(IN_CHUNK) {
             let mut q = sea_query::Query::select();
-            q.columns(sql_columns(&rc.all))
-                .from(related.logical_name.clone())
-                .and_where(Expr::col(lookup.to_owned()).is_in(chunk.iter().map(|id| (*id).to_owned())));
-            if polymorphic {
-                q.and_where(Expr::col(lookup_type_column(lookup)).eq(table.logical_name.clone()));
+            let parents = chunk.iter().map(|id| (*id).to_owned());
+            q.columns(sql_columns(&rc.all)).from(related.logical_name.clone());
+            match via {
+                Via::Lookup(lookup) => {
+                    q.and_where(Expr::col(lookup.to_owned()).is_in(parents));
+                    if polymorphic {
+                        q.and_where(Expr::col(lookup_type_column(lookup)).eq(table.logical_name.clone()));
+                    }
+                }
+                // The pairs under names no logical name can take, so the unqualified related
+                // columns stay unambiguous.
+                Via::Intersect { table: intersect, own, other } => {
+                    let pairs = sea_query::Query::select()
+                        .expr_as(Expr::col(own.to_owned()), PARENT)
+                        .expr_as(Expr::col(other.to_owned()), RELATED)
+                        .from(intersect.to_owned())
+                        .and_where(Expr::col(own.to_owned()).is_in(parents))
+                        .to_owned();
+                    q.expr(Expr::col((PAIRS, PARENT))).join_subquery(
+                        JoinType::InnerJoin,
+                        pairs,
+                        PAIRS,
+                        Expr::col((PAIRS, RELATED)).equals((related.logical_name.clone(), related.primary_id.clone())),
+                    );
+                }
             }
             if let Some(f) = &filter {
                 q.and_where(f.clone());
@@ -273,7 +325,11 @@ impl Expander<'_> {
             }
             for row in statement(q.build_sqlx(SqliteQueryBuilder)).fetch_all(&mut *conn).await.map_err(db_error)? {
                 let raw = raw_row(&rc.all, &[], &row).map_err(db_error)?;
-                let Some(parent) = text_at(&raw, at).map(str::to_owned) else { continue };
+                let parent = match at {
+                    Some(at) => text_at(&raw, at).map(str::to_owned),
+                    None => row.try_get::<Option<String>, _>(PARENT).map_err(db_error)?,
+                };
+                let Some(parent) = parent else { continue };
                 let slots = per_parent.entry(parent).or_default();
                 if slots.len() < cap {
                     slots.push(kept.len());

@@ -63,6 +63,7 @@ mod decimal;
 mod deep_insert;
 mod expand;
 mod files;
+mod intersect;
 mod keys;
 mod metadata_api;
 mod paging;

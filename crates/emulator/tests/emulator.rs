@@ -21,6 +21,8 @@ mod fixture;
 mod functions;
 #[path = "emulator/keys.rs"]
 mod keys;
+#[path = "emulator/many_to_many.rs"]
+mod many_to_many;
 #[path = "emulator/navigation.rs"]
 mod navigation;
 #[path = "emulator/paging.rs"]

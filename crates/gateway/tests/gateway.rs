@@ -11,6 +11,8 @@ mod batch;
 mod hidden;
 #[path = "gateway/limits.rs"]
 mod limits;
+#[path = "gateway/many_to_many.rs"]
+mod many_to_many;
 #[path = "gateway/matrix.rs"]
 mod matrix;
 #[path = "gateway/navigation.rs"]

@@ -5,7 +5,7 @@
 
 mod activities;
 
-use super::{AlternateKey, Column, ColumnType, Ownership, Relationship, RequiredLevel, Schema, Table};
+use super::{AlternateKey, Column, ColumnType, ManyToMany, Ownership, Relationship, RequiredLevel, Schema, Table};
 
 fn col(name: &str, kind: ColumnType) -> Column {
     Column {
@@ -598,6 +598,30 @@ fn relationships(tables: &[Table]) -> Vec<Relationship> {
     v
 }
 
+fn n_to_n(schema: &str, intersect: &str, (t1, c1): (&str, &str), (t2, c2): (&str, &str)) -> ManyToMany {
+    ManyToMany {
+        schema_name: schema.into(),
+        intersect: intersect.into(),
+        entity1: t1.into(),
+        entity1_column: c1.into(),
+        entity1_nav: schema.into(),
+        entity2: t2.into(),
+        entity2_column: c2.into(),
+        entity2_nav: schema.into(),
+    }
+}
+
+/// The system N:N relationships among the standard tables, with Dataverse's names: both
+/// sides' navigation properties carry the relationship's schema name (Microsoft's table
+/// reference for the intersect tables `accountleads`, `contactleads`, `teammembership`).
+fn many_to_many() -> Vec<ManyToMany> {
+    vec![
+        n_to_n("accountleads_association", "accountleads", ("account", "accountid"), ("lead", "leadid")),
+        n_to_n("contactleads_association", "contactleads", ("contact", "contactid"), ("lead", "leadid")),
+        n_to_n("teammembership_association", "teammembership", ("systemuser", "systemuserid"), ("team", "teamid")),
+    ]
+}
+
 pub(super) fn schema() -> Schema {
     // Real orgs define no alternate keys by default; the sample schema ships the two most
     // commonly added ones so clients' alternate-key calls can be exercised (issue: queries).
@@ -616,5 +640,5 @@ pub(super) fn schema() -> Schema {
     ];
     let rels = relationships(&tables);
     // The definitions above are static and covered by `standard_schema_is_consistent`.
-    Schema::new(tables, rels).expect("standard schema is consistent")
+    Schema::with_many_to_many(tables, rels, many_to_many()).expect("standard schema is consistent")
 }

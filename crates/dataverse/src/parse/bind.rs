@@ -14,7 +14,7 @@ use super::keys::row_key;
 use crate::error::codes;
 use crate::json::Value;
 use crate::metadata::{Column, ColumnType, Navigation, Schema, Table};
-use crate::record::{Bind, Reference};
+use crate::record::{Bind, Link, Reference};
 
 fn bad(message: String) -> ParseError {
     ParseError::Payload { code: codes::PAYLOAD_ERROR, message }
@@ -63,7 +63,7 @@ pub(crate) fn parse_bind(
                 target,
             })
         }
-        Navigation::Collection { column, .. } => {
+        Navigation::Collection { .. } | Navigation::Many { .. } => {
             if !create {
                 return Err(bad(format!(
                     "The collection-valued navigation property '{navigation}' can be bound only when the row is \
@@ -88,7 +88,7 @@ pub(crate) fn parse_bind(
             }
             Ok(Bind::Collection {
                 navigation: navigation.to_owned(),
-                column: column.to_owned(),
+                link: Link::of(&nav).expect("a collection-valued navigation property has a link"),
                 table: related.logical_name.clone(),
                 targets,
             })

@@ -9,7 +9,7 @@ use super::filter::{is_date, is_datetime};
 use crate::error::codes;
 use crate::json::{self, Object, Value};
 use crate::metadata::{Column, ColumnType, Navigation, Schema, Table};
-use crate::record::{Bind, Record, Reference, Related};
+use crate::record::{Bind, Link, Record, Reference, Related};
 
 /// Whether the body is for a create (else an update or upsert).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,8 +82,7 @@ fn members_record(
             }
             if annotation == "odata.bind" {
                 let bind = parse_bind(schema, table, prop, &value, write == Write::Create)?;
-                let (Bind::Single { column, .. } | Bind::Collection { column, .. }) = &bind;
-                if let Bind::Single { .. } = bind
+                if let Bind::Single { column, .. } = &bind
                     && record.binds.iter().any(|b| matches!(b, Bind::Single { column: c, .. } if c == column))
                 {
                     return Err(payload(table, format!("the lookup '{column}' is bound twice")));
@@ -113,6 +112,7 @@ fn members_record(
                     format!("each row of '{name}' must be a JSON object, not {}", other.kind_name()),
                 )),
             };
+            let link = Link::of(&navigation);
             record.related.push(match (navigation, value) {
                 (Navigation::Single { column, .. }, v @ Value::Object(_)) => Related::Single {
                     navigation: name.clone(),
@@ -120,9 +120,9 @@ fn members_record(
                     table: related.logical_name.clone(),
                     record: Box::new(object(v, rows)?),
                 },
-                (Navigation::Collection { column, .. }, Value::Array(items)) => Related::Collection {
+                (Navigation::Collection { .. } | Navigation::Many { .. }, Value::Array(items)) => Related::Collection {
                     navigation: name.clone(),
-                    column: column.to_owned(),
+                    link: link.expect("a collection-valued navigation property has a link"),
                     table: related.logical_name.clone(),
                     records: items.into_iter().map(|v| object(v, rows)).collect::<Result<_, _>>()?,
                 },
@@ -132,7 +132,7 @@ fn members_record(
                         format!("'{name}' takes one related row (an object), not {}", other.kind_name()),
                     ));
                 }
-                (Navigation::Collection { .. }, other) => {
+                (Navigation::Collection { .. } | Navigation::Many { .. }, other) => {
                     return Err(payload(
                         table,
                         format!("'{name}' takes related rows (an array), not {}", other.kind_name()),

@@ -73,7 +73,7 @@ fn items(text: &str, schema: &Schema, table: &Table, budget: &mut usize) -> Resu
         }
         let (collection, target) = match schema.navigation(&table.logical_name, navigation) {
             Some(Navigation::Single { target, .. }) => (false, target),
-            Some(Navigation::Collection { target, .. }) => (true, target),
+            Some(Navigation::Collection { target, .. } | Navigation::Many { target, .. }) => (true, target),
             None => {
                 return Err(syntax(format!(
                     "Could not find a navigation property named '{navigation}' on type 'Microsoft.Dynamics.CRM.{}'.",

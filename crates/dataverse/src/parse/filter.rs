@@ -78,7 +78,7 @@ pub(crate) fn single_hop<'s>(schema: &'s Schema, table: &Table, name: &str) -> R
             })?;
             Ok((Hop { navigation: name.to_owned(), column: column.to_owned(), table: target.to_owned() }, reached))
         }
-        Some(Navigation::Collection { .. }) => Err(HopError::Collection(format!(
+        Some(Navigation::Collection { .. } | Navigation::Many { .. }) => Err(HopError::Collection(format!(
             "'{name}' is collection-valued: use {name}/any(x: …) or {name}/all(x: …)"
         ))),
         None => Err(HopError::Unknown(format!(
@@ -217,7 +217,8 @@ impl<'a, 't> Parser<'a, 't> {
         self.pos = nav_at;
         let Some(Tok::Ident(navigation)) = self.peek().cloned() else { return Ok(None) };
         let table = self.table_for_prefix(prefix.as_deref())?;
-        let Some(Navigation::Collection { target, .. }) = self.schema.navigation(&table.logical_name, navigation)
+        let Some(Navigation::Collection { target, .. } | Navigation::Many { target, .. }) =
+            self.schema.navigation(&table.logical_name, navigation)
         else {
             self.pos = start;
             return Err(self.syntax(&format!(

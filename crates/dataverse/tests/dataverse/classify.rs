@@ -415,3 +415,117 @@ fn deep_insert_creates_every_table_it_names() {
         assert_eq!(err.to_dataverse().status, 400, "{bad}");
     }
 }
+
+/// N:N relationships (design §4: associating or disassociating needs Full use on both tables;
+/// Dataverse asks Append and AppendTo on both, spec §5): every way of pairing rows writes both
+/// tables, and every way of following the relationship reads the related table. Each case
+/// names the touch that must be there.
+#[test]
+fn many_to_many_pairs_write_both_tables_and_reads_read_the_related_one() {
+    use Privilege::{Append, AppendTo, Create};
+    let id = "00000000-0000-0000-0000-000000000001";
+    let both = |a: &'static str, b: &'static str| vec![(a, Append), (a, AppendTo), (b, Append), (b, AppendTo)];
+    let lead_ref = format!(r#"{{"@odata.id":"https://org.example/api/data/v9.2/leads({id})"}}"#);
+    type Case<'a> = (&'a str, String, String, Vec<(&'a str, Privilege)>);
+    let cases: Vec<Case> = vec![
+        ("POST", format!("accounts({id})/accountleads_association/$ref"), lead_ref.clone(), both("account", "lead")),
+        (
+            "DELETE",
+            format!("accounts({id})/accountleads_association({id})/$ref"),
+            String::new(),
+            both("account", "lead"),
+        ),
+        (
+            "POST",
+            format!("leads({id})/accountleads_association/$ref"),
+            format!(r#"{{"@odata.id":"accounts({id})"}}"#),
+            both("lead", "account"),
+        ),
+        (
+            "POST",
+            "accounts".into(),
+            format!(r#"{{"name":"a","accountleads_association@odata.bind":["/leads({id})"]}}"#),
+            [vec![("account", Create)], both("account", "lead")].concat(),
+        ),
+        (
+            "POST",
+            "accounts".into(),
+            r#"{"name":"a","accountleads_association":[{"lastname":"x"}]}"#.into(),
+            [vec![("account", Create), ("lead", Create)], both("account", "lead")].concat(),
+        ),
+        (
+            "POST",
+            format!("teams({id})/teammembership_association/$ref"),
+            format!(r#"{{"@odata.id":"systemusers({id})"}}"#),
+            both("team", "systemuser"),
+        ),
+    ];
+    for (method, url, body, want) in cases {
+        let t = write_touches(method, &url, &body);
+        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+        for (table, p) in &want {
+            assert!(got.contains(&((*table).to_owned(), *p)), "{method} {url}: missing {table} {p:?} in {got:?}");
+        }
+        assert_eq!(got.len(), want.len(), "{method} {url}: {got:?}");
+    }
+    // A `$ref` delete by `$id=` names the lead row too.
+    let path = format!("/api/data/v9.2/accounts({id})/accountleads_association/$ref");
+    let query = format!("$id=https://org.example/api/data/v9.2/leads({id})");
+    let raw = RawRequest { method: "DELETE", path: &path, query: Some(&query), headers: &[], body: b"" };
+    let schema = Schema::standard();
+    let request = parse_request(&schema, &raw, &ParseLimits::default()).unwrap();
+    let Classification::Classified(t) = classify(&schema, &request) else { panic!("unclassified") };
+    assert!(t.tables.iter().any(|a| a.table == "lead" && a.privilege == Append), "{:?}", t.tables);
+
+    for (url, want) in [
+        (format!("accounts({id})?$expand=accountleads_association($select=fullname)"), vec!["account", "lead"]),
+        ("accounts?$filter=accountleads_association/any(l:l/lastname eq 'x')".to_owned(), vec!["account", "lead"]),
+        ("leads?$filter=accountleads_association/all(a:a/name ne 'x')".to_owned(), vec!["lead", "account"]),
+        (format!("accounts({id})/accountleads_association?$select=fullname"), vec!["account", "lead"]),
+        (format!("accounts({id})/accountleads_association/$ref"), vec!["account", "lead"]),
+        (format!("accounts({id})/accountleads_association/$count"), vec!["account", "lead"]),
+        (format!("accounts({id})/accountleads_association({id})?$select=fullname"), vec!["account", "lead"]),
+        ("systemusers?$filter=teammembership_association/any(t:t/name eq 'x')".to_owned(), vec!["systemuser", "team"]),
+    ] {
+        let got = touches(&url);
+        assert_eq!(got, reads(&want), "{url}");
+    }
+}
+
+/// N:N navigation properties are collection-valued everywhere: not a path hop, not a bind on
+/// update, not `PUT …/$ref`.
+#[test]
+fn many_to_many_navigation_is_collection_valued() {
+    let id = "00000000-0000-0000-0000-000000000001";
+    let schema = Schema::standard();
+    let refused = [
+        ("GET", "accounts".to_owned(), Some("$filter=accountleads_association/lastname eq 'x'"), String::new()),
+        ("GET", "accounts".to_owned(), Some("$orderby=accountleads_association/lastname"), String::new()),
+        (
+            "PUT",
+            format!("accounts({id})/accountleads_association/$ref"),
+            None,
+            format!(r#"{{"@odata.id":"leads({id})"}}"#),
+        ),
+        (
+            "PATCH",
+            format!("accounts({id})"),
+            None,
+            format!(r#"{{"accountleads_association@odata.bind":["leads({id})"]}}"#),
+        ),
+        (
+            "POST",
+            format!("accounts({id})/accountleads_association/$ref"),
+            None,
+            format!(r#"{{"@odata.id":"contacts({id})"}}"#),
+        ),
+    ];
+    for (method, url, query, body) in refused {
+        let path = format!("/api/data/v9.2/{url}");
+        let raw = RawRequest { method, path: &path, query, headers: &[], body: body.as_bytes() };
+        assert!(
+            parse_request(&schema, &raw, &ParseLimits::default()).is_err(),
+            "{method} {url} {query:?} should be refused"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use dataverse::metadata::{ColumnType, Navigation};
 use dataverse::print::{Redact, print_request, print_target};
 use dataverse::query::{CompareOp, Expand, Filter, Hop, Literal, Operand, OrderBy, Query, QueryFunction, TextFunction};
-use dataverse::record::{Bind, Record, Reference};
+use dataverse::record::{Bind, Link, Record, Reference};
 use dataverse::request::{ApiVersion, Headers, Method, Operation, PathTarget, Request, RowKey};
 use dataverse::{ParseLimits, RawRequest, Schema, parse_request};
 use proptest::prelude::*;
@@ -302,8 +302,8 @@ fn path_target() -> impl Strategy<Value = PathTarget> {
     ]
 }
 
-/// Binds of an account body: its primary contact by id or email (or cleared), and contacts
-/// pointed at it.
+/// Binds of an account body: its primary contact by id or email (or cleared), contacts pointed
+/// at it, and leads paired with it (N:N).
 fn binds() -> impl Strategy<Value = Vec<Bind>> {
     let reference = prop_oneof![
         any::<u128>().prop_map(|n| Reference::Row { key: RowKey::Id(uuid::Uuid::from_u128(n)), origin: None }),
@@ -320,11 +320,19 @@ fn binds() -> impl Strategy<Value = Vec<Bind>> {
     });
     let collection = prop::collection::vec(reference, 0..3).prop_map(|targets| Bind::Collection {
         navigation: "contact_customer_accounts".into(),
-        column: "parentcustomerid".into(),
+        link: Link::Lookup("parentcustomerid".into()),
         table: "contact".into(),
         targets,
     });
-    (prop::option::of(single), prop::option::of(collection)).prop_map(|(s, c)| s.into_iter().chain(c).collect())
+    let lead = any::<u128>().prop_map(|n| Reference::Row { key: RowKey::Id(uuid::Uuid::from_u128(n)), origin: None });
+    let many = prop::collection::vec(lead, 0..3).prop_map(|targets| Bind::Collection {
+        navigation: "accountleads_association".into(),
+        link: Link::Intersect { relationship: "accountleads_association".into(), intersect: "accountleads".into() },
+        table: "lead".into(),
+        targets,
+    });
+    (prop::option::of(single), prop::option::of(collection), prop::option::of(many))
+        .prop_map(|(s, c, m)| s.into_iter().chain(c).chain(m).collect())
 }
 
 fn request() -> impl Strategy<Value = Request> {

@@ -11,6 +11,9 @@
 //!   `COLLATE NOCASE`, as the column itself does.
 //! - `nav/any(x: p)` is `EXISTS (SELECT 1 FROM related _tN WHERE _tN.lookup = outer.pk [AND
 //!   _tN."lookup@type" = 'outer table'] AND p)`; `nav/any()` drops `p`.
+//! - Over an N:N navigation property the related rows come through the intersect table:
+//!   `EXISTS (SELECT 1 FROM related _tN JOIN intersect _tM ON _tM.related_id = _tN.pk WHERE
+//!   _tM.own_id = outer.pk AND p)`.
 //! - `nav/all(x: p)` is `NOT EXISTS (… AND NOT COALESCE(p, 0))`: a related row for which `p` is
 //!   NULL (it compares a NULL column) counts as not matching, so it makes `all` false; a row
 //!   with no related rows matches `all` (vacuous truth).
@@ -20,7 +23,7 @@ use crate::rows::lookup_type_column;
 use dataverse::error::DataverseError;
 use dataverse::metadata::{Column, ColumnType, Navigation, Table};
 use dataverse::query::{Filter, Hop};
-use sea_query::{Expr, ExprTrait as _, Func, JoinType, SubQueryStatement};
+use sea_query::{Alias, Expr, ExprTrait as _, Func, JoinType, SubQueryStatement};
 
 /// Whether a lookup points at several tables (its target is in the hidden `@type` column).
 pub(crate) fn polymorphic(column: &Column) -> bool {
@@ -78,23 +81,41 @@ impl<'a> Sql<'a> {
         predicate: Option<&Filter>,
         all: bool,
     ) -> Result<Expr, DataverseError> {
-        let Some(Navigation::Collection { column: lookup, target, .. }) =
-            self.env.schema.navigation(&scope.table.logical_name, navigation)
-        else {
-            return Err(DataverseError::bad_request(format!(
-                "'{navigation}' is not a collection-valued navigation property of {}",
-                scope.table.logical_name
-            )));
-        };
-        let inner = Scope { table: self.table(target)?, alias: self.alias() };
         let mut select = sea_query::Query::select();
-        select
-            .expr(Expr::cust("1"))
-            .from_as(inner.table.logical_name.clone(), inner.alias.clone())
-            .and_where(inner.col(lookup).eq(scope.col(&scope.table.primary_id)));
-        if polymorphic(column(inner.table, lookup)?) {
-            select.and_where(inner.col(&lookup_type_column(lookup)).eq(scope.table.logical_name.clone()));
-        }
+        select.expr(Expr::cust("1"));
+        let inner = match self.env.schema.navigation(&scope.table.logical_name, navigation) {
+            Some(Navigation::Collection { column: lookup, target, .. }) => {
+                let inner = Scope { table: self.table(target)?, alias: self.alias() };
+                select
+                    .from_as(inner.table.logical_name.clone(), inner.alias.clone())
+                    .and_where(inner.col(lookup).eq(scope.col(&scope.table.primary_id)));
+                if polymorphic(column(inner.table, lookup)?) {
+                    select.and_where(inner.col(&lookup_type_column(lookup)).eq(scope.table.logical_name.clone()));
+                }
+                inner
+            }
+            Some(Navigation::Many { relationship, own_column, target_column, target }) => {
+                let inner = Scope { table: self.table(target)?, alias: self.alias() };
+                let pair = self.alias();
+                let pair_col = |c: &str| Expr::col((Alias::new(pair.clone()), Alias::new(c)));
+                select
+                    .from_as(inner.table.logical_name.clone(), inner.alias.clone())
+                    .join_as(
+                        JoinType::InnerJoin,
+                        relationship.intersect.clone(),
+                        pair.clone(),
+                        pair_col(target_column).eq(inner.col(&inner.table.primary_id)),
+                    )
+                    .and_where(pair_col(own_column).eq(scope.col(&scope.table.primary_id)));
+                inner
+            }
+            _ => {
+                return Err(DataverseError::bad_request(format!(
+                    "'{navigation}' is not a collection-valued navigation property of {}",
+                    scope.table.logical_name
+                )));
+            }
+        };
         match (predicate, all) {
             (Some(p), false) => {
                 select.and_where(self.filter(&inner, p)?);

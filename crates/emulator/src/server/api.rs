@@ -176,9 +176,17 @@ pub(super) async fn write(
             (rows::update(ctx, conn, table(app, name)?, key, record, (select, expand), *upsert).await?, None)
         }
         Operation::Delete { table: name, key } => (rows::delete(ctx, conn, table(app, name)?, key).await?, None),
-        Operation::Relate { table: name, key, related, column, single, target, associate, .. } => {
-            let link = rows::Link { related: table(app, related)?, column, single: *single };
-            (rows::relate(ctx, conn, table(app, name)?, key, &link, target.as_ref(), *associate).await?, None)
+        Operation::Relate { table: name, key, navigation, related, link, single, target, associate } => {
+            let t = table(app, name)?;
+            let via = match link {
+                dataverse::record::Link::Lookup(column) => rows::Via::Lookup { column, single: *single },
+                dataverse::record::Link::Intersect { .. } => rows::Via::Intersect(
+                    crate::intersect::Side::find(&app.schema, name, navigation)
+                        .ok_or_else(|| DataverseError::bad_request("not an N:N navigation property"))?,
+                ),
+            };
+            let link = rows::Link { related: table(app, related)?, via };
+            (rows::relate(ctx, conn, t, key, &link, target.as_ref(), *associate).await?, None)
         }
         Operation::SetProperty { table: name, key, column, value } => {
             (rows::set_property(ctx, conn, table(app, name)?, key, column, value.as_ref()).await?, None)

@@ -7,7 +7,7 @@
 use super::meta;
 use crate::rows::{SqlClass, lookup_type_column, storage};
 use dataverse::Schema;
-use dataverse::metadata::{Column, Table};
+use dataverse::metadata::{Column, ManyToMany, Table};
 use sea_query::{ColumnDef, Index, SqliteQueryBuilder};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
@@ -17,7 +17,28 @@ pub(super) async fn create_tables(conn: &mut SqliteConnection, schema: &Schema) 
     for table in schema.tables() {
         create_table(conn, table).await?;
     }
+    for m in schema.many_to_many() {
+        for sql in intersect_sql(m) {
+            execute(conn, sql).await?;
+        }
+    }
     Ok(())
+}
+
+/// The intersect table of an N:N relationship: one row per pair, keyed by the pair (so a pair
+/// is recorded once), and indexed from the second side too. Only the emulator reads it: it is
+/// not an entity set.
+fn intersect_sql(m: &ManyToMany) -> Vec<String> {
+    let (t, c1, c2) = (&m.intersect, &m.entity1_column, &m.entity2_column);
+    let mut create = sea_query::Table::create();
+    create.table(t.clone()).if_not_exists();
+    for c in [c1, c2] {
+        create.col(ColumnDef::new(c.clone()).text().not_null());
+    }
+    create.primary_key(Index::create().col(c1.clone()).col(c2.clone()));
+    let mut index = Index::create();
+    index.if_not_exists().name(format!("ix_{t}_{c2}")).table(t.clone()).col(c2.clone()).col(c1.clone());
+    vec![create.to_string(SqliteQueryBuilder), index.to_string(SqliteQueryBuilder)]
 }
 
 /// Every SQL column of a table: (name, definition).
@@ -140,6 +161,16 @@ mod tests {
         assert!(sql.contains(r#""revenue" integer"#), "{sql}");
         assert!(sql.contains(r#""address1_latitude" double"#), "{sql}");
         assert!(sql.contains(r#""ownerid@type" text"#), "{sql}");
+    }
+
+    #[test]
+    fn intersect_tables_are_keyed_by_the_pair() {
+        let schema = Schema::standard();
+        let m = schema.many_to_many().iter().find(|m| m.intersect == "accountleads").unwrap();
+        let sql = intersect_sql(m).join(";");
+        assert!(sql.contains(r#""accountid" text NOT NULL"#), "{sql}");
+        assert!(sql.contains(r#"PRIMARY KEY ("accountid", "leadid")"#), "{sql}");
+        assert!(sql.contains(r#""ix_accountleads_leadid""#), "{sql}");
     }
 
     /// Spec §15.9–§15.10: the activity tables get their own primary key name and the hidden

@@ -14,6 +14,7 @@ async fn dynamics_web_api_against_emulator_and_gateway() {
     let read = serde_json::from_str::<serde_json::Value>(&read).unwrap()["key"].as_str().unwrap().to_owned();
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "account", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "contact", "full"]).0, 0);
+    assert_eq!(cli(data, &["policy", "set", "Full Agent", "lead", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "delete-records", "Full Agent", "on"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Read Agent", "account", "read"]).0, 0);
     // The embedded emulator is seeded by `demo`; `serve` starts it empty, so seed via demo data dir.

@@ -241,17 +241,30 @@ fn concurrency_error() -> DataverseError {
 pub(super) struct Link<'a> {
     /// The table at the other end.
     pub(super) related: &'a Table,
-    /// The lookup column (on the URL's table when `single`, else on `related`).
-    pub(super) column: &'a str,
-    /// Single-valued navigation property.
-    pub(super) single: bool,
+    /// How the rows are tied.
+    pub(super) via: Via<'a>,
 }
 
-/// Spec §5 associate and disassociate (1:N through a lookup): 204. The URL's row must exist
-/// (404); the row referenced must exist (404). Associating points the holder's lookup at the
+/// How a `$ref` write ties the rows.
+pub(super) enum Via<'a> {
+    /// A lookup column: on the URL's table when `single`, else on the related table.
+    Lookup {
+        /// The lookup column.
+        column: &'a str,
+        /// Single-valued navigation property.
+        single: bool,
+    },
+    /// An N:N relationship's intersect table.
+    Intersect(crate::intersect::Side<'a>),
+}
+
+/// Spec §5 associate and disassociate: 204. The URL's row must exist (404); the row referenced
+/// must exist (404). Through a lookup (1:N), associating points the holder's lookup at the
 /// other row (the URL's row holds it for a single-valued navigation property, the referenced
 /// row for a collection-valued one); disassociating clears it — for a collection-valued one
 /// only if the listed row points at the URL's row (404 otherwise: there is no such link).
+/// Through an intersect table (N:N), associating records the pair (400 `0x80040237` if it is
+/// already recorded) and disassociating removes it (404 if it is not).
 pub(super) async fn relate(
     ctx: &Ctx<'_>,
     conn: &mut SqliteConnection,
@@ -270,7 +283,22 @@ pub(super) async fn relate(
         Some(r) => Some(binds::resolve(&mut *conn, link.related, r).await?),
         None => None,
     };
-    let (holder, holder_id, points_at, points_table) = match (link.single, other) {
+    let (column, single) = match link.via {
+        Via::Lookup { column, single } => (column, single),
+        Via::Intersect(side) => {
+            let other = other.ok_or_else(|| DataverseError::bad_request("An N:N association needs the related row"))?;
+            if !write::exists(&mut *conn, link.related, other).await? {
+                return Err(DataverseError::not_found(&link.related.logical_name, &other));
+            }
+            if associate {
+                crate::intersect::pair(&mut *conn, side, id, other).await?;
+            } else if !crate::intersect::unpair(&mut *conn, side, id, other).await? {
+                return Err(DataverseError::not_found(&link.related.logical_name, &other));
+            }
+            return Ok(no_content());
+        }
+    };
+    let (holder, holder_id, points_at, points_table) = match (single, other) {
         (true, other) => (t, id, other, &link.related.logical_name),
         (false, Some(other)) => (link.related, other, Some(id), &t.logical_name),
         (false, None) => return Err(DataverseError::bad_request("Disassociating needs the related row")),
@@ -279,12 +307,12 @@ pub(super) async fn relate(
     let mut cells = Vec::new();
     if associate {
         let to = points_at.ok_or_else(|| DataverseError::bad_request("Associating needs the related row"))?;
-        write::set_lookup(holder, &mut cells, link.column, to, points_table);
+        write::set_lookup(holder, &mut cells, column, to, points_table);
     } else {
-        if !link.single && !read::points_at(&mut *conn, holder, holder_id, link.column, &t.logical_name, id).await? {
+        if !single && !read::points_at(&mut *conn, holder, holder_id, column, &t.logical_name, id).await? {
             return Err(DataverseError::not_found(&holder.logical_name, &holder_id));
         }
-        write::clear_lookup(holder, &mut cells, link.column);
+        write::clear_lookup(holder, &mut cells, column);
     }
     write::update(&mut *conn, &wctx, holder, holder_id, &current, cells).await?;
     Ok(no_content())
@@ -324,6 +352,7 @@ pub(super) async fn delete(
     let current = read::cells(&mut *conn, t, id).await?.ok_or_else(|| missing(t, key))?;
     check_if_match(ctx, &current)?;
     write::delete(&mut *conn, t, id).await?;
+    crate::intersect::forget(&mut *conn, &ctx.app.schema, &t.logical_name, id).await?;
     Ok(no_content())
 }
 
@@ -395,15 +424,21 @@ pub(super) async fn retrieve_property(
             Ok(with_header(response, "etag", &etag(version)))
         }
         PathTarget::Member { navigation, table: related, key: related_key, select, expand } => {
-            let Some(dataverse::metadata::Navigation::Collection { column, .. }) =
-                ctx.app.schema.navigation(&t.logical_name, navigation)
-            else {
-                return Err(segment_not_found(navigation));
-            };
+            let nav = ctx.app.schema.navigation(&t.logical_name, navigation);
             let related = table_of(related)?;
             let not_related = || missing(related, related_key);
             let rid = primary_key(&mut conn, related, related_key).await?.ok_or_else(not_related)?;
-            if !read::points_at(&mut conn, related, rid, column, &t.logical_name, id).await? {
+            let linked = match &nav {
+                Some(dataverse::metadata::Navigation::Collection { column, .. }) => {
+                    read::points_at(&mut conn, related, rid, column, &t.logical_name, id).await?
+                }
+                Some(n @ dataverse::metadata::Navigation::Many { .. }) => {
+                    let side = crate::intersect::Side::of(n).ok_or_else(|| segment_not_found(navigation))?;
+                    crate::intersect::paired(&mut conn, side, id, rid).await?
+                }
+                _ => return Err(segment_not_found(navigation)),
+            };
+            if !linked {
                 return Err(not_related());
             }
             let (row, version) =
@@ -413,17 +448,31 @@ pub(super) async fn retrieve_property(
             Ok(with_header(response, "etag", &etag(version)))
         }
         PathTarget::Collection { navigation, query, refs_only, count_only } => {
-            let Some(dataverse::metadata::Navigation::Collection { column, .. }) =
-                ctx.app.schema.navigation(&t.logical_name, navigation)
-            else {
-                return Err(segment_not_found(navigation));
-            };
+            let nav = ctx.app.schema.navigation(&t.logical_name, navigation);
             let related = table_of(&query.table)?;
-            // The related rows are the related table's rows whose lookup names this row.
-            let link = Filter::Compare {
+            let this_row = |column: &str| Filter::Compare {
                 left: Operand::Column(column.to_owned()),
                 op: CompareOp::Eq,
                 right: Operand::Value(Literal::Guid(id)),
+            };
+            let link = match &nav {
+                // 1:N: the related table's rows whose lookup names this row.
+                Some(dataverse::metadata::Navigation::Collection { column, .. }) => this_row(column),
+                // N:N: the related table's rows paired with this one, as the lambda
+                // `{back}/any(x: x/{pk} eq id)` over the navigation property leading back here.
+                Some(dataverse::metadata::Navigation::Many { relationship, .. }) => {
+                    let back = if relationship.entity1_nav == *navigation && relationship.entity1 == t.logical_name {
+                        &relationship.entity2_nav
+                    } else {
+                        &relationship.entity1_nav
+                    };
+                    Filter::Any {
+                        navigation: back.clone(),
+                        table: t.logical_name.clone(),
+                        predicate: Some(("x".into(), Box::new(this_row(&t.primary_id)))),
+                    }
+                }
+                _ => return Err(segment_not_found(navigation)),
             };
             let mut q = query.clone();
             q.filter = Some(match q.filter.take() {
@@ -435,7 +484,15 @@ pub(super) async fn retrieve_property(
                 return Ok(build(StatusCode::OK, Some("text/plain"), format!("\u{feff}{}", n.shown)));
             }
             if *refs_only {
-                let ids = read::referencing_ids(&mut conn, related, column, id).await?;
+                let ids = match nav.as_ref().and_then(crate::intersect::Side::of) {
+                    Some(side) => crate::intersect::ids(&mut conn, side, id).await?,
+                    None => match &nav {
+                        Some(dataverse::metadata::Navigation::Collection { column, .. }) => {
+                            read::referencing_ids(&mut conn, related, column, id).await?
+                        }
+                        _ => return Err(segment_not_found(navigation)),
+                    },
+                };
                 let refs: Vec<Value> = ids
                     .iter()
                     .map(|r| {
