@@ -140,8 +140,21 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
     };
     let headers = headers::parse_headers(raw.headers.iter().copied())?;
     let options = Options::parse(raw.query.unwrap_or(""))?;
-    let route =
-        Route { schema, method, segments: &segments[3..], options: &options, body: raw.body, headers: &headers };
+    // Read only by a raw-value write (`…/{column}/$value`); two of them make it unknown.
+    let mut content_types = raw.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    let content_type = match (content_types.next(), content_types.next()) {
+        (Some((_, v)), None) => Some(*v),
+        _ => None,
+    };
+    let route = Route {
+        schema,
+        method,
+        segments: &segments[3..],
+        options: &options,
+        body: raw.body,
+        content_type,
+        headers: &headers,
+    };
     let operation = match route.operation() {
         Ok(op) => op,
         Err(Routed::Unsupported(kind, reason)) => Operation::Unsupported { kind, reason },
@@ -179,6 +192,7 @@ struct Route<'a> {
     segments: &'a [Cow<'a, str>],
     options: &'a Options<'a>,
     body: &'a [u8],
+    content_type: Option<&'a str>,
     headers: &'a crate::request::Headers,
 }
 
@@ -435,8 +449,10 @@ impl Route<'_> {
     /// settable column that is not a lookup (lookups change through `$ref` or `@odata.bind`).
     fn set_property(&self, table: &Table, key: RowKey, rest: &[Cow<'_, str>]) -> Result<Operation, Routed> {
         let kind = if self.method == Method::Put { RequestKind::UpdateProperty } else { RequestKind::ClearProperty };
-        let [name] = rest else {
-            return self.unsupported(kind, "only a column directly under the row can be set or cleared");
+        let (name, raw) = match rest {
+            [name] => (name, false),
+            [name, v] if v == "$value" => (name, true),
+            _ => return self.unsupported(kind, "only a column directly under the row can be set or cleared"),
         };
         self.refuse_unsupported_options(kind)?;
         self.check_prefer(&[])?;
@@ -449,6 +465,7 @@ impl Route<'_> {
             .into());
         };
         let value = match self.method {
+            Method::Put if raw => Some(body::parse_raw_property(table, column, self.content_type, self.body)?),
             Method::Put => Some(body::parse_property(table, column, self.body)?),
             _ => {
                 if !self.body.iter().all(u8::is_ascii_whitespace) {

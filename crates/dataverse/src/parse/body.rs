@@ -213,6 +213,54 @@ pub(crate) fn parse_property(table: &Table, column: &Column, body: &[u8]) -> Res
     Ok(value)
 }
 
+/// The body of `PUT /{set}({key})/{column}/$value` (OData's raw value): the value's text itself,
+/// sent as `text/plain` in UTF-8. Text, date and GUID columns take the text as it is; numbers
+/// and booleans take exactly one JSON number or `true`/`false`, so no value has two spellings.
+/// The value is then checked like any other.
+pub(crate) fn parse_raw_property(
+    table: &Table,
+    column: &Column,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Value, ParseError> {
+    let name = &column.logical_name;
+    let plain = content_type.is_some_and(|ct| {
+        let mut parts = ct.split(';').map(str::trim);
+        parts.next().is_some_and(|m| m.eq_ignore_ascii_case("text/plain"))
+            && parts.all(|p| {
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("charset") && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+                })
+            })
+    });
+    if !plain {
+        return Err(payload(table, format!("the raw value of '{name}' (/$value) must be sent as text/plain in UTF-8")));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| payload(table, format!("the raw value of '{name}' is not valid UTF-8")))?;
+    let value = match &column.kind {
+        ColumnType::String { .. }
+        | ColumnType::Memo { .. }
+        | ColumnType::DateTime
+        | ColumnType::DateOnly
+        | ColumnType::Uniqueidentifier => Value::String(text.to_owned()),
+        _ => match json::parse(text.as_bytes()) {
+            Ok(v @ (Value::Number(_) | Value::Bool(_))) if text.trim() == text => v,
+            _ => {
+                return Err(payload(
+                    table,
+                    format!("the raw value of '{name}' must be a literal of type {}", column.kind.edm_name()),
+                ));
+            }
+        },
+    };
+    if !column.valid_for_update {
+        return Err(payload(table, format!("the column '{name}' is read-only")));
+    }
+    check_value(table, name, &column.kind, &value)?;
+    Ok(value)
+}
+
 fn check_value(table: &Table, name: &str, kind: &ColumnType, value: &Value) -> Result<(), ParseError> {
     if value.is_null() {
         return Ok(());

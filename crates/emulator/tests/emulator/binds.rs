@@ -165,6 +165,46 @@ async fn single_properties_are_set_and_cleared() {
     assert_eq!(e.get_json(&format!("accounts({id})/name")).await["value"], "Contoso Ltd");
 }
 
+/// OData's raw value: `PUT …/{column}/$value` with the value's text as `text/plain`, and
+/// `DELETE …/{column}/$value` to clear it; numbers and booleans as their one literal spelling.
+#[tokio::test]
+async fn raw_values_are_set_and_cleared() {
+    let e = spawn().await;
+    let id = e.create("accounts", json!({"name": "Contoso", "telephone1": "555-0100"})).await;
+    let raw = |path: String, body: &'static str, content_type: &'static str| {
+        let url = e.url(&path);
+        let http = reqwest::Client::new();
+        let token = e.token.clone();
+        async move { http.put(url).bearer_auth(token).header("content-type", content_type).body(body).send().await.unwrap() }
+    };
+    for (column, text, want) in [
+        ("name", "Contoso \"Raw\" Ltd", json!("Contoso \"Raw\" Ltd")),
+        ("revenue", "12.5", json!(12.5)),
+        ("numberofemployees", "42", json!(42)),
+        ("creditonhold", "true", json!(true)),
+    ] {
+        let resp = raw(format!("accounts({id})/{column}/$value"), text, "text/plain; charset=utf-8").await;
+        assert_eq!(resp.status(), 204, "{column}: {:?}", resp.text().await);
+        assert_eq!(e.get_json(&format!("accounts({id})/{column}")).await["value"], want, "{column}");
+    }
+    let resp = e.send("DELETE", &format!("accounts({id})/telephone1/$value"), None, &[]).await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(e.get(&format!("accounts({id})/telephone1")).await.status(), 204, "cleared");
+    // Another media type, a JSON body, a second spelling of a number, a non-literal: 400.
+    for (column, text, content_type) in [
+        ("name", "x", "application/json"),
+        ("name", "x", "text/plain; charset=latin1"),
+        ("revenue", " 12.5", "text/plain"),
+        ("revenue", "\"12.5\"", "text/plain"),
+        ("creditonhold", "yes", "text/plain"),
+        ("numberofemployees", "4.5", "text/plain"),
+    ] {
+        let resp = raw(format!("accounts({id})/{column}/$value"), text, content_type).await;
+        assert_eq!(resp.status(), 400, "{column} {text:?} as {content_type}");
+    }
+    assert_eq!(e.get_json(&format!("accounts({id})/name")).await["value"], "Contoso \"Raw\" Ltd");
+}
+
 /// Spec §5 (Microsoft, "Associate and disassociate table rows using the Web API"): `$ref`
 /// writes for collection- and single-valued navigation properties, each form the docs show.
 #[tokio::test]

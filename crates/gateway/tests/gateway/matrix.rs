@@ -247,7 +247,29 @@ async fn single_property_writes() {
     assert_eq!(resp.status(), 204);
     let resp = app.send(&full, "DELETE", &format!("accounts({id})/telephone1"), None).await;
     assert_eq!(resp.status(), 204, "clearing is not deleting");
+    // The raw value form (`/$value`, text/plain) is forwarded as the JSON form it means.
+    let raw = |key: String, text: &'static str| {
+        let url = app.api(&format!("accounts({id})/telephone1/$value"));
+        async move {
+            reqwest::Client::new()
+                .put(url)
+                .bearer_auth(key)
+                .header("content-type", "text/plain")
+                .body(text)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let resp = raw(full.clone(), "555-0142").await;
+    assert_eq!(resp.status(), 204);
+    let resp = app.send(&full, "GET", &format!("accounts({id})/telephone1"), None).await;
+    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["value"], "555-0142");
+    let resp = app.send(&full, "DELETE", &format!("accounts({id})/telephone1/$value"), None).await;
+    assert_eq!(resp.status(), 204);
     let before = app.upstream_requests();
+    let resp = raw(reader.clone(), "555-0143").await;
+    assert_eq!(reason(&resp).as_deref(), Some("table_read_only"));
     for (method, body) in [("PUT", Some(r#"{"value":"x"}"#)), ("DELETE", None)] {
         let resp = app.send(&reader, method, &format!("accounts({id})/telephone1"), body).await;
         assert_eq!(reason(&resp).as_deref(), Some("table_read_only"), "{method}");
