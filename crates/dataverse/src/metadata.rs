@@ -324,14 +324,29 @@ pub enum SchemaError {
     DuplicateNavigation(String, String),
 }
 
-/// All tables of an org, with look-ups by logical and entity set name.
+type Map<V> = HashMap<String, V, foldhash::fast::FixedState>;
+
+/// Where a navigation property is defined: a relationship's position and the side.
+#[derive(Debug, Clone, Copy)]
+enum NavAt {
+    /// `relationships[i]`, seen from the referencing table.
+    Single(usize),
+    /// `relationships[i]`, seen from the referenced table.
+    Collection(usize),
+    /// `many_to_many[i]`.
+    Many(usize),
+}
+
+/// All tables of an org, with look-ups by logical and entity set name, and navigation
+/// properties by table and name.
 #[derive(Debug, Clone)]
 pub struct Schema {
     tables: Vec<Table>,
     relationships: Vec<Relationship>,
     many_to_many: Vec<ManyToMany>,
-    by_logical: HashMap<String, usize>,
-    by_set: HashMap<String, usize>,
+    by_logical: Map<usize>,
+    by_set: Map<usize>,
+    navigations: Map<Map<NavAt>>,
 }
 
 impl Schema {
@@ -350,8 +365,8 @@ impl Schema {
         for t in &mut tables {
             t.index = ColumnIndex::of(&t.columns);
         }
-        let mut by_logical = HashMap::new();
-        let mut by_set = HashMap::new();
+        let mut by_logical = Map::default();
+        let mut by_set = Map::default();
         for (i, t) in tables.iter().enumerate() {
             if by_logical.insert(t.logical_name.clone(), i).is_some() {
                 return Err(SchemaError::DuplicateTable(t.logical_name.clone()));
@@ -360,7 +375,8 @@ impl Schema {
                 return Err(SchemaError::DuplicateTable(t.set_name.clone()));
             }
         }
-        let schema = Schema { tables, relationships, many_to_many, by_logical, by_set };
+        let mut schema =
+            Schema { tables, relationships, many_to_many, by_logical, by_set, navigations: Map::default() };
         for r in &schema.relationships {
             let ok = schema.table(&r.referenced_table).is_some()
                 && schema
@@ -380,18 +396,26 @@ impl Schema {
                 return Err(SchemaError::DanglingRelationship(m.schema_name.clone()));
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        let navs = schema
-            .relationships
-            .iter()
-            .flat_map(|r| [(&r.referencing_table, &r.referencing_nav), (&r.referenced_table, &r.schema_name)]);
-        let many =
-            schema.many_to_many.iter().flat_map(|m| [(&m.entity1, &m.entity1_nav), (&m.entity2, &m.entity2_nav)]);
-        for (table, nav) in navs.chain(many) {
-            if !seen.insert((table, nav)) {
+        let mut navigations: Map<Map<NavAt>> = Map::default();
+        let one = schema.relationships.iter().enumerate().flat_map(|(i, r)| {
+            [
+                (&r.referencing_table, &r.referencing_nav, NavAt::Single(i)),
+                (&r.referenced_table, &r.schema_name, NavAt::Collection(i)),
+            ]
+        });
+        let many = schema.many_to_many.iter().enumerate().flat_map(|(i, m)| {
+            [(&m.entity1, &m.entity1_nav, NavAt::Many(i)), (&m.entity2, &m.entity2_nav, NavAt::Many(i))]
+        });
+        for (table, nav, at) in one.chain(many) {
+            let on_table = navigations.entry(table.clone()).or_default();
+            // A self-referencing N:N whose two sides share one name is one property, not two.
+            let same_many =
+                matches!((on_table.get(nav.as_str()), at), (Some(NavAt::Many(a)), NavAt::Many(b)) if *a == b);
+            if on_table.insert(nav.clone(), at).is_some() && !same_many {
                 return Err(SchemaError::DuplicateNavigation(table.clone(), nav.clone()));
             }
         }
+        schema.navigations = navigations;
         Ok(schema)
     }
 
@@ -428,31 +452,25 @@ impl Schema {
     /// The navigation property `name` of `table` (single-valued: the relationship's
     /// `referencing_nav`; collection-valued: its schema name), if any.
     pub fn navigation(&self, table: &str, name: &str) -> Option<Navigation<'_>> {
-        self.relationships
-            .iter()
-            .find_map(|r| {
-                if r.referencing_table == table && r.referencing_nav == name {
-                    Some(Navigation::Single {
-                        relationship: r,
-                        column: &r.referencing_column,
-                        target: &r.referenced_table,
-                    })
-                } else if r.referenced_table == table && r.schema_name == name {
-                    Some(Navigation::Collection {
-                        relationship: r,
-                        column: &r.referencing_column,
-                        target: &r.referencing_table,
-                    })
-                } else {
-                    None
-                }
-            })
-            .or_else(|| {
-                self.many_to_many.iter().find_map(|m| {
-                    let (own_column, target, target_column) = m.side(table, name)?;
-                    Some(Navigation::Many { relationship: m, own_column, target_column, target })
+        match *self.navigations.get(table)?.get(name)? {
+            NavAt::Single(i) => {
+                let r = &self.relationships[i];
+                Some(Navigation::Single { relationship: r, column: &r.referencing_column, target: &r.referenced_table })
+            }
+            NavAt::Collection(i) => {
+                let r = &self.relationships[i];
+                Some(Navigation::Collection {
+                    relationship: r,
+                    column: &r.referencing_column,
+                    target: &r.referencing_table,
                 })
-            })
+            }
+            NavAt::Many(i) => {
+                let m = &self.many_to_many[i];
+                let (own_column, target, target_column) = m.side(table, name)?;
+                Some(Navigation::Many { relationship: m, own_column, target_column, target })
+            }
+        }
     }
 
     /// The table for a logical or entity set name (CLI convenience).

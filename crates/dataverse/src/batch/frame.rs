@@ -19,10 +19,12 @@ pub(super) fn split<'a>(body: &'a [u8], boundary: &str) -> Split<'a> {
     delimiter.extend_from_slice(boundary.as_bytes());
     let mut parts = Vec::new();
     let mut start: Option<usize> = None;
-    let mut line_start = 0;
-    while line_start < body.len() {
-        let rest = &body[line_start..];
-        let (line_end, next) = match rest.iter().position(|&b| b == b'\n') {
+    // Only where the delimiter text occurs can a delimiter line start: jump between those.
+    for line_start in memchr::memmem::find_iter(body, &delimiter) {
+        if line_start > 0 && body[line_start - 1] != b'\n' {
+            continue;
+        }
+        let (line_end, next) = match memchr::memchr(b'\n', &body[line_start..]) {
             Some(i) => (line_start + i, line_start + i + 1),
             None => (body.len(), body.len()),
         };
@@ -39,7 +41,6 @@ pub(super) fn split<'a>(body: &'a [u8], boundary: &str) -> Split<'a> {
             }
             start = Some(next);
         }
-        line_start = next;
     }
     Split { parts, closed: false }
 }

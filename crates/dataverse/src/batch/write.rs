@@ -206,7 +206,9 @@ fn headers(out: &mut Vec<u8>, headers: &[(String, String)]) -> Result<(), PartPr
     for (name, value) in headers {
         syntax::check_header(name, value)?;
         if !name.eq_ignore_ascii_case("content-length") {
-            push_line(out, &format!("{name}: {value}"));
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            push_line(out, value);
         }
     }
     Ok(())
@@ -251,13 +253,10 @@ fn choose_boundary(base: &str, parts: &[Vec<u8>]) -> Result<String, BatchError> 
     for n in 0..1000u32 {
         let candidate = if n == 0 { base.to_owned() } else { format!("{base}_{n}") };
         let delimiter = format!("--{candidate}");
-        if !parts.iter().any(|part| contains(part, delimiter.as_bytes())) {
+        let finder = memchr::memmem::Finder::new(delimiter.as_bytes());
+        if !parts.iter().any(|part| finder.find(part).is_some()) {
             return Ok(candidate);
         }
     }
     Err(BatchError::BoundaryCollision)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
 }
