@@ -101,7 +101,7 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
         }
     };
     // Per-agent limits (design §6.2): one unit per part against the rate, one in flight.
-    let _admission = match gw.limiter.admit(&agent.id, u32::try_from(parts).unwrap_or(u32::MAX)) {
+    let _admission = match gw.limiter.admit(&agent.id, u32::try_from(parts).unwrap_or(u32::MAX), policy.limits) {
         Ok(a) => a,
         Err(over) => {
             let mut record = rec.decision();

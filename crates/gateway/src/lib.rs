@@ -5,8 +5,10 @@
 //! the agent's request-rate and concurrency limits ([`AgentLimits`]), audit the attempt,
 //! forward the canonically printed request upstream with the gateway's own Entra ID token,
 //! rewrite links, audit the outcome — or is refused in Dataverse's error shape with one
-//! committed audit record. What it does not do: manage agents or policies (the store
-//! and the CLI do), or forward anything that is not [`Authorized`].
+//! committed audit record. The exceptions are the health probes `GET /healthz` and
+//! `GET /readyz` ([`health_router`]), answered without authentication or audit. What it does
+//! not do: manage agents or policies (the store and the CLI do), or forward anything that is not
+//! [`Authorized`].
 #![forbid(unsafe_code)]
 
 mod annotations;
@@ -14,6 +16,7 @@ mod audit_record;
 mod authenticate;
 mod authorize;
 mod batch;
+mod health;
 mod limits;
 mod links;
 mod pipeline;
@@ -24,6 +27,7 @@ mod upstream;
 
 pub use authenticate::Agent;
 pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize, authorize_batch};
+pub use health::{CHECK_TIMEOUT, Check, HEALTHZ, READYZ, Readiness, ReadyReport, health_router};
 pub use limits::AgentLimits;
 pub use links::LinkRewriter;
 pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};

@@ -68,7 +68,8 @@ pub(crate) struct Admission {
 struct Slot {
     /// `(second, units)` of admitted requests, oldest first, within the window.
     window: VecDeque<(u64, u32)>,
-    running: Option<Arc<Semaphore>>,
+    /// The concurrency permits and the cap they were made for.
+    running: Option<(u32, Arc<Semaphore>)>,
 }
 
 /// The limiter of one gateway process.
@@ -84,16 +85,22 @@ impl Limiter {
     }
 
     /// Admits a request of `cost` units for `agent_id`, or says which limit it is over.
-    pub(crate) fn admit(&self, agent_id: &str, cost: u32) -> Result<Admission, Over> {
-        let (limit, concurrency) = (self.limits.requests_per_minute, self.limits.concurrency);
+    pub(crate) fn admit(&self, agent_id: &str, cost: u32, own: policy::Limits) -> Result<Admission, Over> {
+        let limit = own.per_minute.unwrap_or(self.limits.requests_per_minute);
+        let concurrency = own.concurrency.unwrap_or(self.limits.concurrency);
         if limit > 0 && cost > limit {
             return Err(Over::TooLarge { limit, cost });
         }
         let mut agents = self.agents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let slot = agents.entry(agent_id.to_owned()).or_default();
         let permit = if concurrency > 0 {
-            let running = slot.running.get_or_insert_with(|| Arc::new(Semaphore::new(concurrency as usize)));
-            match running.clone().try_acquire_owned() {
+            // A changed cap starts a new set of permits; requests holding the old ones finish.
+            if slot.running.as_ref().is_none_or(|(cap, _)| *cap != concurrency) {
+                slot.running = Some((concurrency, Arc::new(Semaphore::new(concurrency as usize))));
+            }
+            let running =
+                slot.running.as_ref().map(|(_, s)| s.clone()).ok_or(Over::Concurrency { limit: concurrency })?;
+            match running.try_acquire_owned() {
                 Ok(p) => Some(p),
                 Err(_) => return Err(Over::Concurrency { limit: concurrency }),
             }
@@ -164,6 +171,8 @@ impl Over {
 
 #[cfg(test)]
 mod tests {
+    /// No limits of the agent's own: the limiter's configured ones apply.
+    const DEFAULTS: policy::Limits = policy::Limits { per_minute: None, concurrency: None };
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -185,71 +194,71 @@ mod tests {
     #[test]
     fn the_window_slides_per_second() {
         let (l, clock) = limiter(3, 0);
-        l.admit("a", 1).unwrap();
+        l.admit("a", 1, DEFAULTS).unwrap();
         clock.0.fetch_add(10, Ordering::SeqCst);
-        l.admit("a", 2).unwrap();
+        l.admit("a", 2, DEFAULTS).unwrap();
         // Full: the oldest unit leaves 60 s after it came, 50 s from now.
-        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 50 });
+        assert_eq!(l.admit("a", 1, DEFAULTS).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 50 });
         clock.0.fetch_add(49, Ordering::SeqCst);
-        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 1 });
+        assert_eq!(l.admit("a", 1, DEFAULTS).unwrap_err(), Over::Rate { limit: 3, cost: 1, retry_after: 1 });
         clock.0.fetch_add(1, Ordering::SeqCst);
-        l.admit("a", 1).unwrap();
+        l.admit("a", 1, DEFAULTS).unwrap();
         // Two units need both older buckets gone: the batch of 2 waits for the second one.
-        assert_eq!(l.admit("a", 2).unwrap_err(), Over::Rate { limit: 3, cost: 2, retry_after: 10 });
+        assert_eq!(l.admit("a", 2, DEFAULTS).unwrap_err(), Over::Rate { limit: 3, cost: 2, retry_after: 10 });
     }
 
     #[test]
     fn refusals_consume_nothing_and_batches_larger_than_the_limit_never_fit() {
         let (l, clock) = limiter(4, 0);
-        assert_eq!(l.admit("a", 5).unwrap_err(), Over::TooLarge { limit: 4, cost: 5 });
-        l.admit("a", 4).unwrap();
+        assert_eq!(l.admit("a", 5, DEFAULTS).unwrap_err(), Over::TooLarge { limit: 4, cost: 5 });
+        l.admit("a", 4, DEFAULTS).unwrap();
         for _ in 0..10 {
-            assert!(matches!(l.admit("a", 1), Err(Over::Rate { retry_after: 60, .. })));
+            assert!(matches!(l.admit("a", 1, DEFAULTS), Err(Over::Rate { retry_after: 60, .. })));
         }
         clock.0.fetch_add(60, Ordering::SeqCst);
-        l.admit("a", 4).unwrap();
+        l.admit("a", 4, DEFAULTS).unwrap();
         // Another agent has its own window.
-        l.admit("b", 4).unwrap();
+        l.admit("b", 4, DEFAULTS).unwrap();
     }
 
     #[test]
     fn a_clock_going_back_keeps_the_window() {
         let (l, clock) = limiter(2, 0);
-        l.admit("a", 2).unwrap();
+        l.admit("a", 2, DEFAULTS).unwrap();
         clock.0.fetch_sub(30, Ordering::SeqCst);
-        assert!(matches!(l.admit("a", 1), Err(Over::Rate { retry_after: 60, .. })));
+        assert!(matches!(l.admit("a", 1, DEFAULTS), Err(Over::Rate { retry_after: 60, .. })));
     }
 
     #[test]
     fn concurrency_permits_are_released_on_drop_and_never_queue() {
         let (l, _) = limiter(0, 2);
-        let first = l.admit("a", 1).unwrap();
-        let second = l.admit("a", 500).unwrap();
-        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 2 });
+        let first = l.admit("a", 1, DEFAULTS).unwrap();
+        let second = l.admit("a", 500, DEFAULTS).unwrap();
+        assert_eq!(l.admit("a", 1, DEFAULTS).unwrap_err(), Over::Concurrency { limit: 2 });
         // Another agent is not affected.
-        let _other = l.admit("b", 1).unwrap();
+        let _other = l.admit("b", 1, DEFAULTS).unwrap();
         drop(first);
-        let third = l.admit("a", 1).unwrap();
-        assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 2 });
+        let third = l.admit("a", 1, DEFAULTS).unwrap();
+        assert_eq!(l.admit("a", 1, DEFAULTS).unwrap_err(), Over::Concurrency { limit: 2 });
         drop((second, third));
-        let _again = l.admit("a", 1).unwrap();
+        let _again = l.admit("a", 1, DEFAULTS).unwrap();
     }
 
     #[test]
     fn a_request_refused_for_concurrency_spends_no_rate() {
         let (l, _) = limiter(2, 1);
-        let held = l.admit("a", 1).unwrap();
+        let held = l.admit("a", 1, DEFAULTS).unwrap();
         for _ in 0..5 {
-            assert_eq!(l.admit("a", 1).unwrap_err(), Over::Concurrency { limit: 1 });
+            assert_eq!(l.admit("a", 1, DEFAULTS).unwrap_err(), Over::Concurrency { limit: 1 });
         }
         drop(held);
-        l.admit("a", 1).unwrap();
+        l.admit("a", 1, DEFAULTS).unwrap();
     }
 
     #[test]
     fn zero_turns_limits_off() {
         let (l, _) = limiter(0, 0);
-        let held: Vec<_> = (0..1000).map(|_| l.admit("a", 1000).unwrap()).collect();
+        let held: Vec<_> = (0..1000).map(|_| l.admit("a", 1000, DEFAULTS).unwrap()).collect();
         assert_eq!(held.len(), 1000);
     }
 
@@ -268,5 +277,19 @@ mod tests {
         assert!(r.message.contains("more than 8 requests at once"), "{}", r.message);
         let r = Over::TooLarge { limit: 4, cost: 5 }.refusal(&agent);
         assert_eq!((r.status, r.hex, r.retry_after), (429, "0x80072322", Some(60)));
+    }
+
+    #[test]
+    fn an_agents_own_limits_replace_the_defaults() {
+        let (l, _clock) = limiter(3, 1);
+        let own = policy::Limits { per_minute: Some(1), concurrency: Some(0) };
+        let first = l.admit("a", 1, own).unwrap();
+        assert_eq!(l.admit("a", 1, own).unwrap_err(), Over::Rate { limit: 1, cost: 1, retry_after: 60 });
+        // Without its own cap the default of one at once applies again, with fresh permits.
+        let unlimited_rate = policy::Limits { per_minute: Some(0), concurrency: None };
+        let second = l.admit("a", 1, unlimited_rate).unwrap();
+        assert_eq!(l.admit("a", 1, unlimited_rate).unwrap_err(), Over::Concurrency { limit: 1 });
+        drop((first, second));
+        l.admit("a", 1, unlimited_rate).unwrap();
     }
 }

@@ -118,7 +118,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         }
     };
     // Phase: per-agent limits, after the policy checks (design §6.4); held until answered.
-    let _admission = match gw.limiter.admit(&agent.id, 1) {
+    let _admission = match gw.limiter.admit(&agent.id, 1, policy.limits) {
         Ok(a) => a,
         Err(over) => return refuse(gw, &inc, rec.decision(), over.refusal(&agent)).await,
     };

@@ -1,5 +1,6 @@
 //! The gateway's router, shared state and checkpoint timer.
 
+use crate::health::{Readiness, health_router};
 use crate::limits::{AgentLimits, Limiter};
 use crate::pipeline::{Incoming, run};
 use crate::upstream::UpstreamClient;
@@ -39,6 +40,7 @@ pub struct Gateway {
     pub(crate) upstream: UpstreamClient,
     pub(crate) config: GatewayConfig,
     pub(crate) limiter: Limiter,
+    pub(crate) readiness: Arc<Readiness>,
 }
 
 impl Gateway {
@@ -51,12 +53,19 @@ impl Gateway {
         );
         let audit = ChainAppender::start(store.clone(), chain_id);
         let limiter = Limiter::new(config.agent_limits.clone());
-        Arc::new(Gateway { schema, store, audit, upstream, config, limiter })
+        let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
+        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, readiness })
     }
 
     /// This process's audit chain.
     pub fn audit(&self) -> &ChainAppender {
         &self.audit
+    }
+
+    /// The readiness checks over this gateway's store, audit chain and token cache (for
+    /// mounting [`health_router`] on another listener).
+    pub fn readiness(&self) -> Arc<Readiness> {
+        self.readiness.clone()
     }
 
     /// The client-facing base URL (design §6.3): `listen.public_url`, else `{proto}://{Host}`
@@ -97,10 +106,15 @@ impl Gateway {
     }
 }
 
-/// The agents' router: every path goes through the pipeline.
+/// The agents' router: `GET /healthz` and `GET /readyz` (exact paths) are the health probes;
+/// every other request goes through the pipeline.
 pub fn router(gw: Arc<Gateway>) -> Router {
     let limit = gw.config.limits.max_body + 1;
-    Router::new().fallback(handle).layer(DefaultBodyLimit::max(limit)).with_state(gw)
+    Router::new()
+        .merge(health_router(gw.readiness()))
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(gw)
 }
 
 async fn handle(

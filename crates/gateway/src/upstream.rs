@@ -57,6 +57,11 @@ impl UpstreamClient {
         &self.org_url
     }
 
+    /// The token cache (the readiness check asks it for a token).
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
     /// Sends an authorized batch, re-printed part by part (design §6.2), as one request.
     pub async fn send_batch(
         &self,

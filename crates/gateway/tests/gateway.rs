@@ -7,6 +7,8 @@ mod adversarial;
 mod app;
 #[path = "gateway/batch.rs"]
 mod batch;
+#[path = "gateway/health.rs"]
+mod health;
 #[path = "gateway/hidden.rs"]
 mod hidden;
 #[path = "gateway/limits.rs"]

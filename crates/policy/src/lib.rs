@@ -93,6 +93,18 @@ pub struct AgentPolicy {
     pub delete_records: bool,
     /// Hidden columns per table logical name (design §4: hidden in every form).
     pub hidden: BTreeMap<String, BTreeSet<String>>,
+    /// The agent's own limits; unset ones follow the gateway's `[limits]` defaults.
+    pub limits: Limits,
+}
+
+/// An agent's own request limits (design §7 `policy limits`): `None` follows the gateway's
+/// configured default, `Some(0)` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Requests (batch parts) in any 60 s.
+    pub per_minute: Option<u32>,
+    /// Requests in flight at once.
+    pub concurrency: Option<u32>,
 }
 
 impl AgentPolicy {

@@ -64,6 +64,19 @@ pub enum PolicyCommand {
     HideColumn { agent: String, table: String, column: String },
     /// Show a hidden column to an agent again.
     ShowColumn { agent: String, table: String, column: String },
+    /// Show or set an agent's own request limits: a number, 0 for no limit, or `default` for
+    /// the gateway's `[limits]`; a limit not given keeps its value.
+    Limits {
+        agent: String,
+        /// Requests (batch parts) in any 60 s.
+        #[arg(long)]
+        per_minute: Option<String>,
+        /// Requests in flight at once.
+        #[arg(long)]
+        concurrency: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Explain what the gateway would decide for a request (exit 3 when denied).
     Explain {
         agent: String,
@@ -184,10 +197,12 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
                     p.tables.iter().map(|(t, g)| (t.clone(), g.level.as_str().into())).collect();
                 println!(
                     "{}",
-                    serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records, "tables": tables})
+                    serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records,
+                        "tables": tables, "limits": limits_json(config, p.limits)})
                 );
             } else {
                 println!("{} — delete records: {}", info.name, if p.delete_records { "on" } else { "off" });
+                println!("  limits: {}", limits_text(config, p.limits));
                 let listed: Vec<_> = p.tables.iter().filter(|(_, g)| g.level != policy::Level::Off).collect();
                 if listed.is_empty() {
                     println!("  no access to any table (everything is denied)");
@@ -231,11 +246,65 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
             let verb = if hide { "hidden from" } else { "shown to" };
             println!("column {} of {} is {verb} {agent}", c.logical_name, t.set_name);
         }
+        PolicyCommand::Limits { agent, per_minute, concurrency, json } => {
+            let info = store.find_agent(&agent).await?;
+            let mut limits = store.policy(&info.id).await?.limits;
+            if per_minute.is_some() || concurrency.is_some() {
+                if let Some(v) = per_minute {
+                    limits.per_minute = limit_value(&v, "--per-minute")?;
+                }
+                if let Some(v) = concurrency {
+                    limits.concurrency = limit_value(&v, "--concurrency")?;
+                }
+                store.set_limits(&cli_actor(), &agent, limits).await?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"agent": info.name, "id": info.id, "limits": limits_json(config, limits)})
+                );
+            } else {
+                println!("{}: {}", info.name, limits_text(config, limits));
+            }
+        }
         PolicyCommand::Explain { agent, method, url, body, headers, json } => {
             return explain(&store, &schema, &agent, &method, &url, body, &headers, json).await;
         }
     }
     Ok(0)
+}
+
+/// `120`, `0` (no limit) or `default`.
+fn limit_value(text: &str, flag: &str) -> Result<Option<u32>> {
+    if text.eq_ignore_ascii_case("default") {
+        return Ok(None);
+    }
+    text.parse::<u32>().map(Some).with_context(|| format!("{flag} takes a number, 0 for no limit, or default"))
+}
+
+/// The limits in force: the agent's own, else the configured defaults.
+fn effective(config: &Config, own: policy::Limits) -> (u32, u32) {
+    (
+        own.per_minute.unwrap_or(config.limits.per_agent_requests_per_minute),
+        own.concurrency.unwrap_or(config.limits.per_agent_concurrency),
+    )
+}
+
+fn limits_json(config: &Config, own: policy::Limits) -> serde_json::Value {
+    let (per_minute, concurrency) = effective(config, own);
+    serde_json::json!({
+        "per_minute": per_minute, "concurrency": concurrency,
+        "own": {"per_minute": own.per_minute, "concurrency": own.concurrency},
+    })
+}
+
+/// `120 requests per minute (own), 8 at once (default)`; 0 reads "no limit".
+fn limits_text(config: &Config, own: policy::Limits) -> String {
+    let (per_minute, concurrency) = effective(config, own);
+    let source = |o: Option<u32>| if o.is_some() { "own" } else { "default" };
+    let rate = if per_minute == 0 { "no rate limit".to_owned() } else { format!("{per_minute} requests per minute") };
+    let at_once = if concurrency == 0 { "no concurrency limit".to_owned() } else { format!("{concurrency} at once") };
+    format!("{rate} ({}), {at_once} ({})", source(own.per_minute), source(own.concurrency))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,4 +1,4 @@
-//! The real `stanchion` binary: demo, CLI management, crash durability of the audit log, and the
+//! The real `stanchion` binary: demo, CLI management (agents' own limits enforced), crash durability of the audit log, and the
 //! npm `dynamics-web-api` client against the emulator and the gateway.
 
 #[path = "cli/durability.rs"]
@@ -7,5 +7,7 @@ mod durability;
 mod dwa;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/limits.rs"]
+mod limits;
 #[path = "cli/python.rs"]
 mod python;

@@ -321,7 +321,7 @@ impl Store {
 
     /// An agent's policy.
     pub async fn policy(&self, agent_id: &str) -> Result<AgentPolicy, StoreError> {
-        let delete = sqlx::query("SELECT delete_records FROM agents WHERE id = ?")
+        let delete = sqlx::query("SELECT delete_records, limit_per_minute, limit_concurrency FROM agents WHERE id = ?")
             .bind(agent_id)
             .fetch_optional(&self.pool)
             .await?
@@ -330,7 +330,14 @@ impl Store {
             .bind(agent_id)
             .fetch_all(&self.pool)
             .await?;
-        let mut policy = AgentPolicy { delete_records: delete.get::<i64, _>(0) != 0, ..AgentPolicy::default() };
+        let limit = |i: usize| -> Result<Option<u32>, StoreError> {
+            delete
+                .get::<Option<i64>, _>(i)
+                .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("agent limit {n} is out of range"))))
+                .transpose()
+        };
+        let limits = policy::Limits { per_minute: limit(1)?, concurrency: limit(2)? };
+        let mut policy = AgentPolicy { delete_records: delete.get::<i64, _>(0) != 0, limits, ..AgentPolicy::default() };
         let hidden = sqlx::query("SELECT table_name, column_name FROM policy_hidden_columns WHERE agent_id = ?")
             .bind(agent_id)
             .fetch_all(&self.pool)
@@ -413,6 +420,29 @@ impl Store {
         .await
     }
 
+    /// Sets an agent's own limits (`None` follows the gateway's default), recording the change
+    /// with the values before and after in words.
+    pub async fn set_limits(&self, actor: &Actor, agent: &str, limits: policy::Limits) -> Result<(), StoreError> {
+        let info = self.find_agent(agent).await?;
+        let previous = self.policy(&info.id).await?.limits;
+        let mut change = Change::new(info.name.clone());
+        change.from = Some(describe(previous));
+        change.to = Some(describe(limits));
+        let agent_id = info.id.clone();
+        self.admin_change(actor, Kind::PolicyLimits, change, move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE agents SET limit_per_minute = ?, limit_concurrency = ? WHERE id = ?")
+                    .bind(limits.per_minute.map(i64::from))
+                    .bind(limits.concurrency.map(i64::from))
+                    .bind(&agent_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Turns the Delete records switch on or off (mirrored into every table grant).
     pub async fn set_delete_records(&self, actor: &Actor, agent: &str, on: bool) -> Result<(), StoreError> {
         let info = self.find_agent(agent).await?;
@@ -436,6 +466,21 @@ impl Store {
         })
         .await
     }
+}
+
+/// `120 requests per minute and 4 at once`, `the default rate and no concurrency limit`, ….
+fn describe(limits: policy::Limits) -> String {
+    let rate = match limits.per_minute {
+        None => "the default rate".to_owned(),
+        Some(0) => "no rate limit".to_owned(),
+        Some(n) => format!("{n} requests per minute"),
+    };
+    let concurrency = match limits.concurrency {
+        None => "the default concurrency".to_owned(),
+        Some(0) => "no concurrency limit".to_owned(),
+        Some(n) => format!("{n} at once"),
+    };
+    format!("{rate} and {concurrency}")
 }
 
 fn agent_info(r: sqlx::sqlite::SqliteRow) -> AgentInfo {

@@ -39,6 +39,12 @@ impl ChainAppender {
         &self.chain_id
     }
 
+    /// Whether the writer task is still running (readiness). It stops only if it panicked; then
+    /// every append fails.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Seals and commits a record; returns it once it is durable.
     pub async fn append(&self, record: AuditRecord) -> Result<AuditRecord, StoreError> {
         let (reply, wait) = oneshot::channel();

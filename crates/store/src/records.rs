@@ -52,6 +52,16 @@ impl Store {
         rows.iter().map(|r| parse(r.get::<&str, _>(0))).collect()
     }
 
+    /// Whether an audit commit could start now (readiness): takes the database's write lock
+    /// (`BEGIN IMMEDIATE`), reads the audit table's last row id and rolls back. Nothing is
+    /// written and no record is made; a full disk still shows only when a commit fails.
+    pub async fn audit_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("SELECT max(rowid) FROM audit_records").fetch_one(&mut *tx).await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
     /// Records of one request id, in chain order.
     pub async fn records_for_request(&self, request_id: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = sqlx::query("SELECT record FROM audit_records WHERE request_id = ? ORDER BY chain_id, seq")

@@ -74,12 +74,14 @@ pub enum Kind {
     PolicyColumnHidden,
     /// An admin showed a hidden column to an agent again.
     PolicyColumnShown,
+    /// An admin changed an agent's request limits.
+    PolicyLimits,
     /// A kind this version does not know, kept verbatim.
     Other(String),
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 31] = [
+const NAMES: [(Kind, &str); 32] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -111,6 +113,7 @@ const NAMES: [(Kind, &str); 31] = [
     (Kind::PolicyDeleteRecords, "policy_delete_records"),
     (Kind::PolicyColumnHidden, "policy_column_hidden"),
     (Kind::PolicyColumnShown, "policy_column_shown"),
+    (Kind::PolicyLimits, "policy_limits"),
 ];
 
 impl Kind {
@@ -141,6 +144,7 @@ impl Kind {
                 | Kind::PolicyDeleteRecords
                 | Kind::PolicyColumnHidden
                 | Kind::PolicyColumnShown
+                | Kind::PolicyLimits
         )
     }
 }

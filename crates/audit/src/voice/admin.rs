@@ -49,6 +49,11 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
                 format!("showed column {column} of {table} to {agent} again")
             }
         }
+        Kind::PolicyLimits => match (from, to) {
+            (Some(from), Some(to)) => format!("changed {agent}'s limits from {from} to {to}"),
+            (None, Some(to)) => format!("set {agent}'s limits to {to}"),
+            (_, None) => format!("changed {agent}'s limits"),
+        },
         other => format!("made a change ({other}) for {agent}"),
     };
     // Admin records carry no decision, so this is empty unless one is set.

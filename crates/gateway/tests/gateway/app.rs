@@ -2,7 +2,7 @@
 
 use dataverse::Schema;
 use emulator::{EmulatorConfig, RunningEmulator, Storage};
-use gateway::{ClientCredentials, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
+use gateway::{ClientCredentials, Clock, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
 use policy::Level;
 use std::sync::Arc;
 use store::{Actor, Store, StoreConfig};
@@ -20,6 +20,16 @@ pub async fn spawn_app() -> App {
 }
 
 pub async fn spawn_app_with(config: GatewayConfig) -> App {
+    spawn_app_with_tokens(config, |_| {}, Arc::new(SystemClock)).await
+}
+
+/// Like [`spawn_app_with`], with the gateway's upstream credentials edited by `edit` and its
+/// token cache on `clock`.
+pub async fn spawn_app_with_tokens(
+    config: GatewayConfig,
+    edit: impl FnOnce(&mut ClientCredentials),
+    clock: Arc<dyn Clock>,
+) -> App {
     gateway::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator::start(EmulatorConfig {
@@ -41,16 +51,14 @@ pub async fn spawn_app_with(config: GatewayConfig) -> App {
     .unwrap();
     let http = gateway::http_client().unwrap();
     let client = emulator.clients[0].clone();
-    let tokens = TokenCache::new(
-        http.clone(),
-        ClientCredentials {
-            token_url: emulator::token_url(&emulator.org_url, "test"),
-            client_id: client.client_id,
-            client_secret: client.client_secret,
-            scope: format!("{}/.default", emulator.org_url),
-        },
-        Arc::new(SystemClock),
-    );
+    let mut credentials = ClientCredentials {
+        token_url: emulator::token_url(&emulator.org_url, "test"),
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        scope: format!("{}/.default", emulator.org_url),
+    };
+    edit(&mut credentials);
+    let tokens = TokenCache::new(http.clone(), credentials, clock);
     let upstream = UpstreamClient::new(http.clone(), emulator.org_url.clone(), tokens);
     let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
