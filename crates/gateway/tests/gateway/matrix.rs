@@ -289,3 +289,32 @@ async fn single_property_writes() {
     assert_eq!(reason(&resp).as_deref(), Some("hidden_column"));
     assert_eq!(app.upstream_requests(), before, "nothing refused was forwarded");
 }
+
+/// The chain's first checkpoint anchors it. If it cannot be written after the first records were
+/// committed, those requests are refused (503, nothing forwarded) and the chain keeps its place:
+/// once the checkpoint file is writable again the next request is served, the anchor is written,
+/// and the whole chain verifies.
+#[tokio::test]
+async fn an_unwritable_first_checkpoint_refuses_then_recovers() {
+    let app = spawn_app().await;
+    let key = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    // The admin changes above wrote their own chain's checkpoints: keep them aside.
+    let checkpoints = app.dir.path().join("audit-checkpoints.log");
+    let kept = std::fs::read(&checkpoints).unwrap_or_default();
+    let _ = std::fs::remove_file(&checkpoints);
+    std::fs::create_dir(&checkpoints).unwrap();
+    let before = app.upstream_requests();
+    let resp = app.send(&key, "GET", "accounts?$top=1", None).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(reason(&resp).as_deref(), Some("audit_unavailable"));
+    assert_eq!(app.upstream_requests(), before, "nothing forwarded without an anchored chain");
+    std::fs::remove_dir(&checkpoints).unwrap();
+    std::fs::write(&checkpoints, kept).unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.send(&key, "GET", "accounts?$top=1", None).await.status(), 200);
+    }
+    let records = app.store.all_records().await.unwrap();
+    let anchors = app.store.checkpoint_file().read().unwrap();
+    let report = audit::verify(&app.store.secrets().audit_key, records, anchors.as_deref());
+    assert!(report.intact, "{report:?}");
+}
