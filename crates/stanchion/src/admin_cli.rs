@@ -21,6 +21,33 @@ pub enum AgentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show an agent: status, keys (never the keys themselves), access and limits.
+    Show {
+        agent: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an agent (names are unique, case-insensitively).
+    Rename { agent: String, new_name: String },
+    /// Disable an agent: every key is refused (401 agent_disabled) from the next request on.
+    Disable { agent: String },
+    /// Enable a disabled agent again.
+    Enable { agent: String },
+    /// Delete an agent with its keys and policy (its audit records stay); needs --yes.
+    Delete {
+        agent: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Add a new key and let the agent's other keys expire after an overlap (default 24h).
+    RotateKey {
+        agent: String,
+        /// How long the old keys keep working: 30m, 24h, 7d, 0s (at once).
+        #[arg(long, default_value = "24h")]
+        overlap: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage an agent's keys.
     Key {
         #[command(subcommand)]
@@ -35,10 +62,13 @@ pub enum KeyCommand {
         agent: String,
         #[arg(long)]
         label: Option<String>,
+        /// When the key stops working: a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+        #[arg(long)]
+        expires: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// List an agent's keys (ids only).
+    /// List an agent's keys (ids, labels, expiry, last use; never the keys).
     List {
         agent: String,
         #[arg(long)]
@@ -107,6 +137,7 @@ fn key_json(id: &str, name: &str, key: &store::keys::AgentKey) -> String {
 
 pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
     let store = config.open_store().await?;
+    let disabling = matches!(command, AgentCommand::Disable { .. });
     match command {
         AgentCommand::Create { name, json } => {
             let (info, key) = store.create_agent(&cli_actor(), &name).await?;
@@ -137,9 +168,88 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
                 }
             }
         }
+        AgentCommand::Show { agent, json } => {
+            let info = store.find_agent(&agent).await?;
+            let keys = store.list_keys(&info.id).await?;
+            let p = store.policy(&info.id).await?;
+            let tables: serde_json::Map<String, serde_json::Value> = p
+                .tables
+                .iter()
+                .filter(|(_, g)| g.level != policy::Level::Off)
+                .map(|(t, g)| (t.clone(), g.level.as_str().into()))
+                .collect();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": info.id, "name": info.name, "created_at": info.created_at,
+                        "disabled": info.disabled, "keys": keys, "tables": tables,
+                        "delete_records": p.delete_records, "limits": limits_json(config, p.limits)})
+                );
+            } else {
+                let status = if info.disabled { "disabled" } else { "active" };
+                println!("{} ({}) — {status}, created {}", info.name, info.id, info.created_at);
+                println!("  access: {} table(s); delete records {}", tables.len(), on_off(p.delete_records));
+                println!("  limits: {}", limits_text(config, p.limits));
+                for k in keys {
+                    let state = match (&k.revoked_at, &k.expires_at) {
+                        (Some(at), _) => format!("revoked {at}"),
+                        (None, Some(at)) => format!("expires {at}"),
+                        (None, None) => "active".into(),
+                    };
+                    let label = k.label.map(|l| format!(" ({l})")).unwrap_or_default();
+                    let used = k.last_used_at.unwrap_or_else(|| "never".into());
+                    println!("  key {}{label}: {state}, last used {used}", k.key_id);
+                }
+            }
+        }
+        AgentCommand::Rename { agent, new_name } => {
+            let before = store.find_agent(&agent).await?;
+            let after = store.rename_agent(&cli_actor(), &agent, &new_name).await?;
+            println!("Renamed {} to {}.", before.name, after.name);
+        }
+        AgentCommand::Disable { agent } | AgentCommand::Enable { agent } => {
+            let info = store.set_agent_disabled(&cli_actor(), &agent, disabling).await?;
+            if disabling {
+                println!("Disabled {}: its keys are refused from the next request on.", info.name);
+            } else {
+                println!("Enabled {} again.", info.name);
+            }
+        }
+        AgentCommand::Delete { agent, yes } => {
+            let info = store.find_agent(&agent).await?;
+            if !yes {
+                eprintln!(
+                    "Deleting {} removes its keys and policy for good (its audit records stay). Repeat with --yes.",
+                    info.name
+                );
+                return Ok(2);
+            }
+            store.delete_agent(&cli_actor(), &info.id).await?;
+            println!("Deleted {} with its keys and policy.", info.name);
+        }
+        AgentCommand::RotateKey { agent, overlap, json } => {
+            let overlap = parse_duration(&overlap)?;
+            let r = store.rotate_key(&cli_actor(), &agent, overlap).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": r.agent.id, "name": r.agent.name, "key_id": r.key.key_id(),
+                        "key": r.key.expose(), "old_key_ids": r.old_key_ids,
+                        "old_keys_expire": r.old_keys_expire.to_string()})
+                );
+            } else {
+                println!("New key for {} (shown once, store it now):\n  {}", r.agent.name, r.key.expose());
+                if r.old_key_ids.is_empty() {
+                    println!("It had no other active key.");
+                } else {
+                    println!("Keys {} stop working at {}.", r.old_key_ids.join(", "), r.old_keys_expire);
+                }
+            }
+        }
         AgentCommand::Key { command } => match command {
-            KeyCommand::Add { agent, label, json } => {
-                let (info, key) = store.add_key(&cli_actor(), &agent, label.as_deref()).await?;
+            KeyCommand::Add { agent, label, expires, json } => {
+                let expires = expires.as_deref().map(parse_expiry).transpose()?;
+                let (info, key) = store.add_key(&cli_actor(), &agent, label.as_deref(), expires).await?;
                 if json {
                     println!("{}", key_json(&info.id, &info.name, &key));
                 } else {
@@ -151,13 +261,17 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
                 if json {
                     println!("{}", serde_json::to_string(&keys)?);
                 } else {
-                    println!("{:<12}  {:<20}  {:<24}  {:<24}  last used", "key id", "label", "created", "revoked");
+                    println!(
+                        "{:<12}  {:<16}  {:<24}  {:<24}  {:<24}  last used",
+                        "key id", "label", "created", "expires", "revoked"
+                    );
                     for k in keys {
                         println!(
-                            "{:<12}  {:<20}  {:<24}  {:<24}  {}",
+                            "{:<12}  {:<16}  {:<24}  {:<24}  {:<24}  {}",
                             k.key_id,
                             k.label.unwrap_or_default(),
                             k.created_at,
+                            k.expires_at.unwrap_or_else(|| "-".into()),
                             k.revoked_at.unwrap_or_else(|| "-".into()),
                             k.last_used_at.unwrap_or_else(|| "never".into())
                         );
@@ -272,6 +386,39 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// `30s`, `15m`, `24h`, `7d` (a whole number and one unit).
+fn parse_duration(text: &str) -> Result<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().with_context(|| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("'{text}' is not a duration such as 30m, 24h or 7d"),
+    };
+    n.checked_mul(seconds)
+        .filter(|s| *s <= 366 * 86_400)
+        .map(std::time::Duration::from_secs)
+        .with_context(|| format!("'{text}' is longer than a year"))
+}
+
+/// `2026-12-31` (midnight UTC) or an RFC 3339 time.
+fn parse_expiry(text: &str) -> Result<audit::Timestamp> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).context("no midnight")?.and_utc();
+        return Ok(audit::Timestamp::from_datetime(midnight));
+    }
+    audit::Timestamp::parse(text)
+        .map_err(|_| anyhow::anyhow!("'{text}' is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
 /// `120`, `0` (no limit) or `default`.

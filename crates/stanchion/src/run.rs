@@ -273,7 +273,7 @@ async fn demo_agents(store: &Store) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (name, tables) in specs {
         let (_, key) = match store.find_agent(name).await {
-            Ok(_) => store.add_key(&actor, name, Some("demo")).await?,
+            Ok(_) => store.add_key(&actor, name, Some("demo"), None).await?,
             Err(_) => store.create_agent(&actor, name).await?,
         };
         for (table, set, level) in tables {

@@ -7,6 +7,8 @@ mod durability;
 mod dwa;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/lifecycle.rs"]
+mod lifecycle;
 #[path = "cli/limits.rs"]
 mod limits;
 #[path = "cli/python.rs"]

@@ -55,8 +55,10 @@ pub struct KeyInfo {
     pub created_at: String,
     /// Revocation time.
     pub revoked_at: Option<String>,
-    /// Last use.
+    /// Last use (to the minute).
     pub last_used_at: Option<String>,
+    /// Expiry, if any.
+    pub expires_at: Option<String>,
 }
 
 /// What a key id resolves to, for authentication.
@@ -86,7 +88,13 @@ fn now() -> Timestamp {
 
 impl Store {
     /// Runs `change` and appends its admin record in one immediate transaction.
-    async fn admin_change<T, F>(&self, actor: &Actor, kind: Kind, change: Change, apply: F) -> Result<T, StoreError>
+    pub(crate) async fn admin_change<T, F>(
+        &self,
+        actor: &Actor,
+        kind: Kind,
+        change: Change,
+        apply: F,
+    ) -> Result<T, StoreError>
     where
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>,
     {
@@ -203,29 +211,39 @@ impl Store {
         Ok((self.find_agent(&id).await?, key))
     }
 
-    /// Adds a key to an agent.
+    /// Adds a key to an agent, optionally expiring at `expires_at` (which must be in the future).
     pub async fn add_key(
         &self,
         actor: &Actor,
         agent: &str,
         label: Option<&str>,
+        expires_at: Option<Timestamp>,
     ) -> Result<(AgentInfo, AgentKey), StoreError> {
         let info = self.find_agent(agent).await?;
+        if expires_at.is_some_and(|e| e <= now()) {
+            return Err(StoreError::Invalid("a key's expiry must be in the future".into()));
+        }
+        if label.is_some_and(|l| l.chars().count() > 100 || l.chars().any(char::is_control)) {
+            return Err(StoreError::Invalid("a key label must have at most 100 printable characters".into()));
+        }
         let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
         let digest = self.secrets.key_secret.digest(&key).to_vec();
         let mut change = Change::new(info.name.clone());
         change.key_id = Some(key.key_id().to_owned());
+        change.to = expires_at.map(|e| e.to_string());
         let (agent_id, key_id, label) = (info.id.clone(), key.key_id().to_owned(), label.map(str::to_owned));
         self.admin_change(actor, Kind::AgentKeyAdded, change, move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO agent_keys (key_id, agent_id, digest, label, created_at, expires_at)
+                     VALUES (?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&key_id)
                 .bind(&agent_id)
                 .bind(digest)
                 .bind(label)
                 .bind(now().to_string())
+                .bind(expires_at.map(|e| e.to_string()))
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -239,7 +257,8 @@ impl Store {
     pub async fn list_keys(&self, agent: &str) -> Result<Vec<KeyInfo>, StoreError> {
         let info = self.find_agent(agent).await?;
         let rows = sqlx::query(
-            "SELECT key_id, label, created_at, revoked_at, last_used_at FROM agent_keys WHERE agent_id = ? ORDER BY created_at, key_id",
+            "SELECT key_id, label, created_at, revoked_at, last_used_at, expires_at FROM agent_keys
+             WHERE agent_id = ? ORDER BY created_at, key_id",
         )
         .bind(&info.id)
         .fetch_all(&self.pool)
@@ -252,6 +271,7 @@ impl Store {
                 created_at: r.get(2),
                 revoked_at: r.get(3),
                 last_used_at: r.get(4),
+                expires_at: r.get(5),
             })
             .collect())
     }

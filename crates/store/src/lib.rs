@@ -10,12 +10,14 @@ mod admin;
 mod appender;
 mod checkpoints;
 pub mod keys;
+mod lifecycle;
 mod records;
 mod secrets;
 
 pub use admin::{Actor, AgentInfo, KeyInfo, KeyLookup};
 pub use appender::ChainAppender;
 pub use checkpoints::CheckpointFile;
+pub use lifecycle::Rotation;
 pub use secrets::{Secrets, load_or_create_secrets};
 
 use sqlx::SqlitePool;

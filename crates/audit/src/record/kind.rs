@@ -66,6 +66,16 @@ pub enum Kind {
     AgentKeyAdded,
     /// Admin: an agent's key was revoked.
     AgentKeyRevoked,
+    /// Admin: an agent got a new key and its other keys an expiry.
+    AgentKeyRotated,
+    /// Admin: an agent was renamed.
+    AgentRenamed,
+    /// Admin: an agent was disabled.
+    AgentDisabled,
+    /// Admin: an agent was enabled again.
+    AgentEnabled,
+    /// Admin: an agent was deleted with its keys and policy.
+    AgentDeleted,
     /// Admin: an agent's access level to a table changed.
     PolicyTableLevel,
     /// Admin: deleting records was turned on or off for an agent.
@@ -81,7 +91,7 @@ pub enum Kind {
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 32] = [
+const NAMES: [(Kind, &str); 37] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -109,6 +119,11 @@ const NAMES: [(Kind, &str); 32] = [
     (Kind::AgentCreated, "agent_created"),
     (Kind::AgentKeyAdded, "agent_key_added"),
     (Kind::AgentKeyRevoked, "agent_key_revoked"),
+    (Kind::AgentKeyRotated, "agent_key_rotated"),
+    (Kind::AgentRenamed, "agent_renamed"),
+    (Kind::AgentDisabled, "agent_disabled"),
+    (Kind::AgentEnabled, "agent_enabled"),
+    (Kind::AgentDeleted, "agent_deleted"),
     (Kind::PolicyTableLevel, "policy_table_level"),
     (Kind::PolicyDeleteRecords, "policy_delete_records"),
     (Kind::PolicyColumnHidden, "policy_column_hidden"),
@@ -140,6 +155,11 @@ impl Kind {
             Kind::AgentCreated
                 | Kind::AgentKeyAdded
                 | Kind::AgentKeyRevoked
+                | Kind::AgentKeyRotated
+                | Kind::AgentRenamed
+                | Kind::AgentDisabled
+                | Kind::AgentEnabled
+                | Kind::AgentDeleted
                 | Kind::PolicyTableLevel
                 | Kind::PolicyDeleteRecords
                 | Kind::PolicyColumnHidden

@@ -27,10 +27,24 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
             Some(key) => format!("created agent {agent} (key {key})"),
             None => format!("created agent {agent}"),
         },
-        Kind::AgentKeyAdded => match key {
-            Some(key) => format!("added key {key} to {agent}"),
-            None => format!("added a key to {agent}"),
+        Kind::AgentKeyAdded => match (key, to) {
+            (Some(key), Some(until)) => format!("added key {key} to {agent}, valid until {until}"),
+            (Some(key), None) => format!("added key {key} to {agent}"),
+            (None, _) => format!("added a key to {agent}"),
         },
+        Kind::AgentKeyRotated => match (key, to) {
+            (Some(key), Some(until)) => {
+                format!("rotated {agent}'s keys: added key {key}; the other keys stop working at {until}")
+            }
+            _ => format!("rotated {agent}'s keys"),
+        },
+        Kind::AgentRenamed => match from {
+            Some(from) => format!("renamed agent {from} to {agent}"),
+            None => format!("renamed an agent to {agent}"),
+        },
+        Kind::AgentDisabled => format!("disabled agent {agent}"),
+        Kind::AgentEnabled => format!("enabled agent {agent} again"),
+        Kind::AgentDeleted => format!("deleted agent {agent} with its keys and policy"),
         Kind::AgentKeyRevoked => match key {
             Some(key) => format!("revoked key {key} of {agent}"),
             None => format!("revoked a key of {agent}"),
