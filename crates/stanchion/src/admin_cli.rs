@@ -2,6 +2,7 @@
 //! server stopped) with the actor `cli:<user>@<host>`.
 
 use crate::config::Config;
+use crate::policy_file;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use dataverse::{Classification, RawRequest, Schema};
@@ -104,6 +105,26 @@ pub enum PolicyCommand {
         /// Requests in flight at once.
         #[arg(long)]
         concurrency: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print agents' policies as a policy file (TOML): one agent, or all.
+    Export { agent: Option<String> },
+    /// Make the listed agents' policies exactly what a policy file says (FILE or - for stdin).
+    Apply {
+        file: String,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give agent TO the policy of agent FROM (tables, hidden columns, delete records, limits).
+    Copy {
+        from: String,
+        to: String,
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -381,11 +402,66 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
                 println!("{}: {}", info.name, limits_text(config, limits));
             }
         }
+        PolicyCommand::Export { agent } => {
+            let agents = match agent {
+                Some(a) => vec![store.find_agent(&a).await?],
+                None => store.list_agents().await?,
+            };
+            let mut entries = std::collections::BTreeMap::new();
+            for a in agents {
+                entries.insert(a.name.clone(), policy_file::entry_of(&store.policy(&a.id).await?));
+            }
+            print!("{}", policy_file::export(entries)?);
+        }
+        PolicyCommand::Apply { file, dry_run, json } => {
+            let text = if file == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {file}"))?
+            };
+            let parsed = policy_file::parse(&text)?;
+            let plans = policy_file::plan(&store, &schema, &parsed).await?;
+            report_plans(&store, &plans, dry_run, json).await?;
+        }
+        PolicyCommand::Copy { from, to, dry_run, json } => {
+            let plan = policy_file::plan_copy(&store, &schema, &from, &to).await?;
+            report_plans(&store, &[plan], dry_run, json).await?;
+        }
         PolicyCommand::Explain { agent, method, url, body, headers, json } => {
             return explain(&store, &schema, &agent, &method, &url, body, &headers, json).await;
         }
     }
     Ok(0)
+}
+
+/// Prints each plan's changes and, unless `dry_run`, applies them.
+async fn report_plans(store: &store::Store, plans: &[policy_file::Plan], dry_run: bool, json: bool) -> Result<()> {
+    if !dry_run {
+        for plan in plans {
+            policy_file::apply(store, &cli_actor(), plan).await?;
+        }
+    }
+    if json {
+        let out: Vec<serde_json::Value> = plans
+            .iter()
+            .map(|p| {
+                let changes: Vec<String> = p.changes.iter().map(ToString::to_string).collect();
+                serde_json::json!({"agent": p.agent, "id": p.agent_id, "changes": changes})
+            })
+            .collect();
+        println!("{}", serde_json::json!({"dry_run": dry_run, "agents": out}));
+        return Ok(());
+    }
+    for plan in plans {
+        println!("{}{}:", plan.agent, if dry_run { " (dry run: nothing changed)" } else { "" });
+        if plan.changes.is_empty() {
+            println!("  no changes");
+        }
+        for c in &plan.changes {
+            println!("  {c}");
+        }
+    }
+    Ok(())
 }
 
 fn on_off(on: bool) -> &'static str {

@@ -11,5 +11,7 @@ mod harness;
 mod lifecycle;
 #[path = "cli/limits.rs"]
 mod limits;
+#[path = "cli/policy_file.rs"]
+mod policy_file;
 #[path = "cli/python.rs"]
 mod python;
