@@ -434,6 +434,46 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
     Ok(0)
 }
 
+/// `stanchion migrate [--check]`: the migrations of this binary against the store's.
+pub async fn migrate(config: &Config, check: bool, json: bool) -> Result<u8> {
+    if !config.store.database_url.is_empty() {
+        bail!("store.database_url (PostgreSQL) is not supported yet: leave it empty to use SQLite in data_dir");
+    }
+    let database = store::database_path(&config.data_dir());
+    let before = store::migration_status(&database).await?;
+    if !before.unknown_applied.is_empty() || !before.changed.is_empty() {
+        bail!(
+            "{} was migrated by another version of stanchion (unknown migrations {:?}, changed {:?}); \
+             use that version or restore a backup",
+            database.display(),
+            before.unknown_applied,
+            before.changed
+        );
+    }
+    let pending = before.pending();
+    if !check && pending > 0 {
+        config.open_store().await?.close().await;
+    }
+    let after = if check { before.clone() } else { store::migration_status(&database).await? };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"database": database.display().to_string(), "checked_only": check,
+                "pending_before": pending, "pending": after.pending(), "migrations": after.migrations})
+        );
+    } else {
+        for m in &after.migrations {
+            println!("{:04} {:<24} {}", m.version, m.description, if m.applied { "applied" } else { "pending" });
+        }
+        match (check, pending) {
+            (_, 0) => println!("The store is up to date."),
+            (true, n) => println!("{n} migration(s) pending: run `stanchion migrate`."),
+            (false, n) => println!("Applied {n} migration(s)."),
+        }
+    }
+    Ok(if check && pending > 0 { 1 } else { 0 })
+}
+
 /// Prints each plan's changes and, unless `dry_run`, applies them.
 async fn report_plans(store: &store::Store, plans: &[policy_file::Plan], dry_run: bool, json: bool) -> Result<()> {
     if !dry_run {

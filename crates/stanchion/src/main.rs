@@ -59,6 +59,14 @@ enum Command {
         #[command(subcommand)]
         command: audit_cli::AuditCommand,
     },
+    /// Apply the store's pending schema migrations (serve and demo also do); --check only reports
+    /// them (exit 1 when any is pending or the database is not one this binary can run).
+    Migrate {
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,5 +103,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Agent { command } => admin_cli::agent(&config, command).await,
         Command::Policy { command } => admin_cli::policy(&config, command).await,
         Command::Audit { command } => audit_cli::audit(&config, command).await,
+        Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
     }
 }

@@ -11,6 +11,8 @@ mod harness;
 mod lifecycle;
 #[path = "cli/limits.rs"]
 mod limits;
+#[path = "cli/migrate.rs"]
+mod migrate;
 #[path = "cli/policy_file.rs"]
 mod policy_file;
 #[path = "cli/python.rs"]

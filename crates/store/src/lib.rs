@@ -11,6 +11,7 @@ mod appender;
 mod checkpoints;
 pub mod keys;
 mod lifecycle;
+mod migrations;
 mod records;
 mod secrets;
 
@@ -18,6 +19,7 @@ pub use admin::{Actor, AgentInfo, KeyInfo, KeyLookup};
 pub use appender::ChainAppender;
 pub use checkpoints::CheckpointFile;
 pub use lifecycle::Rotation;
+pub use migrations::{MigrationState, MigrationStatus, migration_status};
 pub use secrets::{Secrets, load_or_create_secrets};
 
 use sqlx::SqlitePool;
@@ -104,7 +106,7 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        migrations::MIGRATOR.run(&pool).await?;
         Ok(Store {
             pool,
             secrets: config.secrets.clone(),
