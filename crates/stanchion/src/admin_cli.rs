@@ -269,7 +269,7 @@ pub async fn agent(config: &Config, command: AgentCommand) -> Result<u8> {
         }
         AgentCommand::Key { command } => match command {
             KeyCommand::Add { agent, label, expires, json } => {
-                let expires = expires.as_deref().map(parse_expiry).transpose()?;
+                let expires = expires.as_deref().map(parse_time).transpose()?;
                 let (info, key) = store.add_key(&cli_actor(), &agent, label.as_deref(), expires).await?;
                 if json {
                     println!("{}", key_json(&info.id, &info.name, &key));
@@ -528,7 +528,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration> {
 }
 
 /// `2026-12-31` (midnight UTC) or an RFC 3339 time.
-fn parse_expiry(text: &str) -> Result<audit::Timestamp> {
+pub(crate) fn parse_time(text: &str) -> Result<audit::Timestamp> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let midnight = date.and_hms_opt(0, 0, 0).context("no midnight")?.and_utc();
         return Ok(audit::Timestamp::from_datetime(midnight));

@@ -1,6 +1,8 @@
 //! The real `stanchion` binary: demo, CLI management (agents' own limits enforced), crash durability of the audit log, and the
 //! npm `dynamics-web-api` client against the emulator and the gateway.
 
+#[path = "cli/audit_search.rs"]
+mod audit_search;
 #[path = "cli/durability.rs"]
 mod durability;
 #[path = "cli/dwa.rs"]

@@ -13,6 +13,7 @@ pub mod keys;
 mod lifecycle;
 mod migrations;
 mod records;
+mod search;
 mod secrets;
 
 pub use admin::{Actor, AgentInfo, KeyInfo, KeyLookup};
@@ -20,6 +21,7 @@ pub use appender::ChainAppender;
 pub use checkpoints::CheckpointFile;
 pub use lifecycle::Rotation;
 pub use migrations::{MigrationState, MigrationStatus, migration_status};
+pub use search::{AuditQuery, MAX_RESULTS};
 pub use secrets::{Secrets, load_or_create_secrets};
 
 use sqlx::SqlitePool;

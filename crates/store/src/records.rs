@@ -21,10 +21,10 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, r: &AuditRecord) -> Resu
     .bind(r.kind.as_str())
     .bind(r.decision.map(|d| value_name(&d)))
     .bind(&r.request_id)
-    .bind(json)
-    .execute(conn)
+    .bind(&json)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    crate::search::index(conn, r, &json).await
 }
 
 /// The snake_case name serde gives a unit enum value.
@@ -32,7 +32,7 @@ fn value_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn parse(json: &str) -> Result<AuditRecord, StoreError> {
+pub(crate) fn parse(json: &str) -> Result<AuditRecord, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))
 }
 

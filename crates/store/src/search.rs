@@ -1,0 +1,160 @@
+//! Finding audit records (`stanchion audit search`) and reading them out in order (`audit
+//! export`). Every record is indexed as it is written, in its own transaction: the tables and
+//! record ids it names (`audit_record_tables`, `audit_record_ids`) and its text (the FTS5 table
+//! `audit_text`), so a search by agent, table, decision, record id, time or words reads the
+//! matching records only. What it does not do: change or remove records.
+
+use crate::{Store, StoreError};
+use audit::AuditRecord;
+use sqlx::{Row, SqliteConnection};
+
+/// Most records one search returns.
+pub const MAX_RESULTS: u32 = 10_000;
+
+/// What to look for; every filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Agent id.
+    pub agent_id: Option<String>,
+    /// Table logical name.
+    pub table: Option<String>,
+    /// `allowed`, `denied` or `error`.
+    pub decision: Option<String>,
+    /// A record id (GUID) the request touched.
+    pub record_id: Option<String>,
+    /// At or after (RFC 3339 as records store it).
+    pub since: Option<audit::Timestamp>,
+    /// Before.
+    pub until: Option<audit::Timestamp>,
+    /// Words that must all occur in the record (names, tables, columns, reasons, paths).
+    pub text: Option<String>,
+    /// Most records returned (the newest), at most [`MAX_RESULTS`].
+    pub limit: u32,
+}
+
+/// Indexes a record being inserted (same transaction).
+pub(crate) async fn index(conn: &mut SqliteConnection, r: &AuditRecord, json: &str) -> Result<(), StoreError> {
+    for t in &r.tables {
+        sqlx::query("INSERT OR IGNORE INTO audit_record_tables (table_name, chain_id, seq) VALUES (?, ?, ?)")
+            .bind(&t.table)
+            .bind(&r.chain_id)
+            .bind(r.seq as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for id in &r.record_ids {
+        sqlx::query("INSERT OR IGNORE INTO audit_record_ids (record_id, chain_id, seq) VALUES (?, ?, ?)")
+            .bind(id.to_lowercase())
+            .bind(&r.chain_id)
+            .bind(r.seq as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO audit_text (rowid, body)
+         SELECT rowid, ? FROM audit_records WHERE chain_id = ? AND seq = ?",
+    )
+    .bind(json)
+    .bind(&r.chain_id)
+    .bind(r.seq as i64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Words as an FTS5 query that matches records containing all of them (each quoted, so no word
+/// is read as an operator); `None` when there is no word.
+fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl Store {
+    /// The newest records matching `q`, oldest first.
+    pub async fn search(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut sql = String::from("SELECT r.record, r.time, r.rowid FROM audit_records r WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(a) = &q.agent_id {
+            sql.push_str(" AND r.agent_id = ?");
+            binds.push(a.clone());
+        }
+        if let Some(d) = &q.decision {
+            sql.push_str(" AND r.decision = ?");
+            binds.push(d.clone());
+        }
+        if let Some(t) = q.since {
+            sql.push_str(" AND r.time >= ?");
+            binds.push(t.to_string());
+        }
+        if let Some(t) = q.until {
+            sql.push_str(" AND r.time < ?");
+            binds.push(t.to_string());
+        }
+        if let Some(t) = &q.table {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM audit_record_tables x
+                   WHERE x.table_name = ? AND x.chain_id = r.chain_id AND x.seq = r.seq)",
+            );
+            binds.push(t.clone());
+        }
+        if let Some(id) = &q.record_id {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM audit_record_ids x
+                   WHERE x.record_id = ? AND x.chain_id = r.chain_id AND x.seq = r.seq)",
+            );
+            binds.push(id.to_lowercase());
+        }
+        if let Some(text) = &q.text {
+            let Some(m) = fts_query(text) else {
+                return Err(StoreError::Invalid("the search text has no word in it".into()));
+            };
+            sql.push_str(" AND r.rowid IN (SELECT rowid FROM audit_text WHERE audit_text MATCH ?)");
+            binds.push(m);
+        }
+        sql.push_str(" ORDER BY r.time DESC, r.rowid DESC LIMIT ?");
+        let wrapped = format!("SELECT record FROM ({sql}) ORDER BY time, rowid");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(wrapped));
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.bind(i64::from(q.limit.clamp(1, MAX_RESULTS))).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| crate::records::parse(r.get::<&str, _>(0))).collect()
+    }
+
+    /// Up to `limit` records written after the record `after` (`(chain, seq)`; from the start
+    /// when `None`), in the order they were written: the cursor of an incremental export.
+    /// Unknown `after` is an error, so a mistyped cursor never re-exports everything.
+    pub async fn export_after(&self, after: Option<(&str, u64)>, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        let from: i64 = match after {
+            None => 0,
+            Some((chain, seq)) => sqlx::query_scalar("SELECT rowid FROM audit_records WHERE chain_id = ? AND seq = ?")
+                .bind(chain)
+                .bind(seq as i64)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::Invalid(format!("there is no audit record {chain}:{seq}")))?,
+        };
+        let rows = sqlx::query("SELECT record FROM audit_records WHERE rowid > ? ORDER BY rowid LIMIT ?")
+            .bind(from)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| crate::records::parse(r.get::<&str, _>(0))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn search_words_are_quoted_so_none_is_an_operator() {
+        assert_eq!(fts_query("revenue OR name").as_deref(), Some("\"revenue\" \"OR\" \"name\""));
+        assert_eq!(fts_query("Sales-Ops \"agent\"").as_deref(), Some("\"Sales\" \"Ops\" \"agent\""));
+        assert_eq!(fts_query(" *:() "), None);
+    }
+}
