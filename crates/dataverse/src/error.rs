@@ -30,6 +30,8 @@ pub mod codes {
     pub const THROTTLING: &str = "0x8005f103";
     /// Service protection: number of requests.
     pub const THROTTLING_REQUESTS: &str = "0x80072322";
+    /// Service protection: number of concurrent requests.
+    pub const THROTTLING_CONCURRENCY: &str = "0x80072326";
 }
 
 /// An error answer in Dataverse's shape.

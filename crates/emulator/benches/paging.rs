@@ -513,6 +513,7 @@ fn config(dir: &Path) -> EmulatorConfig {
         storage: Storage::Dir(dir.to_path_buf()),
         clients: Vec::new(),
         seed: None,
+        protection: None,
     }
 }
 

@@ -16,7 +16,10 @@
 //!   `Microsoft.Dynamics.CRM.*` query function with a meaning here (module `query_sql`);
 //!   `$expand` reads related rows with one query per expansion per page (module `expand`);
 //! - reads "now" from a clock tests can freeze ([`RunningEmulator::set_clock`]): it stamps
-//!   written rows and drives the date query functions;
+//!   written rows and drives the date query functions and the service protection window;
+//! - enforces Dataverse's service protection limits (spec §11) per caller when
+//!   [`EmulatorConfig::protection`] is set (off by default): 429 with `Retry-After` and the
+//!   `0x80072322` / `0x80072326` errors, nothing executed (module `protection`);
 //! - keeps one real SQL table per Dataverse table, created from [`dataverse::Schema::standard`]
 //!   metadata, with typed columns, system columns (`createdon`, owner, `versionnumber`, …) and
 //!   an org-wide row-version counter that drives ETags;
@@ -67,6 +70,7 @@ mod intersect;
 mod keys;
 mod metadata_api;
 mod paging;
+mod protection;
 mod query_sql;
 mod read;
 mod response;
@@ -80,6 +84,7 @@ mod write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use protection::{Protection, ProtectionSyntax};
 pub use token::token_url;
 
 /// Where the emulator keeps its data.
@@ -123,6 +128,8 @@ pub struct EmulatorConfig {
     pub clients: Vec<ClientCredential>,
     /// Seed of the deterministic sample data, loaded into an empty database only.
     pub seed: Option<u64>,
+    /// Service protection limits per caller (spec §11); `None` (the default) enforces none.
+    pub protection: Option<Protection>,
 }
 
 impl Default for EmulatorConfig {
@@ -134,6 +141,7 @@ impl Default for EmulatorConfig {
             storage: Storage::InMemory,
             clients: Vec::new(),
             seed: None,
+            protection: None,
         }
     }
 }
@@ -207,16 +215,38 @@ impl RunningEmulator {
     }
 
     /// Freezes the emulator's clock at `at` (second precision), or lets it follow the system
-    /// clock again with `None`. The clock stamps the rows written (`createdon`, `modifiedon`)
-    /// and is "now" for the date query functions (`Today`, `LastXDays`…); token lifetimes always
-    /// follow the system clock.
+    /// clock again with `None`. The clock stamps the rows written (`createdon`, `modifiedon`),
+    /// is "now" for the date query functions (`Today`, `LastXDays`…) and moves the service
+    /// protection window; token lifetimes always follow the system clock.
     pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
         self.clock.set(at);
+    }
+
+    /// A handle on the same clock, for code that moves time while something else owns the
+    /// emulator (a test's fake sleeper, say).
+    pub fn clock(&self) -> EmulatorClock {
+        EmulatorClock(self.clock.clone())
     }
 
     /// Stops accepting connections, finishes in-flight requests and closes the database.
     pub async fn shutdown(self) {
         self.handle.shutdown().await;
+    }
+}
+
+/// The emulator's clock (see [`RunningEmulator::set_clock`]), shareable.
+#[derive(Debug, Clone)]
+pub struct EmulatorClock(std::sync::Arc<clock::Clock>);
+
+impl EmulatorClock {
+    /// Now, second precision.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.now()
+    }
+
+    /// Freezes the clock at `at`, or lets it follow the system clock with `None`.
+    pub fn set(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.0.set(at);
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 use crate::auth::{authenticate, unauthorized};
 use crate::clock::Clock;
 use crate::files;
+use crate::protection::Protector;
 use crate::response::{build, error, with_header};
 use crate::seed::{self, Ids, SystemIds};
 use crate::store::Store;
@@ -44,6 +45,8 @@ pub(crate) struct App {
     pub(crate) sql_statements: Arc<std::sync::atomic::AtomicU64>,
     /// The clock requests read "now" from.
     pub(crate) clock: Arc<Clock>,
+    /// Service protection limits (spec §11), when on.
+    pub(crate) protection: Option<Protector>,
 }
 
 /// Stops the server when told to, or when dropped.
@@ -151,6 +154,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         api_requests: api_requests.clone(),
         sql_statements: sql_statements.clone(),
         clock: clock.clone(),
+        protection: config.protection.map(Protector::new),
     });
     let router = Router::new().fallback(handle).with_state(app.clone());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -163,7 +167,10 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         }
         app.store.close().await;
     });
-    tracing::info!(%local_addr, "emulator listening");
+    match config.protection {
+        Some(p) => tracing::info!(%local_addr, protection = %p, "emulator listening"),
+        None => tracing::info!(%local_addr, "emulator listening"),
+    }
     Ok(RunningEmulator {
         local_addr,
         org_url,
@@ -228,7 +235,8 @@ async fn token_endpoint(app: &App, parts: &Parts, tenant: &str, body: Body) -> R
     token::respond(&app.keys, &app.org_url, &app.clients, tenant, &bytes, chrono::Utc::now().timestamp())
 }
 
-/// A Web API call: authenticate, read the body, parse with the one parser, execute.
+/// A Web API call: authenticate, read the body, pass the service protection limits (when on),
+/// parse with the one parser, execute.
 async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
     let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller =
@@ -241,6 +249,27 @@ async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
             DataverseError::new(413, codes::ODATA_PARSE, format!("The request body is larger than {MAX_BODY} bytes"));
         return (error(&e), "too_large");
     };
+    // Service protection (spec §11): a throttled request is answered here, never executed. The
+    // admission (its concurrency permit) is held until the answer is built.
+    let admission = match app.protection.as_ref().map(|p| p.admit(caller.user_id, app.clock.now().timestamp())) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(throttled)) => {
+            let response = error(&throttled.error());
+            return (with_header(response, "retry-after", &throttled.retry_after().to_string()), "throttled");
+        }
+    };
+    let (response, kind) = execute(app, parts, &bytes, caller).await;
+    match admission {
+        Some(a) => {
+            (with_header(response, "x-ms-ratelimit-burst-remaining-xrm-requests", &a.remaining.to_string()), kind)
+        }
+        None => (response, kind),
+    }
+}
+
+/// Parses and executes an authenticated, admitted Web API call.
+async fn execute(app: &App, parts: &Parts, bytes: &[u8], caller: crate::auth::Caller) -> (Response, &'static str) {
     // Header values that are not UTF-8 are passed lossily: a damaged value of a header that
     // matters (If-Match, Prefer…) then fails the parser's validation instead of being dropped.
     let owned: Vec<(&str, String)> =
@@ -251,7 +280,7 @@ async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
         path: parts.uri.path(),
         query: parts.uri.query(),
         headers: &headers,
-        body: &bytes,
+        body: bytes,
     };
     let request = match parse_request(&app.schema, &raw, &ParseLimits::default()) {
         Ok(r) => r,

@@ -29,6 +29,8 @@ mod navigation;
 mod paging;
 #[path = "emulator/persistence.rs"]
 mod persistence;
+#[path = "emulator/protection.rs"]
+mod protection;
 #[path = "emulator/query.rs"]
 mod query;
 #[path = "emulator/rows.rs"]

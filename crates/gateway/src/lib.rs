@@ -3,7 +3,8 @@
 //! What it does: every request goes through named phases — authenticate (agent key), parse
 //! (the `dataverse` parser), classify, authorize (the agent's policy, yielding [`Authorized`]),
 //! the agent's request-rate and concurrency limits ([`AgentLimits`]), audit the attempt,
-//! forward the canonically printed request upstream with the gateway's own Entra ID token,
+//! forward the canonically printed request upstream with the gateway's own Entra ID token
+//! (waiting out Dataverse's 429s and retrying safe requests on 502/503/504: [`Retries`]),
 //! rewrite links, audit the outcome — or is refused in Dataverse's error shape with one
 //! committed audit record. The exceptions are the health probes `GET /healthz` and
 //! `GET /readyz` ([`health_router`]), answered without authentication or audit. What it does
@@ -21,6 +22,7 @@ mod limits;
 mod links;
 mod pipeline;
 mod refusal;
+mod retry;
 mod server;
 mod token_cache;
 mod upstream;
@@ -30,6 +32,7 @@ pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize
 pub use health::{CHECK_TIMEOUT, Check, HEALTHZ, READYZ, Readiness, ReadyReport, health_router};
 pub use limits::AgentLimits;
 pub use links::LinkRewriter;
+pub use retry::{Retries, Sleeper, TokioSleeper};
 pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};
 pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};
 pub use upstream::{UpstreamClient, UpstreamError, UpstreamResponse};

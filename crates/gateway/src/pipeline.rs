@@ -131,6 +131,8 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         }
     };
     let result = gw.upstream.send(&gw.schema, &authorized, &inc.request_id).await;
+    // Retries (design §6.5) are logged by the upstream client; the record has no field for them.
+    let retries = result.as_ref().map_or(0, |r| r.retries);
     let public_base = gw.public_base(&inc.headers);
     let rewriter = LinkRewriter::new(gw.upstream.org_url(), &public_base, authorized.request().version.as_str());
     let (response, outcome) = match result {
@@ -146,7 +148,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     };
     match gw.audit.append(outcome).await {
         Ok(o) => {
-            tracing::info!(request_id = %inc.request_id, agent = %agent.name, path = %o.path.as_deref().unwrap_or(""), status = ?o.upstream_status, "forwarded");
+            tracing::info!(request_id = %inc.request_id, agent = %agent.name, path = %o.path.as_deref().unwrap_or(""), status = ?o.upstream_status, retries, "forwarded");
             response
         }
         Err(e) => {

@@ -8,7 +8,7 @@ use dataverse::error::codes;
 /// Dataverse's service-protection code for "Number of concurrent requests exceeded the limit"
 /// (`ThrottlingConcurrencyLimitExceededError`, spec §10.3); the request-count limit is
 /// [`codes::THROTTLING_REQUESTS`].
-pub(crate) const THROTTLING_CONCURRENCY: &str = "0x80072326";
+pub(crate) const THROTTLING_CONCURRENCY: &str = codes::THROTTLING_CONCURRENCY;
 
 /// A refusal to send to the agent.
 #[derive(Debug, Clone)]

@@ -1,9 +1,13 @@
 //! The upstream client: sends an [`Authorized`] request, printed canonically from its typed form,
-//! to the org with the gateway's own token and `x-ms-client-request-id` (design §6.1).
+//! to the org with the gateway's own token and `x-ms-client-request-id` (design §6.1), and
+//! sends it again when design §6.5 allows ([`crate::retry`]). Every retry is logged with the
+//! request id, the reason and the wait (never the URL, headers or body).
 
 use crate::authorize::Authorized;
+use crate::retry::{Budget, Retries, replayable};
 use crate::token_cache::{TokenCache, TokenError};
 use dataverse::Schema;
+use std::future::Future;
 use std::time::Duration;
 
 /// An answer from the org.
@@ -15,6 +19,8 @@ pub struct UpstreamResponse {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: bytes::Bytes,
+    /// How many times the request was sent again before this answer (design §6.5).
+    pub retries: u32,
 }
 
 impl UpstreamResponse {
@@ -44,12 +50,49 @@ pub struct UpstreamClient {
     http: reqwest::Client,
     org_url: String,
     tokens: TokenCache,
+    retries: Retries,
 }
 
 impl UpstreamClient {
-    /// A client for `org_url` (no trailing slash) using `tokens`.
+    /// A client for `org_url` (no trailing slash) using `tokens`, with the default retries
+    /// ([`Retries::default`]: up to 5 s of waiting, on the tokio timer).
     pub fn new(http: reqwest::Client, org_url: String, tokens: TokenCache) -> Self {
-        UpstreamClient { http, org_url: org_url.trim_end_matches('/').to_owned(), tokens }
+        let org_url = org_url.trim_end_matches('/').to_owned();
+        UpstreamClient { http, org_url, tokens, retries: Retries::default() }
+    }
+
+    /// The same client with these retry settings (`[upstream] max_retry_wait`, the sleeper).
+    pub fn with_retries(mut self, retries: Retries) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sends with `send` until the answer is final (see [`crate::retry`]).
+    async fn send_retrying<F, Fut>(
+        &self,
+        request_id: &str,
+        replayable: bool,
+        mut send: F,
+    ) -> Result<UpstreamResponse, UpstreamError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<UpstreamResponse, UpstreamError>>,
+    {
+        let mut budget = Budget::default();
+        loop {
+            let result = send().await;
+            let Some((wait, why)) = budget.next(&result, replayable, self.retries.max_wait) else {
+                return result.map(|r| UpstreamResponse { retries: budget.retries(), ..r });
+            };
+            tracing::warn!(
+                request_id,
+                retry = budget.retries(),
+                reason = why.as_str(),
+                wait_ms = wait.as_millis() as u64,
+                "upstream retry"
+            );
+            self.retries.sleeper.sleep(wait).await;
+        }
     }
 
     /// The org URL.
@@ -74,26 +117,31 @@ impl UpstreamClient {
         let printed = dataverse::batch::print_batch(schema, batch, &root).map_err(|_| UpstreamError::NotForwardable)?;
         let framed = dataverse::batch::write_batch(&printed, &uuid::Uuid::new_v4().to_string())
             .map_err(|_| UpstreamError::NotForwardable)?;
-        let token = self.tokens.token().await?;
-        let mut builder = self
-            .http
-            .post(format!("{root}/$batch"))
-            .bearer_auth(token)
-            .header("x-ms-client-request-id", request_id)
-            .header("content-type", framed.content_type)
-            .header("accept", "application/json")
-            .header("odata-version", "4.0")
-            .header("odata-maxversion", "4.0")
-            .timeout(Duration::from_secs(300));
-        if batch.continue_on_error {
-            builder = builder.header("prefer", "odata.continue-on-error");
-        }
-        let resp = builder
-            .body(framed.body)
-            .send()
-            .await
-            .map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        read(resp).await
+        let body = bytes::Bytes::from(framed.body);
+        // A `$batch` is a POST: sent again only after a 429, which Dataverse did not execute.
+        self.send_retrying(request_id, false, || async {
+            let token = self.tokens.token().await?;
+            let mut builder = self
+                .http
+                .post(format!("{root}/$batch"))
+                .bearer_auth(token)
+                .header("x-ms-client-request-id", request_id)
+                .header("content-type", framed.content_type.as_str())
+                .header("accept", "application/json")
+                .header("odata-version", "4.0")
+                .header("odata-maxversion", "4.0")
+                .timeout(Duration::from_secs(300));
+            if batch.continue_on_error {
+                builder = builder.header("prefer", "odata.continue-on-error");
+            }
+            let resp = builder
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+            read(resp).await
+        })
+        .await
     }
 
     /// Sends an authorized request. The only way agent traffic reaches the org.
@@ -108,23 +156,27 @@ impl UpstreamClient {
         let printed =
             dataverse::print::print_request_for(schema, request, Some(&root)).ok_or(UpstreamError::NotForwardable)?;
         let url = format!("{root}/{}", printed.target);
-        let token = self.tokens.token().await?;
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .map_err(|_| UpstreamError::NotForwardable)?;
-        let mut builder = self
-            .http
-            .request(method, url)
-            .bearer_auth(token)
-            .header("x-ms-client-request-id", request_id)
-            .timeout(Duration::from_secs(120));
-        for (name, value) in &printed.headers {
-            builder = builder.header(*name, value);
-        }
-        if let Some(body) = printed.body {
-            builder = builder.body(body);
-        }
-        let resp = builder.send().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-        read(resp).await
+        let body = printed.body.map(bytes::Bytes::from);
+        self.send_retrying(request_id, replayable(request), || async {
+            let token = self.tokens.token().await?;
+            let mut builder = self
+                .http
+                .request(method.clone(), url.as_str())
+                .bearer_auth(token)
+                .header("x-ms-client-request-id", request_id)
+                .timeout(Duration::from_secs(120));
+            for (name, value) in &printed.headers {
+                builder = builder.header(*name, value);
+            }
+            if let Some(body) = &body {
+                builder = builder.body(body.clone());
+            }
+            let resp = builder.send().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
+            read(resp).await
+        })
+        .await
     }
 }
 
@@ -137,5 +189,5 @@ async fn read(resp: reqwest::Response) -> Result<UpstreamResponse, UpstreamError
         .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
         .collect();
     let body = resp.bytes().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-    Ok(UpstreamResponse { status, headers, body })
+    Ok(UpstreamResponse { status, headers, body, retries: 0 })
 }

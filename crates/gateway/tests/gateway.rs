@@ -21,5 +21,7 @@ mod matrix;
 mod navigation;
 #[path = "gateway/paging.rs"]
 mod paging;
+#[path = "gateway/retries.rs"]
+mod retries;
 #[path = "gateway/token.rs"]
 mod token;

@@ -508,23 +508,14 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
-/// `30s`, `15m`, `24h`, `7d` (a whole number and one unit).
+/// `30s`, `15m`, `24h`, `7d`, at most a year.
 fn parse_duration(text: &str) -> Result<std::time::Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let n: u64 = n.parse().with_context(|| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => bail!("'{text}' is not a duration such as 30m, 24h or 7d"),
-    };
-    n.checked_mul(seconds)
-        .filter(|s| *s <= 366 * 86_400)
-        .map(std::time::Duration::from_secs)
-        .with_context(|| format!("'{text}' is longer than a year"))
+    let d = crate::config::duration(text.trim())
+        .with_context(|| format!("'{text}' is not a duration such as 30m, 24h or 7d"))?;
+    if d > std::time::Duration::from_secs(366 * 86_400) {
+        bail!("'{text}' is longer than a year");
+    }
+    Ok(d)
 }
 
 /// `2026-12-31` (midnight UTC) or an RFC 3339 time.

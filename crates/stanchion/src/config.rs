@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -44,6 +45,34 @@ impl Default for Upstream {
             max_retry_wait: "5s".into(),
             client_secret: None,
         }
+    }
+}
+
+/// A whole number and one unit: `ms`, `s`, `m`, `h` or `d` (`"500ms"`, `"5s"`, `"24h"`).
+pub fn duration(text: &str) -> Option<Duration> {
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let n: u64 = if digits.is_empty() { return None } else { digits.parse().ok()? };
+    let seconds = match unit {
+        "ms" => return Some(Duration::from_millis(n)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(seconds).map(Duration::from_secs)
+}
+
+impl Upstream {
+    /// `max_retry_wait` as a duration (`"5s"`, `"500ms"`, `"0s"` = no retries).
+    pub fn max_retry_wait(&self) -> Result<Duration> {
+        let v = self.max_retry_wait.as_str();
+        duration(v).with_context(|| {
+            format!("upstream.max_retry_wait must be a duration like \"5s\", \"500ms\" or \"1m\", not '{v}'")
+        })
     }
 }
 
@@ -144,6 +173,7 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|k| std::env::var(k).ok())?;
+        config.upstream.max_retry_wait()?;
         Ok(config)
     }
 
@@ -258,6 +288,19 @@ mod tests {
     fn client_secret_in_file_is_an_error() {
         let err = Config::parse("[upstream]\nclient_secret = \"x\"\n").unwrap_err().to_string();
         assert!(err.contains("STANCHION_UPSTREAM_CLIENT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn max_retry_wait_is_a_duration() {
+        let wait = |v: &str| Upstream { max_retry_wait: v.into(), ..Upstream::default() }.max_retry_wait();
+        assert_eq!(Upstream::default().max_retry_wait().unwrap(), Duration::from_secs(5));
+        assert_eq!(wait("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(wait("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(wait("0s").unwrap(), Duration::ZERO);
+        for bad in ["", "5", "s", "5 s", "-1s", "1.5s", "5y", "5sec", "99999999999999999999s"] {
+            let err = wait(bad).unwrap_err().to_string();
+            assert!(err.contains("upstream.max_retry_wait must be a duration like \"5s\""), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use dataverse::Schema;
-use emulator::{ClientCredential, EmulatorConfig, RunningEmulator, Storage};
-use gateway::{ClientCredentials, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
+use emulator::{ClientCredential, EmulatorConfig, Protection, RunningEmulator, Storage};
+use gateway::{
+    ClientCredentials, Gateway, GatewayConfig, Retries, SystemClock, TokenCache, TokioSleeper, UpstreamClient,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +33,10 @@ pub struct EmulatorArgs {
     /// Client secret, paired with --client-id in order.
     #[arg(long)]
     client_secret: Vec<String>,
+    /// Enforce Dataverse's service protection limits per caller (429 with Retry-After), e.g.
+    /// requests=6000,window=300s,concurrency=52; each key optional. Off by default.
+    #[arg(long, value_name = "requests=N,window=300s,concurrency=M")]
+    protect: Option<Protection>,
 }
 
 fn print_line(line: &str) {
@@ -61,6 +67,7 @@ pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u
         storage,
         clients,
         seed: args.seed,
+        protection: args.protect,
     })
     .await?;
     print_line(&format!("listening emulator={}", running.org_url));
@@ -83,6 +90,7 @@ struct Upstream {
 async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
     let http = gateway::http_client()?;
     let u = &config.upstream;
+    let retries = Retries { max_wait: u.max_retry_wait()?, sleeper: Arc::new(TokioSleeper) };
     if u.org_url == "embedded" {
         let running = emulator::start(EmulatorConfig {
             listen: Config::addr(&config.listen.emulator, "listen.emulator")?,
@@ -90,6 +98,7 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
             storage: Storage::Dir(config.data_dir().join("emulator")),
             clients: Vec::new(),
             seed,
+            protection: None,
         })
         .await?;
         let client = running.clients.first().context("the emulator has no client")?.clone();
@@ -100,7 +109,7 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
             scope: format!("{}/.default", running.org_url),
         };
         let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));
-        let client = UpstreamClient::new(http, running.org_url.clone(), tokens);
+        let client = UpstreamClient::new(http, running.org_url.clone(), tokens).with_retries(retries);
         return Ok(Upstream { client, emulator: Some(running) });
     }
     if !u.certificate_file.is_empty() {
@@ -122,7 +131,7 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
         scope: format!("{org}/.default"),
     };
     let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));
-    Ok(Upstream { client: UpstreamClient::new(http, org, tokens), emulator: None })
+    Ok(Upstream { client: UpstreamClient::new(http, org, tokens).with_retries(retries), emulator: None })
 }
 
 struct Started {

@@ -17,6 +17,7 @@ pub fn config(storage: Storage) -> EmulatorConfig {
         storage,
         clients: Vec::new(),
         seed: None,
+        protection: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `spawn_app()`: emulator (seeded, in memory) + store (temp dir) + gateway, all on port 0.
 
 use dataverse::Schema;
-use emulator::{EmulatorConfig, RunningEmulator, Storage};
+use emulator::{EmulatorConfig, Protection, RunningEmulator, Storage};
 use gateway::{ClientCredentials, Clock, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
 use policy::Level;
 use std::sync::Arc;
@@ -30,6 +30,26 @@ pub async fn spawn_app_with_tokens(
     edit: impl FnOnce(&mut ClientCredentials),
     clock: Arc<dyn Clock>,
 ) -> App {
+    spawn(config, edit, clock, None, |_, upstream| upstream).await
+}
+
+/// Like [`spawn_app`], with the emulator enforcing `protection` (service protection limits) and
+/// the gateway's upstream client (built for the emulator) replaced by `upstream`'s answer: retry
+/// settings, or another org URL.
+pub async fn spawn_app_with_upstream(
+    protection: Option<Protection>,
+    upstream: impl FnOnce(&RunningEmulator, UpstreamClient) -> UpstreamClient,
+) -> App {
+    spawn(GatewayConfig::default(), |_| {}, Arc::new(SystemClock), protection, upstream).await
+}
+
+async fn spawn(
+    config: GatewayConfig,
+    edit: impl FnOnce(&mut ClientCredentials),
+    clock: Arc<dyn Clock>,
+    protection: Option<Protection>,
+    edit_upstream: impl FnOnce(&RunningEmulator, UpstreamClient) -> UpstreamClient,
+) -> App {
     gateway::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator::start(EmulatorConfig {
@@ -38,6 +58,7 @@ pub async fn spawn_app_with_tokens(
         storage: Storage::InMemory,
         clients: Vec::new(),
         seed: Some(7),
+        protection,
     })
     .await
     .unwrap();
@@ -59,7 +80,7 @@ pub async fn spawn_app_with_tokens(
     };
     edit(&mut credentials);
     let tokens = TokenCache::new(http.clone(), credentials, clock);
-    let upstream = UpstreamClient::new(http.clone(), emulator.org_url.clone(), tokens);
+    let upstream = edit_upstream(&emulator, UpstreamClient::new(http.clone(), emulator.org_url.clone(), tokens));
     let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -22,6 +22,7 @@ async fn emulator() -> emulator::RunningEmulator {
         storage: Storage::InMemory,
         clients: Vec::new(),
         seed: None,
+        protection: None,
     })
     .await
     .unwrap()
