@@ -17,6 +17,7 @@ mod audit_record;
 mod authenticate;
 mod authorize;
 mod batch;
+mod floods;
 mod health;
 mod limits;
 mod links;

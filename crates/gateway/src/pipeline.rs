@@ -42,7 +42,24 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Ok(Err(fail)) => {
             rec.key_id = fail.key_id.clone();
             rec.agent = fail.agent.clone();
-            return refuse(gw, &inc, rec.unauthenticated(), Refusal::new(fail.code, fail.message.to_owned())).await;
+            let refusal = Refusal::new(fail.code, fail.message.to_owned());
+            // Design §5: repeats from one address within a window fold into one counted record.
+            let (verdict, finished) = gw.floods.note(&inc.client_ip, fail.message);
+            if let Some(f) = finished
+                && gw.audit.append(f.record()).await.is_err()
+            {
+                return audit_unavailable(&inc);
+            }
+            return match verdict {
+                crate::floods::Verdict::Record => refuse(gw, &inc, rec.unauthenticated(), refusal).await,
+                crate::floods::Verdict::Fold { retry_after: None } => refusal.into_response(&inc.request_id),
+                crate::floods::Verdict::Fold { retry_after: Some(seconds) } => {
+                    let message = format!(
+                        "too many requests without a valid agent key from this address; retry after {seconds} s"
+                    );
+                    Refusal::new("rate_limited", message).with_retry_after(seconds).into_response(&inc.request_id)
+                }
+            };
         }
         Err(e) => {
             tracing::error!(error = %e, "key look-up failed");

@@ -30,6 +30,9 @@ pub struct GatewayConfig {
     pub record_values: bool,
     /// `[limits] per_agent_*`: requests per minute and at once, and their clock.
     pub agent_limits: AgentLimits,
+    /// `[limits] unauthenticated_per_ip_per_minute`: refusals without a valid key per client
+    /// address and minute before 429 (0: never 429; repeats are folded in the audit either way).
+    pub unauthenticated_per_minute: u32,
 }
 
 /// Everything a request needs.
@@ -40,6 +43,7 @@ pub struct Gateway {
     pub(crate) upstream: UpstreamClient,
     pub(crate) config: GatewayConfig,
     pub(crate) limiter: Limiter,
+    pub(crate) floods: crate::floods::Floods,
     pub(crate) readiness: Arc<Readiness>,
 }
 
@@ -53,8 +57,19 @@ impl Gateway {
         );
         let audit = ChainAppender::start(store.clone(), chain_id);
         let limiter = Limiter::new(config.agent_limits.clone());
+        let floods = crate::floods::Floods::new(config.unauthenticated_per_minute, config.agent_limits.clock.clone());
         let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
-        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, readiness })
+        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, floods, readiness })
+    }
+
+    /// Records the folded counts of unauthenticated floods whose window is over (design §5);
+    /// the checkpointer calls it every period, tests when they like.
+    pub async fn flush_folded(&self) {
+        for f in self.floods.take_finished() {
+            if let Err(e) = self.audit.append(f.record()).await {
+                tracing::error!(error = %e, client_ip = %f.client_ip, count = f.count, "folded refusals not recorded");
+            }
+        }
     }
 
     /// This process's audit chain.
@@ -150,6 +165,7 @@ pub fn spawn_checkpointer(gw: Arc<Gateway>, every: Duration) -> tokio::task::Joi
         tick.tick().await;
         loop {
             tick.tick().await;
+            gw.flush_folded().await;
             if let Err(e) = gw.audit.checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await {
                 tracing::error!(error = %e, "audit checkpoint failed");
             }

@@ -143,6 +143,8 @@ pub struct Limits {
     pub per_agent_concurrency: u32,
     pub upstream_requests_per_5min: u32,
     pub upstream_concurrency: u32,
+    /// Requests without a valid agent key per client address and minute before 429.
+    pub unauthenticated_per_ip_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -152,6 +154,7 @@ impl Default for Limits {
             per_agent_concurrency: 8,
             upstream_requests_per_5min: 5000,
             upstream_concurrency: 40,
+            unauthenticated_per_ip_per_minute: 60,
         }
     }
 }
@@ -233,6 +236,7 @@ impl Config {
         n!(self.limits.per_agent_concurrency, "STANCHION_LIMITS_PER_AGENT_CONCURRENCY");
         n!(self.limits.upstream_requests_per_5min, "STANCHION_LIMITS_UPSTREAM_REQUESTS_PER_5MIN");
         n!(self.limits.upstream_concurrency, "STANCHION_LIMITS_UPSTREAM_CONCURRENCY");
+        n!(self.limits.unauthenticated_per_ip_per_minute, "STANCHION_LIMITS_UNAUTHENTICATED_PER_IP_PER_MINUTE");
         Ok(())
     }
 

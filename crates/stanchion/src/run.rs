@@ -160,6 +160,7 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
             concurrency: config.limits.per_agent_concurrency,
             clock: Arc::new(SystemClock),
         },
+        unauthenticated_per_minute: config.limits.unauthenticated_per_ip_per_minute,
     };
     let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
     let addr = Config::addr(&config.listen.agents, "listen.agents")?;

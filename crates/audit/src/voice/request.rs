@@ -77,7 +77,12 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::MetadataCsdl => (verb("read", "read"), "the metadata document".to_owned()),
         Kind::MetadataDefinitions => (verb("read", "read"), "table definitions".to_owned()),
         Kind::Unclassified => (SEND, format!("a request Stanchion does not understand{}", request_line(r))),
-        Kind::Unauthenticated => (SEND, "a request".to_owned()),
+        // A folded record (design §5) counts the repeats it stands for in `rows`.
+        Kind::Unauthenticated => match (r.reason_code.as_deref(), r.rows) {
+            (Some("unauthenticated_folded"), Some(1)) => (SEND, "one more request".to_owned()),
+            (Some("unauthenticated_folded"), Some(n)) => (SEND, format!("{n} more requests")),
+            _ => (SEND, "a request".to_owned()),
+        },
         other => {
             let name = other.as_str();
             (SEND, format!("{} {name} request{}", article(name), request_line(r)))

@@ -137,7 +137,8 @@ async fn dot_and_empty_segments_are_refused() {
 
 #[tokio::test]
 async fn bad_bearers_are_refused_without_look_up() {
-    let app = spawn_app().await;
+    let clock = crate::app::ManualClock::at(1_700_000_000);
+    let app = crate::app::spawn_app_on(clock.clone()).await;
     let key = app.agent("Sales Ops Agent", &[("account", Level::Read)], false).await;
     let forged = format!("{}{}", &key[..17], "A".repeat(43));
     for (bearer, want) in [
@@ -154,7 +155,44 @@ async fn bad_bearers_are_refused_without_look_up() {
         let rid = request_id(&resp);
         assert_eq!(app.upstream_requests(), before);
         assert_eq!(app.records(&rid).await.len(), 1);
+        clock.advance(60); // each in its own flood window, so each has its own record
     }
+}
+
+/// Design §5: unauthenticated repeats from one address within a window get no record of their
+/// own; they are counted and the count becomes one folded record when the window is over; more
+/// than the per-address limit in a window get 429 with `Retry-After`.
+#[tokio::test]
+async fn unauthenticated_floods_fold_into_one_counted_record() {
+    let clock = crate::app::ManualClock::at(1_700_000_000);
+    let agent_limits = gateway::AgentLimits { clock: clock.clone(), ..gateway::AgentLimits::default() };
+    let config = gateway::GatewayConfig { agent_limits, unauthenticated_per_minute: 5, ..Default::default() };
+    let app = crate::app::spawn_app_with(config).await;
+    let before = app.store.all_records().await.unwrap().len();
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let resp = app.send("not-a-key", "GET", "accounts?$top=1", None).await;
+        statuses.push(resp.status().as_u16());
+        let own = app.records(&request_id(&resp)).await.len();
+        assert_eq!(own, usize::from(i == 0), "request {i}: only the first has a record");
+        if i == 7 {
+            assert_eq!(resp.headers()["retry-after"], "60");
+            assert_eq!(reason(&resp).as_deref(), Some("rate_limited"));
+        }
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    assert_eq!(app.store.all_records().await.unwrap().len(), before + 1, "a flood is not a write load");
+
+    // The next refusal after the window records itself and the folded count.
+    clock.advance(60);
+    let resp = app.send("not-a-key", "GET", "accounts?$top=1", None).await;
+    assert_eq!(resp.status(), 401);
+    let records = app.store.all_records().await.unwrap();
+    assert_eq!(records.len(), before + 3);
+    let folded = records.iter().find(|r| r.reason_code.as_deref() == Some("unauthenticated_folded")).unwrap();
+    assert_eq!(folded.rows, Some(7));
+    let sentence = folded.sentence();
+    assert!(sentence.starts_with("An unknown caller (127.0.0.1) sent 7 more requests — denied"), "{sentence}");
 }
 
 /// Literals from `$filter`, keys and bodies never reach the store.

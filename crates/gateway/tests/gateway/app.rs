@@ -7,6 +7,32 @@ use policy::Level;
 use std::sync::Arc;
 use store::{Actor, Store, StoreConfig};
 
+/// A clock the test moves by hand (whole seconds), shared by the tests of time-bound behaviour.
+#[derive(Debug)]
+pub struct ManualClock(pub std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    pub fn at(seconds: u64) -> Arc<ManualClock> {
+        Arc::new(ManualClock(std::sync::atomic::AtomicU64::new(seconds)))
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A gateway whose per-agent limits and flood windows run on `clock`.
+pub async fn spawn_app_on(clock: Arc<ManualClock>) -> App {
+    let agent_limits = gateway::AgentLimits { clock, ..gateway::AgentLimits::default() };
+    spawn_app_with(GatewayConfig { agent_limits, ..GatewayConfig::default() }).await
+}
+
 pub struct App {
     pub url: String,
     pub emulator: RunningEmulator,

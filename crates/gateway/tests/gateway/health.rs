@@ -4,21 +4,11 @@
 //! clock, no sleeping), a closed store — with a short reason and nothing secret. Every other
 //! path, near misses included, still goes through the pipeline.
 
-use crate::app::{App, reason, request_id, spawn_app, spawn_app_with, spawn_app_with_tokens};
-use gateway::{AgentLimits, Clock, GatewayConfig, SystemClock};
+use crate::app::{App, ManualClock, reason, request_id, spawn_app, spawn_app_with, spawn_app_with_tokens};
+use gateway::{AgentLimits, GatewayConfig, SystemClock};
 use policy::Level;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-#[derive(Debug)]
-struct ManualClock(AtomicU64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// Status, `Content-Type`, `Cache-Control` and body text of a GET to `path` on the listener.
 async fn probe(
@@ -101,16 +91,16 @@ async fn readyz_names_upstream_token_when_the_token_endpoint_is_unreachable() {
 
 #[tokio::test]
 async fn a_cached_token_keeps_readyz_ready_until_it_is_due_for_renewal() {
-    let clock = Arc::new(ManualClock(AtomicU64::new(1_700_000_000)));
+    let clock = ManualClock::at(1_700_000_000);
     let app = spawn_app_with_tokens(GatewayConfig::default(), |_| {}, clock.clone()).await;
     assert_eq!(readyz(&app.http, &app.url).await.0, 200);
     let App { url, emulator, http, store: _store, dir: _dir } = app;
     emulator.shutdown().await;
     // The emulator's tokens last 3,599 s and are renewed 300 s ahead: cached until then …
-    clock.0.fetch_add(3599 - 301, Ordering::SeqCst);
+    clock.advance(3599 - 301);
     assert_eq!(readyz(&http, &url).await.0, 200);
     // … then renewal fails: the token endpoint is gone.
-    clock.0.fetch_add(1, Ordering::SeqCst);
+    clock.advance(1);
     let (status, body, _) = readyz(&http, &url).await;
     assert_eq!(status, 503);
     assert_eq!(body, not_ready("ok", "ok", "token endpoint unreachable"));
@@ -151,12 +141,15 @@ async fn health_probes_are_not_audited_rate_limited_or_forwarded() {
 
 #[tokio::test]
 async fn every_other_path_still_goes_through_the_pipeline() {
-    let app = spawn_app().await;
+    let clock = ManualClock::at(1_700_000_000);
+    let app = crate::app::spawn_app_on(clock.clone()).await;
     for path in ["/healthz/", "/readyz/", "/HEALTHZ", "/healthzz", "/api/data/v9.2/healthz"] {
         let resp = app.http.get(format!("{}{path}", app.url)).send().await.unwrap();
         assert_eq!(resp.status(), 401, "{path}");
         assert_eq!(reason(&resp).as_deref(), Some("malformed_key"), "{path}");
         assert_eq!(app.records(&request_id(&resp)).await.len(), 1, "{path}: one record");
+        // The next unauthenticated request from this address starts a new flood window.
+        clock.advance(60);
     }
     // Other methods on the probe paths are 405 (GET and HEAD only), not Dataverse calls.
     let records = app.store.all_records().await.unwrap().len();

@@ -6,30 +6,14 @@
 //! `gateway/src/limits.rs`; here a cap of 1 must still let sequential requests through (the
 //! permit is released with each answer).
 
-use crate::app::{App, reason, request_id, spawn_app_with};
+use crate::app::{App, ManualClock, reason, request_id, spawn_app_with};
 use audit::{Decision, RecordType};
-use gateway::{AgentLimits, Clock, GatewayConfig};
+use gateway::{AgentLimits, GatewayConfig};
 use policy::Level;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-#[derive(Debug)]
-struct ManualClock(AtomicU64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl ManualClock {
-    fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-}
 
 async fn app_with(requests_per_minute: u32, concurrency: u32) -> (App, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock(AtomicU64::new(1_700_000_000)));
+    let clock = ManualClock::at(1_700_000_000);
     let config = GatewayConfig {
         agent_limits: AgentLimits { requests_per_minute, concurrency, clock: clock.clone() },
         ..Default::default()
