@@ -109,6 +109,15 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
             return refuse(gw, inc, record, over.refusal(&agent)).await;
         }
     };
+    // The upstream budget counts a batch once, as Dataverse does (design §6.2).
+    let _upstream = match gw.budget.admit(crate::limits::UPSTREAM, 1, policy::Limits::default()) {
+        Ok(a) => a,
+        Err(over) => {
+            let mut record = rec.decision();
+            record.rows = Some(parts as u64);
+            return refuse(gw, inc, record, over.budget_refusal(&agent)).await;
+        }
+    };
     let mut attempt = rec.attempt();
     attempt.rows = Some(parts as u64);
     fill_tables(gw, &authorized, &mut attempt);

@@ -31,7 +31,7 @@ mod upstream;
 pub use authenticate::Agent;
 pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize, authorize_batch};
 pub use health::{CHECK_TIMEOUT, Check, HEALTHZ, READYZ, Readiness, ReadyReport, health_router};
-pub use limits::AgentLimits;
+pub use limits::{AgentLimits, UpstreamBudget};
 pub use links::LinkRewriter;
 pub use retry::{Retries, Sleeper, TokioSleeper};
 pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};

@@ -28,6 +28,28 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The rate window, in seconds.
 const WINDOW: u64 = 60;
 
+/// The upstream budget's window (Dataverse's service protection counts over 300 s).
+const UPSTREAM_WINDOW: u64 = 300;
+
+/// The gateway's budget towards the org (design §7 `[limits] upstream_*`), kept under
+/// Dataverse's own service-protection limits (6,000 requests per 300 s and 52 at once per user).
+#[derive(Debug, Clone)]
+pub struct UpstreamBudget {
+    /// Requests (a `$batch` is one) in any 300 s; 0 = no limit.
+    pub requests_per_5min: u32,
+    /// Requests in flight at once; 0 = no limit.
+    pub concurrency: u32,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for UpstreamBudget {
+    /// Design §7: 5,000 per 5 minutes, 40 at once.
+    fn default() -> Self {
+        UpstreamBudget { requests_per_5min: 5000, concurrency: 40, clock: Arc::new(SystemClock) }
+    }
+}
+
 /// The per-agent limits (`[limits] per_agent_requests_per_minute`, `per_agent_concurrency`)
 /// and the clock the rate is measured with.
 #[derive(Debug, Clone)]
@@ -76,12 +98,28 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limits: AgentLimits,
+    /// The rate window in seconds: 60 per agent, 300 for the upstream budget.
+    window: u64,
     agents: Mutex<HashMap<String, Slot>>,
 }
 
+/// The key of the gateway's one upstream budget in its [`Limiter`].
+pub(crate) const UPSTREAM: &str = "upstream";
+
 impl Limiter {
     pub(crate) fn new(limits: AgentLimits) -> Self {
-        Limiter { limits, agents: Mutex::new(HashMap::new()) }
+        Limiter { limits, window: WINDOW, agents: Mutex::new(HashMap::new()) }
+    }
+
+    /// The upstream budget (design §7 `[limits] upstream_*`): `per_5min` requests in any 300 s
+    /// and `concurrency` in flight, for the whole process, keyed [`UPSTREAM`]; a `$batch` is one.
+    pub(crate) fn upstream(budget: &UpstreamBudget) -> Self {
+        let limits = AgentLimits {
+            requests_per_minute: budget.requests_per_5min,
+            concurrency: budget.concurrency,
+            clock: budget.clock.clone(),
+        };
+        Limiter { limits, window: UPSTREAM_WINDOW, agents: Mutex::new(HashMap::new()) }
     }
 
     /// Admits a request of `cost` units for `agent_id`, or says which limit it is over.
@@ -110,7 +148,7 @@ impl Limiter {
         if limit > 0 {
             // Never move backwards (a system clock can): the buckets stay in order.
             let now = self.limits.clock.now().max(slot.window.back().map_or(0, |b| b.0));
-            while slot.window.front().is_some_and(|b| b.0 + WINDOW <= now) {
+            while slot.window.front().is_some_and(|b| b.0 + self.window <= now) {
                 slot.window.pop_front();
             }
             let used: u64 = slot.window.iter().map(|b| u64::from(b.1)).sum();
@@ -120,9 +158,9 @@ impl Limiter {
                 let mut left = used;
                 let until = slot.window.iter().find_map(|b| {
                     left -= u64::from(b.1);
-                    (left <= room).then_some(b.0 + WINDOW)
+                    (left <= room).then_some(b.0 + self.window)
                 });
-                let retry_after = until.map_or(WINDOW, |t| t - now).max(1);
+                let retry_after = until.map_or(self.window, |t| t - now).max(1);
                 return Err(Over::Rate { limit, cost, retry_after });
             }
             match slot.window.back_mut() {
@@ -132,6 +170,13 @@ impl Limiter {
         }
         Ok(Admission { _permit: permit })
     }
+}
+
+fn budget_reason(limit: u32, retry_after: u64) -> String {
+    format!(
+        "the gateway's budget of {limit} requests per 5 minutes to Dynamics 365 is used up; retry after {}",
+        seconds(retry_after)
+    )
 }
 
 fn seconds(n: u64) -> String {
@@ -161,7 +206,22 @@ impl Over {
                 (format!("it sent more than {limit} requests at once; retry after 1 second"), 1)
             }
         };
-        let refusal = Refusal::new("rate_limited", api_message(agent, &reason)).with_retry_after(retry_after);
+        self.with_code(Refusal::new("rate_limited", api_message(agent, &reason)).with_retry_after(retry_after))
+    }
+
+    /// The 429 when the gateway's upstream budget (not the agent) is used up.
+    pub(crate) fn budget_refusal(&self, agent: &Agent) -> Refusal {
+        let (reason, retry_after) = match *self {
+            Over::Rate { limit, retry_after, .. } => (budget_reason(limit, retry_after), retry_after),
+            Over::TooLarge { limit, .. } => (budget_reason(limit, UPSTREAM_WINDOW), UPSTREAM_WINDOW),
+            Over::Concurrency { limit } => {
+                (format!("the gateway already has {limit} requests in flight to Dynamics 365; retry after 1 second"), 1)
+            }
+        };
+        self.with_code(Refusal::new("rate_limited", api_message(agent, &reason)).with_retry_after(retry_after))
+    }
+
+    fn with_code(&self, refusal: Refusal) -> Refusal {
         match self {
             Over::Concurrency { .. } => refusal.with_status(429, THROTTLING_CONCURRENCY),
             _ => refusal,
@@ -291,5 +351,21 @@ mod tests {
         assert_eq!(l.admit("a", 1, unlimited_rate).unwrap_err(), Over::Concurrency { limit: 1 });
         drop((first, second));
         l.admit("a", 1, unlimited_rate).unwrap();
+    }
+
+    #[test]
+    fn the_upstream_budget_counts_over_five_minutes_for_everyone() {
+        let clock = Arc::new(ManualClock(AtomicU64::new(1_000_000)));
+        let budget = UpstreamBudget { requests_per_5min: 2, concurrency: 0, clock: clock.clone() };
+        let l = Limiter::upstream(&budget);
+        l.admit(UPSTREAM, 1, DEFAULTS).unwrap();
+        clock.0.fetch_add(100, Ordering::SeqCst);
+        l.admit(UPSTREAM, 1, DEFAULTS).unwrap();
+        assert_eq!(l.admit(UPSTREAM, 1, DEFAULTS).unwrap_err(), Over::Rate { limit: 2, cost: 1, retry_after: 200 });
+        clock.0.fetch_add(200, Ordering::SeqCst);
+        l.admit(UPSTREAM, 1, DEFAULTS).unwrap();
+        let agent = Agent { id: "a".into(), name: "Sales Ops Agent".into(), key_id: "K".into() };
+        let refusal = Over::Rate { limit: 2, cost: 1, retry_after: 200 }.budget_refusal(&agent);
+        assert!(refusal.message.contains("budget of 2 requests per 5 minutes"), "{}", refusal.message);
     }
 }

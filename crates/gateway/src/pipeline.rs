@@ -139,6 +139,11 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Ok(a) => a,
         Err(over) => return refuse(gw, &inc, rec.decision(), over.refusal(&agent)).await,
     };
+    // The gateway's own budget towards the org (design §7), after the agent's.
+    let _upstream = match gw.budget.admit(crate::limits::UPSTREAM, 1, policy::Limits::default()) {
+        Ok(a) => a,
+        Err(over) => return refuse(gw, &inc, rec.decision(), over.budget_refusal(&agent)).await,
+    };
     // Phase: audit the attempt, then forward.
     let attempt = match gw.audit.append(rec.attempt()).await {
         Ok(a) => a,

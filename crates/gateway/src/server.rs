@@ -33,6 +33,8 @@ pub struct GatewayConfig {
     /// `[limits] unauthenticated_per_ip_per_minute`: refusals without a valid key per client
     /// address and minute before 429 (0: never 429; repeats are folded in the audit either way).
     pub unauthenticated_per_minute: u32,
+    /// `[limits] upstream_*`: the whole gateway's budget towards the org.
+    pub upstream_budget: crate::limits::UpstreamBudget,
 }
 
 /// Everything a request needs.
@@ -43,6 +45,7 @@ pub struct Gateway {
     pub(crate) upstream: UpstreamClient,
     pub(crate) config: GatewayConfig,
     pub(crate) limiter: Limiter,
+    pub(crate) budget: Limiter,
     pub(crate) floods: crate::floods::Floods,
     pub(crate) readiness: Arc<Readiness>,
 }
@@ -57,9 +60,10 @@ impl Gateway {
         );
         let audit = ChainAppender::start(store.clone(), chain_id);
         let limiter = Limiter::new(config.agent_limits.clone());
+        let budget = Limiter::upstream(&config.upstream_budget);
         let floods = crate::floods::Floods::new(config.unauthenticated_per_minute, config.agent_limits.clock.clone());
         let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
-        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, floods, readiness })
+        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, budget, floods, readiness })
     }
 
     /// Records the folded counts of unauthenticated floods whose window is over (design §5);

@@ -161,6 +161,11 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
             clock: Arc::new(SystemClock),
         },
         unauthenticated_per_minute: config.limits.unauthenticated_per_ip_per_minute,
+        upstream_budget: gateway::UpstreamBudget {
+            requests_per_5min: config.limits.upstream_requests_per_5min,
+            concurrency: config.limits.upstream_concurrency,
+            clock: Arc::new(SystemClock),
+        },
     };
     let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
     let addr = Config::addr(&config.listen.agents, "listen.agents")?;

@@ -201,3 +201,28 @@ async fn a_batch_costs_one_unit_per_part() {
     assert_eq!((status, after), (429, Some(60)));
     assert!(message.contains("(this batch counts as 5)"), "{message}");
 }
+
+/// The upstream budget (design §7, §6.2): one budget for the whole gateway over any 300 s; a
+/// batch counts once however many parts it has; past it every agent gets 429 naming the
+/// gateway's budget, and nothing is forwarded.
+#[tokio::test]
+async fn the_upstream_budget_counts_a_batch_once_for_every_agent() {
+    let clock = ManualClock::at(1_700_000_000);
+    let config = GatewayConfig {
+        agent_limits: AgentLimits { clock: clock.clone(), ..AgentLimits::default() },
+        upstream_budget: gateway::UpstreamBudget { requests_per_5min: 2, concurrency: 0, clock: clock.clone() },
+        ..Default::default()
+    };
+    let app = spawn_app_with(config).await;
+    let sales = app.agent("Sales Ops Agent", &[("account", Level::Full)], false).await;
+    let support = app.agent("Support Agent", &[("account", Level::Read)], false).await;
+    assert_eq!(post_batch(&app, &sales).await.status(), 200, "five parts, one upstream request");
+    assert_eq!(get(&app, &support).await.status(), 200);
+    let before = app.upstream_requests();
+    let (status, why, after, code, message) = refused(&app, get(&app, &sales).await).await;
+    assert_eq!((status, why.as_deref(), after, code.as_str()), (429, Some("rate_limited"), Some(300), "0x80072322"));
+    assert!(message.contains("the gateway's budget of 2 requests per 5 minutes"), "{message}");
+    assert_eq!(app.upstream_requests(), before, "nothing forwarded");
+    clock.advance(300);
+    assert_eq!(get(&app, &support).await.status(), 200);
+}
