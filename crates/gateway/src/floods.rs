@@ -7,7 +7,8 @@
 //!   `per_minute` in the window) without a record of their own, and counted.
 //! - The count becomes one folded record ("An unknown caller (203.0.113.9) sent 57 more requests
 //!   — denied: …") when the window is over: at the address's next refusal, or at the periodic
-//!   flush ([`crate::spawn_checkpointer`]), whichever comes first.
+//!   flush ([`crate::spawn_checkpointer`]), whichever comes first, and at shutdown for windows
+//!   still open.
 //!
 //! What it does not do: count requests with a valid key (those have the per-agent limits of
 //! [`crate::limits`]) or keep anything on disk (a crash loses at most one window's count; the
@@ -92,6 +93,12 @@ impl Floods {
         let over = self.per_minute > 0 && w.seen > u64::from(self.per_minute);
         let retry_after = over.then(|| (w.start + WINDOW).saturating_sub(now).max(1));
         (Verdict::Fold { retry_after }, finished)
+    }
+
+    /// Takes every window that folded refusals, finished or not (shutdown).
+    pub(crate) fn take_all(&self) -> Vec<Folded> {
+        let mut by_ip = self.by_ip.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        by_ip.drain().filter_map(|(ip, w)| folded(&ip, w)).collect()
     }
 
     /// Takes every finished window that folded refusals (the periodic flush).

@@ -69,7 +69,17 @@ impl Gateway {
     /// Records the folded counts of unauthenticated floods whose window is over (design §5);
     /// the checkpointer calls it every period, tests when they like.
     pub async fn flush_folded(&self) {
-        for f in self.floods.take_finished() {
+        self.record_folded(self.floods.take_finished()).await;
+    }
+
+    /// Records every folded count, windows still open included (on shutdown, before the last
+    /// checkpoint).
+    pub async fn flush_all_folded(&self) {
+        self.record_folded(self.floods.take_all()).await;
+    }
+
+    async fn record_folded(&self, folded: Vec<crate::floods::Folded>) {
+        for f in folded {
             if let Err(e) = self.audit.append(f.record()).await {
                 tracing::error!(error = %e, client_ip = %f.client_ip, count = f.count, "folded refusals not recorded");
             }

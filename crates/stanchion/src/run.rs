@@ -200,6 +200,7 @@ impl Started {
         shutdown_signal().await;
         let _ = self.stop.send(());
         let _ = self.server.await;
+        self.gateway.flush_all_folded().await;
         self.gateway.audit().checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await?;
         if let Some(e) = self.upstream.emulator {
             e.shutdown().await;

@@ -124,3 +124,23 @@ async fn demo_prints_keys_and_a_working_call() {
         "{tail}"
     );
 }
+
+/// A clean stop (SIGTERM) records the folded count of an unauthenticated flood whose window is
+/// still open, then checkpoints: nothing the gateway refused goes unaccounted.
+#[tokio::test]
+async fn a_clean_stop_records_open_flood_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = start(dir.path(), &["demo", "--json"], true);
+    let url = format!("{}/api/data/v9.2/accounts?$top=1", run.agents_url);
+    for _ in 0..4 {
+        let resp = http().get(&url).bearer_auth("not-a-key").send().await.unwrap();
+        assert_eq!(resp.status(), 401);
+    }
+    let pid = run.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(run.child.wait().unwrap().success(), "a clean stop exits 0");
+    let (_, tail) = cli(dir.path(), &["audit", "tail", "-n", "10"]);
+    assert!(tail.contains("An unknown caller (127.0.0.1) sent a request — denied"), "{tail}");
+    assert!(tail.contains("An unknown caller (127.0.0.1) sent 3 more requests — denied"), "{tail}");
+    assert_eq!(cli(dir.path(), &["audit", "verify"]).0, 0);
+}
