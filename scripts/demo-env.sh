@@ -4,7 +4,7 @@
 cargo build --release -p stanchion -q
 dir=$(mktemp -d)
 # Per-agent limits off: the load runs send thousands of requests with one key.
-STANCHION_LISTEN_AGENTS=127.0.0.1:0 STANCHION_LISTEN_EMULATOR=127.0.0.1:0 \
+STANCHION_LISTEN_AGENTS=127.0.0.1:0 STANCHION_LISTEN_EMULATOR=127.0.0.1:0 STANCHION_LISTEN_ADMIN=127.0.0.1:0 \
     STANCHION_LIMITS_PER_AGENT_REQUESTS_PER_MINUTE=0 STANCHION_LIMITS_PER_AGENT_CONCURRENCY=0 \
     ./target/release/stanchion demo --data-dir "$dir" --json > "$dir/out" 2>/dev/null &
 pid=$!

@@ -121,7 +121,7 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
     let mut attempt = rec.attempt();
     attempt.rows = Some(parts as u64);
     fill_tables(gw, &authorized, &mut attempt);
-    let attempt = match gw.audit.append(attempt).await {
+    let attempt = match gw.append(attempt).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "audit attempt not committed; nothing forwarded");
@@ -147,7 +147,7 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
         }
     };
     for record in part_records.into_iter().chain([outcome]) {
-        if let Err(e) = gw.audit.append(record).await {
+        if let Err(e) = gw.append(record).await {
             tracing::error!(error = %e, "audit outcome not committed; response withheld");
             return audit_unavailable(inc);
         }

@@ -21,6 +21,7 @@ mod floods;
 mod health;
 mod limits;
 mod links;
+mod metrics;
 mod pipeline;
 mod refusal;
 mod retry;
@@ -33,8 +34,9 @@ pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize
 pub use health::{CHECK_TIMEOUT, Check, HEALTHZ, READYZ, Readiness, ReadyReport, health_router};
 pub use limits::{AgentLimits, UpstreamBudget};
 pub use links::LinkRewriter;
+pub use metrics::Metrics;
 pub use retry::{Retries, Sleeper, TokioSleeper};
-pub use server::{Gateway, GatewayConfig, router, spawn_checkpointer};
+pub use server::{Gateway, GatewayConfig, admin_router, router, spawn_checkpointer};
 pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};
 pub use upstream::{UpstreamClient, UpstreamError, UpstreamResponse};
 

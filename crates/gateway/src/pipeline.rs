@@ -46,14 +46,18 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
             // Design §5: repeats from one address within a window fold into one counted record.
             let (verdict, finished) = gw.floods.note(&inc.client_ip, fail.message);
             if let Some(f) = finished
-                && gw.audit.append(f.record()).await.is_err()
+                && gw.append(f.record()).await.is_err()
             {
                 return audit_unavailable(&inc);
             }
             return match verdict {
                 crate::floods::Verdict::Record => refuse(gw, &inc, rec.unauthenticated(), refusal).await,
-                crate::floods::Verdict::Fold { retry_after: None } => refusal.into_response(&inc.request_id),
+                crate::floods::Verdict::Fold { retry_after: None } => {
+                    gw.metrics.folded();
+                    refusal.into_response(&inc.request_id)
+                }
                 crate::floods::Verdict::Fold { retry_after: Some(seconds) } => {
+                    gw.metrics.folded();
                     let message = format!(
                         "too many requests without a valid agent key from this address; retry after {seconds} s"
                     );
@@ -145,7 +149,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         Err(over) => return refuse(gw, &inc, rec.decision(), over.budget_refusal(&agent)).await,
     };
     // Phase: audit the attempt, then forward.
-    let attempt = match gw.audit.append(rec.attempt()).await {
+    let attempt = match gw.append(rec.attempt()).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "audit attempt not committed; nothing forwarded");
@@ -168,7 +172,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         ),
         Err(e) => upstream_failed(&e, &inc, &attempt),
     };
-    match gw.audit.append(outcome).await {
+    match gw.append(outcome).await {
         Ok(o) => {
             tracing::info!(request_id = %inc.request_id, agent = %agent.name, path = %o.path.as_deref().unwrap_or(""), status = ?o.upstream_status, retries, "forwarded");
             response
@@ -231,7 +235,7 @@ pub(crate) async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord
         record.reasons.push(reason);
     }
     record.latency_ms = Some(inc.started.elapsed().as_millis() as u64);
-    match gw.audit.append(record).await {
+    match gw.append(record).await {
         Ok(r) => {
             tracing::info!(request_id = %inc.request_id, reason = refusal.code, path = %r.path.as_deref().unwrap_or(""), "refused");
             refusal.into_response(&inc.request_id)

@@ -47,6 +47,7 @@ pub struct Gateway {
     pub(crate) limiter: Limiter,
     pub(crate) budget: Limiter,
     pub(crate) floods: crate::floods::Floods,
+    pub(crate) metrics: crate::metrics::Metrics,
     pub(crate) readiness: Arc<Readiness>,
 }
 
@@ -63,7 +64,21 @@ impl Gateway {
         let budget = Limiter::upstream(&config.upstream_budget);
         let floods = crate::floods::Floods::new(config.unauthenticated_per_minute, config.agent_limits.clock.clone());
         let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
-        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, budget, floods, readiness })
+        let metrics = crate::metrics::Metrics::default();
+        Arc::new(Gateway { schema, store, audit, upstream, config, limiter, budget, floods, metrics, readiness })
+    }
+
+    /// Commits an audit record and counts it in the metrics.
+    pub(crate) async fn append(&self, record: audit::AuditRecord) -> Result<audit::AuditRecord, store::StoreError> {
+        let started = std::time::Instant::now();
+        let sealed = self.audit.append(record).await?;
+        self.metrics.observe(&sealed, started.elapsed().as_secs_f64());
+        Ok(sealed)
+    }
+
+    /// The metrics (`GET /metrics` on the admin listener).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// Records the folded counts of unauthenticated floods whose window is over (design §5);
@@ -80,7 +95,7 @@ impl Gateway {
 
     async fn record_folded(&self, folded: Vec<crate::floods::Folded>) {
         for f in folded {
-            if let Err(e) = self.audit.append(f.record()).await {
+            if let Err(e) = self.append(f.record()).await {
                 tracing::error!(error = %e, client_ip = %f.client_ip, count = f.count, "folded refusals not recorded");
             }
         }
@@ -144,6 +159,22 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .fallback(handle)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(gw)
+}
+
+/// The admin listener's routes (design §7 `listen.admin`): `/metrics` (OpenMetrics text) and the
+/// health probes. Nothing here reaches the org or writes the audit log; the console will join
+/// it. Everything else is 404.
+pub fn admin_router(gw: Arc<Gateway>) -> Router {
+    Router::new().merge(health_router(gw.readiness())).route("/metrics", axum::routing::get(metrics)).with_state(gw)
+}
+
+async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
+    let mut response = axum::response::IntoResponse::into_response(gw.metrics.encode());
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
 }
 
 async fn handle(

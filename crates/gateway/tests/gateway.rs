@@ -17,6 +17,8 @@ mod limits;
 mod many_to_many;
 #[path = "gateway/matrix.rs"]
 mod matrix;
+#[path = "gateway/metrics.rs"]
+mod metrics;
 #[path = "gateway/navigation.rs"]
 mod navigation;
 #[path = "gateway/paging.rs"]

@@ -136,6 +136,8 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
 
 struct Started {
     agents_url: String,
+    /// The admin listener (`/metrics`, health), when `listen.admin` is set.
+    admin_url: Option<String>,
     gateway: Arc<Gateway>,
     server: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -183,8 +185,24 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
             tracing::error!(error = %e, "agents listener failed");
         }
     });
+    let admin_url = if config.listen.admin.is_empty() {
+        None
+    } else {
+        let addr = Config::addr(&config.listen.admin, "listen.admin")?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (admin)"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let admin = gateway::admin_router(gateway.clone());
+        // Stops with the process; it holds no request that needs draining.
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, admin).await {
+                tracing::error!(error = %e, "admin listener failed");
+            }
+        });
+        Some(url)
+    };
     gateway::spawn_checkpointer(gateway.clone(), Duration::from_secs(60));
-    Ok(Started { agents_url, gateway, server, stop, upstream })
+    Ok(Started { agents_url, admin_url, gateway, server, stop, upstream })
 }
 
 impl Started {
@@ -192,6 +210,9 @@ impl Started {
         let mut line = format!("listening agents={}", self.agents_url);
         if let Some(e) = &self.upstream.emulator {
             line.push_str(&format!(" emulator={}", e.org_url));
+        }
+        if let Some(admin) = &self.admin_url {
+            line.push_str(&format!(" admin={admin}"));
         }
         line
     }
@@ -237,7 +258,7 @@ pub async fn demo(mut config: Config, data_dir_given: bool, seed: u64, json: boo
     if json {
         let value = serde_json::json!({
             "agents_url": started.agents_url,
-            "admin_url": serde_json::Value::Null,
+            "admin_url": started.admin_url,
             "emulator_url": emulator_url,
             "data_dir": config.store.data_dir,
             "agents": agents.iter().map(|(name, key)| serde_json::json!({

@@ -39,6 +39,7 @@ pub struct App {
     pub store: Store,
     pub http: reqwest::Client,
     pub dir: tempfile::TempDir,
+    pub gateway: Arc<Gateway>,
 }
 
 pub async fn spawn_app() -> App {
@@ -110,9 +111,9 @@ async fn spawn(
     let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = gateway::router(gw).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = gateway::router(gw.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    App { url, emulator, store, http, dir }
+    App { url, emulator, store, http, dir, gateway: gw }
 }
 
 impl App {

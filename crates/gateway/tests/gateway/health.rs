@@ -94,7 +94,7 @@ async fn a_cached_token_keeps_readyz_ready_until_it_is_due_for_renewal() {
     let clock = ManualClock::at(1_700_000_000);
     let app = spawn_app_with_tokens(GatewayConfig::default(), |_| {}, clock.clone()).await;
     assert_eq!(readyz(&app.http, &app.url).await.0, 200);
-    let App { url, emulator, http, store: _store, dir: _dir } = app;
+    let App { url, emulator, http, store: _store, dir: _dir, gateway: _gateway } = app;
     emulator.shutdown().await;
     // The emulator's tokens last 3,599 s and are renewed 300 s ahead: cached until then …
     clock.advance(3599 - 301);

@@ -117,6 +117,14 @@ async fn demo_prints_keys_and_a_working_call() {
     assert_eq!(code, 3, "{out}");
     let e: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(e["reason_code"], "table_read_only");
+    // The admin listener: metrics derived from the same records, and the probes.
+    assert_eq!(facts["admin_url"], run.admin_url.as_str());
+    let metrics = client.get(format!("{}/metrics", run.admin_url)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains(r#"stanchion_requests_total{agent="Sales Ops Agent",decision="denied",reason="table_off"} 1"#),
+        "{metrics}"
+    );
+    assert_eq!(client.get(format!("{}/readyz", run.admin_url)).send().await.unwrap().status(), 200);
     let (_, tail) = cli(dir.path(), &["audit", "tail", "-n", "5"]);
     assert!(tail.contains("Sales Ops Agent read 3 accounts (name, revenue) — allowed."), "{tail}");
     assert!(

@@ -11,6 +11,7 @@ pub fn bin() -> Command {
 pub struct Running {
     pub child: Child,
     pub agents_url: String,
+    pub admin_url: String,
     pub emulator_url: String,
     pub json: Option<serde_json::Value>,
     pub stderr_path: std::path::PathBuf,
@@ -27,6 +28,7 @@ pub fn start(data_dir: &Path, args: &[&str], json_line: bool) -> Running {
         .arg(data_dir)
         .env("STANCHION_LISTEN_AGENTS", "127.0.0.1:0")
         .env("STANCHION_LISTEN_EMULATOR", "127.0.0.1:0")
+        .env("STANCHION_LISTEN_ADMIN", "127.0.0.1:0")
         .env("STANCHION_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -49,7 +51,14 @@ pub fn start(data_dir: &Path, args: &[&str], json_line: bool) -> Running {
     });
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in out.lines() {});
-    Running { agents_url: field("agents"), emulator_url: field("emulator"), child, json, stderr_path }
+    Running {
+        agents_url: field("agents"),
+        admin_url: field("admin"),
+        emulator_url: field("emulator"),
+        child,
+        json,
+        stderr_path,
+    }
 }
 
 impl Drop for Running {
