@@ -158,6 +158,16 @@ fn write_touches(method: &str, url: &str, body: &str) -> dataverse::Touches {
     }
 }
 
+/// A write's table touches are exactly `want` (each present, nothing more).
+fn assert_touches(method: &str, url: &str, body: &str, want: &[(&str, Privilege)]) {
+    let t = write_touches(method, url, body);
+    let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
+    for (table, p) in want {
+        assert!(got.contains(&((*table).to_owned(), *p)), "{method} {url} {body}: missing {table} {p:?} in {got:?}");
+    }
+    assert_eq!(got.len(), want.len(), "{method} {url} {body}: {got:?}");
+}
+
 /// Design §4 "Relationships": the table holding the lookup is written, the table pointed at is
 /// read; polymorphic lookups check the bound target's table; binding `ownerid` needs nothing of
 /// systemuser or team; a collection-valued bind writes the related rows.
@@ -238,15 +248,7 @@ fn binds_write_the_lookup_holder_and_read_the_target() {
         ),
     ];
     for (method, url, body, want) in cases {
-        let t = write_touches(method, url, &body);
-        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
-        for (table, p) in &want {
-            assert!(
-                got.contains(&((*table).to_owned(), *p)),
-                "{method} {url} {body}: missing {table} {p:?} in {got:?}"
-            );
-        }
-        assert_eq!(got.len(), want.len(), "{method} {url} {body}: {got:?}");
+        assert_touches(method, url, &body, &want);
     }
     // The lookup column written, and the alternate-key column named by a reference.
     let t = write_touches(
@@ -345,12 +347,7 @@ fn ref_writes_write_the_lookup_holder() {
         ),
     ];
     for (method, url, body, want) in cases {
-        let t = write_touches(method, &url, &body);
-        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
-        for (table, p) in &want {
-            assert!(got.contains(&((*table).to_owned(), *p)), "{method} {url}: missing {table} {p:?} in {got:?}");
-        }
-        assert_eq!(got.len(), want.len(), "{method} {url}: {got:?}");
+        assert_touches(method, &url, &body, &want);
     }
 }
 
@@ -461,12 +458,7 @@ fn many_to_many_pairs_write_both_tables_and_reads_read_the_related_one() {
         ),
     ];
     for (method, url, body, want) in cases {
-        let t = write_touches(method, &url, &body);
-        let got: Vec<(String, Privilege)> = t.tables.iter().map(|a| (a.table.clone(), a.privilege)).collect();
-        for (table, p) in &want {
-            assert!(got.contains(&((*table).to_owned(), *p)), "{method} {url}: missing {table} {p:?} in {got:?}");
-        }
-        assert_eq!(got.len(), want.len(), "{method} {url}: {got:?}");
+        assert_touches(method, &url, &body, &want);
     }
     // A `$ref` delete by `$id=` names the lead row too.
     let path = format!("/api/data/v9.2/accounts({id})/accountleads_association/$ref");

@@ -107,21 +107,8 @@ async fn a_throttled_post_is_retried_and_creates_one_row() {
 async fn a_throttled_batch_is_retried() {
     let (app, sleeper, key) = throttled_app("requests=1,window=2s").await;
     assert_eq!(app.send(&key, "GET", QUERY, None).await.status(), 200);
-    let body = format!(
-        "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
-         GET {} HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n--b--\r\n",
-        app.api(QUERY)
-    );
     let before = app.upstream_requests();
-    let resp = app
-        .http
-        .post(app.api("$batch"))
-        .header("Authorization", format!("Bearer {key}"))
-        .header("Content-Type", "multipart/mixed; boundary=b")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = one_get_batch(&app, &key).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.upstream_requests(), before + 2);
     assert_eq!(sleeper.waits(), [Duration::from_secs(2)]);
@@ -238,20 +225,7 @@ async fn writes_are_retried_after_503_only_on_a_specific_etag() {
 async fn a_batch_is_not_retried_after_503() {
     let up = flaky(1).await;
     let (app, sleeper, key) = app_upstream_at(up.url.clone()).await;
-    let body = format!(
-        "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
-         GET {} HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n--b--\r\n",
-        app.api(QUERY)
-    );
-    let resp = app
-        .http
-        .post(app.api("$batch"))
-        .header("Authorization", format!("Bearer {key}"))
-        .header("Content-Type", "multipart/mixed; boundary=b")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = one_get_batch(&app, &key).await;
     assert_eq!(resp.status(), 503);
     assert_eq!(up.hits.load(Ordering::SeqCst), 1);
     assert!(sleeper.waits().is_empty());
@@ -279,4 +253,21 @@ async fn backoff_is_bounded_then_the_failure_reaches_the_agent() {
     let resp = app.send(&key, "POST", "accounts", Some(r#"{"name":"Once Co"}"#)).await;
     assert_eq!(resp.status(), 502);
     assert_eq!(sleeper.waits().len(), 3, "the POST was not retried");
+}
+
+/// Posts a `$batch` of one GET of [`QUERY`] with the agent's key.
+async fn one_get_batch(app: &crate::app::App, key: &str) -> reqwest::Response {
+    let body = format!(
+        "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+         GET {} HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n--b--\r\n",
+        app.api(QUERY)
+    );
+    app.http
+        .post(app.api("$batch"))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("Content-Type", "multipart/mixed; boundary=b")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
