@@ -211,6 +211,10 @@ pub fn spawn_checkpointer(gw: Arc<Gateway>, every: Duration) -> tokio::task::Joi
         loop {
             tick.tick().await;
             gw.flush_folded().await;
+            // Audit search indexes committed records here, off the request path.
+            if let Err(e) = gw.store.catch_up_search().await {
+                tracing::warn!(error = %e, "audit search index not caught up");
+            }
             if let Err(e) = gw.audit.checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await {
                 tracing::error!(error = %e, "audit checkpoint failed");
             }

@@ -21,10 +21,10 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, r: &AuditRecord) -> Resu
     .bind(r.kind.as_str())
     .bind(r.decision.map(|d| value_name(&d)))
     .bind(&r.request_id)
-    .bind(&json)
-    .execute(&mut *conn)
+    .bind(json)
+    .execute(conn)
     .await?;
-    crate::search::index(conn, r, &json).await
+    Ok(())
 }
 
 /// The snake_case name serde gives a unit enum value.

@@ -1,12 +1,13 @@
 //! Finding audit records (`stanchion audit search`) and reading them out in order (`audit
-//! export`). Every record is indexed as it is written, in its own transaction: the tables and
-//! record ids it names (`audit_record_tables`, `audit_record_ids`) and its text (the FTS5 table
-//! `audit_text`), so a search by agent, table, decision, record id, time or words reads the
+//! export`). Records are indexed after they are committed — before every search and
+//! periodically in the gateway, never on the audit write path, which each agent request waits
+//! on: the tables and record ids each names (`audit_record_tables`, `audit_record_ids`) and its
+//! words (the contentless FTS5 table `audit_text`), so a search by agent, table, decision, record id, time or words reads the
 //! matching records only. What it does not do: change or remove records.
 
 use crate::{Store, StoreError};
 use audit::AuditRecord;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
 /// Most records one search returns.
 pub const MAX_RESULTS: u32 = 10_000;
@@ -32,41 +33,58 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-/// Indexes a record being inserted (same transaction).
-pub(crate) async fn index(conn: &mut SqliteConnection, r: &AuditRecord, json: &str) -> Result<(), StoreError> {
-    for t in &r.tables {
-        sqlx::query("INSERT OR IGNORE INTO audit_record_tables (table_name, chain_id, seq) VALUES (?, ?, ?)")
-            .bind(&t.table)
-            .bind(&r.chain_id)
-            .bind(r.seq as i64)
-            .execute(&mut *conn)
-            .await?;
+/// Most records indexed in one transaction while catching up (bounds how long the store lock
+/// is held).
+const CATCH_UP_CHUNK: i64 = 20_000;
+
+impl Store {
+    /// Indexes every record committed since the last catch-up: their tables, record ids and words,
+    /// read back from the stored JSON with set-based statements (the same SQL as migration 0004's
+    /// backfill; the words come from its `audit_words` view). Runs before each search and
+    /// periodically in the gateway, never on the audit write path. Returns how many records it
+    /// indexed.
+    pub async fn catch_up_search(&self) -> Result<u64, StoreError> {
+        let mut done = 0u64;
+        loop {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let from: i64 = sqlx::query_scalar("SELECT indexed_rowid FROM audit_search_state WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            let max: i64 =
+                sqlx::query_scalar("SELECT coalesce(max(rowid), 0) FROM audit_records").fetch_one(&mut *tx).await?;
+            if max <= from {
+                tx.rollback().await?;
+                return Ok(done);
+            }
+            let to = max.min(from + CATCH_UP_CHUNK);
+            let statements = [
+                "INSERT OR IGNORE INTO audit_record_tables (table_name, chain_id, seq)
+                 SELECT json_extract(t.value, '$.table'), r.chain_id, r.seq
+                 FROM audit_records r, json_each(r.record, '$.tables') t
+                 WHERE r.rowid > ?1 AND r.rowid <= ?2",
+                "INSERT OR IGNORE INTO audit_record_ids (record_id, chain_id, seq)
+                 SELECT lower(i.value), r.chain_id, r.seq
+                 FROM audit_records r, json_each(r.record, '$.record_ids') i
+                 WHERE r.rowid > ?1 AND r.rowid <= ?2",
+                "INSERT INTO audit_text (rowid, body)
+                 SELECT record_rowid, body FROM audit_words WHERE record_rowid > ?1 AND record_rowid <= ?2",
+                "UPDATE audit_search_state SET indexed_rowid = ?2 WHERE id = 1 AND indexed_rowid = ?1",
+            ];
+            for sql in statements {
+                sqlx::query(sql).bind(from).bind(to).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            done += (to - from) as u64;
+        }
     }
-    for id in &r.record_ids {
-        sqlx::query("INSERT OR IGNORE INTO audit_record_ids (record_id, chain_id, seq) VALUES (?, ?, ?)")
-            .bind(id.to_lowercase())
-            .bind(&r.chain_id)
-            .bind(r.seq as i64)
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query(
-        "INSERT INTO audit_text (rowid, body)
-         SELECT rowid, ? FROM audit_records WHERE chain_id = ? AND seq = ?",
-    )
-    .bind(json)
-    .bind(&r.chain_id)
-    .bind(r.seq as i64)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
-/// Words as an FTS5 query that matches records containing all of them (each quoted, so no word
-/// is read as an operator); `None` when there is no word.
+/// Words as an FTS5 query that matches records containing all of them: split where the index's
+/// tokenizer splits (the index keeps no positions, so every quoted string is one token), each
+/// quoted so no word is read as an operator; `None` when there is no word.
 fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
@@ -76,6 +94,7 @@ fn fts_query(text: &str) -> Option<String> {
 impl Store {
     /// The newest records matching `q`, oldest first.
     pub async fn search(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        self.catch_up_search().await?;
         let mut sql = String::from("SELECT r.record, r.time, r.rowid FROM audit_records r WHERE 1 = 1");
         let mut binds: Vec<String> = Vec::new();
         if let Some(a) = &q.agent_id {
@@ -155,6 +174,7 @@ mod tests {
     fn search_words_are_quoted_so_none_is_an_operator() {
         assert_eq!(fts_query("revenue OR name").as_deref(), Some("\"revenue\" \"OR\" \"name\""));
         assert_eq!(fts_query("Sales-Ops \"agent\"").as_deref(), Some("\"Sales\" \"Ops\" \"agent\""));
+        assert_eq!(fts_query("agent_name").as_deref(), Some("\"agent\" \"name\""));
         assert_eq!(fts_query(" *:() "), None);
     }
 }
