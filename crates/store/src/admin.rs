@@ -168,15 +168,11 @@ impl Store {
 
     /// Creates an agent with a first key; returns the agent and the key (to show once).
     pub async fn create_agent(&self, actor: &Actor, name: &str) -> Result<(AgentInfo, AgentKey), StoreError> {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid("an agent name must have 1 to 100 printable characters".into()));
-        }
+        let name = valid_name(name)?;
         if self.find_agent(&name).await.is_ok() {
             return Err(StoreError::DuplicateAgent(name));
         }
-        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
-        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        let (key, digest) = self.new_key()?;
         let id = Uuid::new_v4().to_string();
         let mut change = Change::new(name.clone());
         change.key_id = Some(key.key_id().to_owned());
@@ -226,8 +222,7 @@ impl Store {
         if label.is_some_and(|l| l.chars().count() > 100 || l.chars().any(char::is_control)) {
             return Err(StoreError::Invalid("a key label must have at most 100 printable characters".into()));
         }
-        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
-        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        let (key, digest) = self.new_key()?;
         let mut change = Change::new(info.name.clone());
         change.key_id = Some(key.key_id().to_owned());
         change.to = expires_at.map(|e| e.to_string());
@@ -501,6 +496,24 @@ fn describe(limits: policy::Limits) -> String {
         Some(n) => format!("{n} at once"),
     };
     format!("{rate} and {concurrency}")
+}
+
+/// An agent name as stored: trimmed, 1 to 100 printable characters.
+pub(crate) fn valid_name(name: &str) -> Result<String, StoreError> {
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("an agent name must have 1 to 100 printable characters".into()));
+    }
+    Ok(name)
+}
+
+impl Store {
+    /// A fresh agent key and the digest stored for it.
+    pub(crate) fn new_key(&self) -> Result<(AgentKey, Vec<u8>), StoreError> {
+        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
+        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        Ok((key, digest))
+    }
 }
 
 fn agent_info(r: sqlx::sqlite::SqliteRow) -> AgentInfo {

@@ -4,6 +4,7 @@
 //! (the gateway reads `disabled` and key expiry on every request, so a change applies to the next
 //! request) or touch the audit log's records of the agent, which stay as they were written.
 
+use crate::admin::valid_name;
 use crate::keys::AgentKey;
 use crate::{Actor, AgentInfo, Store, StoreError};
 use audit::{Change, Kind, Timestamp};
@@ -19,14 +20,6 @@ pub struct Rotation {
     pub old_key_ids: Vec<String>,
     /// When the old keys stop working.
     pub old_keys_expire: Timestamp,
-}
-
-fn valid_name(name: &str) -> Result<String, StoreError> {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid("an agent name must have 1 to 100 printable characters".into()));
-    }
-    Ok(name)
 }
 
 impl Store {
@@ -118,8 +111,7 @@ impl Store {
         overlap: std::time::Duration,
     ) -> Result<Rotation, StoreError> {
         let info = self.find_agent(agent).await?;
-        let key = AgentKey::generate().map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
-        let digest = self.secrets.key_secret.digest(&key).to_vec();
+        let (key, digest) = self.new_key()?;
         let now = chrono::Utc::now();
         let overlap = chrono::Duration::from_std(overlap)
             .ok()
