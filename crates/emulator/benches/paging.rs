@@ -514,6 +514,7 @@ fn config(dir: &Path) -> EmulatorConfig {
         clients: Vec::new(),
         seed: None,
         protection: None,
+        client_certificates: Vec::new(),
     }
 }
 

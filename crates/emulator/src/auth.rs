@@ -117,6 +117,7 @@ mod tests {
         Registered {
             credential: ClientCredential { client_id: "app".into(), client_secret: "s".into() },
             user_id: Uuid::new_v4(),
+            certificates: Vec::new(),
         }
     }
 

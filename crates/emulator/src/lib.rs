@@ -59,6 +59,7 @@
 #![forbid(unsafe_code)]
 
 mod annotations;
+mod assertion;
 mod auth;
 mod binds;
 mod clock;
@@ -130,6 +131,19 @@ pub struct EmulatorConfig {
     pub seed: Option<u64>,
     /// Service protection limits per caller (spec §11); `None` (the default) enforces none.
     pub protection: Option<Protection>,
+    /// Certificates registered for certificate sign-in (client assertions).
+    pub client_certificates: Vec<CertificateRegistration>,
+}
+
+/// A certificate registered on a client (`--client-cert [CLIENT_ID=]FILE`): assertions signed
+/// with its key sign that client in, as with Entra ID's certificate credentials.
+#[derive(Debug, Clone)]
+pub struct CertificateRegistration {
+    /// The client it belongs to; `None`: the first client (the default client when none is
+    /// configured).
+    pub client_id: Option<String>,
+    /// The PEM text holding the certificate (a private key in it is ignored).
+    pub pem: String,
 }
 
 impl Default for EmulatorConfig {
@@ -142,6 +156,7 @@ impl Default for EmulatorConfig {
             clients: Vec::new(),
             seed: None,
             protection: None,
+            client_certificates: Vec::new(),
         }
     }
 }
@@ -197,6 +212,7 @@ pub struct RunningEmulator {
     api_requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
     sql_statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     clock: std::sync::Arc<clock::Clock>,
+    keys: token::SigningKeys,
     handle: server::ServerHandle,
 }
 
@@ -226,6 +242,14 @@ impl RunningEmulator {
     /// emulator (a test's fake sleeper, say).
     pub fn clock(&self) -> EmulatorClock {
         EmulatorClock(self.clock.clone())
+    }
+
+    /// Replaces the token signing key for the rest of this run, as after a credential reset: every
+    /// access token issued before is refused with 401 from now on (tests of token renewal use
+    /// it). The key file of a data directory is not changed: a restart trusts it again.
+    pub fn revoke_tokens(&self) -> Result<(), EmulatorError> {
+        self.keys.replace(token::Keys::new(&files::random_bytes::<32>()?));
+        Ok(())
     }
 
     /// Stops accepting connections, finishes in-flight requests and closes the database.

@@ -4,6 +4,7 @@
 
 mod api;
 
+use crate::assertion::RegisteredCert;
 use crate::auth::{authenticate, unauthorized};
 use crate::clock::Clock;
 use crate::files;
@@ -11,8 +12,8 @@ use crate::protection::Protector;
 use crate::response::{build, error, with_header};
 use crate::seed::{self, Ids, SystemIds};
 use crate::store::Store;
-use crate::token::{self, Keys, Registered};
-use crate::{ClientCredential, EmulatorConfig, EmulatorError, RunningEmulator, Storage};
+use crate::token::{self, Keys, Registered, SigningKeys};
+use crate::{CertificateRegistration, ClientCredential, EmulatorConfig, EmulatorError, RunningEmulator, Storage};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -36,7 +37,8 @@ pub(crate) struct App {
     pub(crate) schema: Schema,
     pub(crate) store: Store,
     pub(crate) org_url: String,
-    pub(crate) keys: Keys,
+    /// The token signing key; replaced by [`RunningEmulator::revoke_tokens`].
+    pub(crate) keys: SigningKeys,
     pub(crate) clients: Vec<Registered>,
     pub(crate) sys: SystemIds,
     /// Requests served on `/api/…` (tests count what a gateway forwarded).
@@ -99,6 +101,27 @@ fn clients(
     Ok((config.clients.clone(), false))
 }
 
+/// Adds each certificate to its client (the first client when it names none).
+fn register_certificates(
+    mut clients: Vec<Registered>,
+    certificates: &[CertificateRegistration],
+) -> Result<Vec<Registered>, EmulatorError> {
+    for c in certificates {
+        let cert = RegisteredCert::from_pem(c.pem.as_bytes())
+            .map_err(|e| EmulatorError::Config(format!("client certificate: {e}")))?;
+        let client = match &c.client_id {
+            None => clients.first_mut(),
+            Some(id) => clients.iter_mut().find(|r| r.credential.client_id == *id),
+        }
+        .ok_or_else(|| {
+            EmulatorError::Config(format!("client certificate: no client '{}'", c.client_id.as_deref().unwrap_or("")))
+        })?;
+        tracing::info!(client_id = %client.credential.client_id, thumbprint = %cert.thumbprint(), "client certificate registered");
+        client.certificates.push(cert);
+    }
+    Ok(clients)
+}
+
 pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -116,7 +139,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         Storage::InMemory => None,
     };
     let (credentials, default_client_created) = clients(&config, dir)?;
-    let keys = Keys::new(&files::signing_key(dir)?);
+    let keys = SigningKeys::new(Keys::new(&files::signing_key(dir)?));
     let schema = Schema::standard();
     let store = Store::open(dir, &schema).await?;
     let setup = |e: DataverseError| EmulatorError::Setup(e.message);
@@ -127,7 +150,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         let mut registered = Vec::with_capacity(credentials.len());
         for c in &credentials {
             let user_id = seed::app_user(&mut w.tx, &schema, &sys, &mut ids, &c.client_id).await.map_err(setup)?;
-            registered.push(Registered { credential: c.clone(), user_id });
+            registered.push(Registered { credential: c.clone(), user_id, certificates: Vec::new() });
         }
         match (config.seed, fresh, registered.first()) {
             (Some(n), true, Some(owner)) => {
@@ -141,6 +164,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         w.commit().await?;
         (sys, registered)
     };
+    let registered = register_certificates(registered, &config.client_certificates)?;
     let api_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sql_statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let clock = Arc::new(Clock::system());
@@ -148,7 +172,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         schema,
         store,
         org_url: org_url.clone(),
-        keys,
+        keys: keys.clone(),
         clients: registered,
         sys,
         api_requests: api_requests.clone(),
@@ -179,6 +203,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
         api_requests,
         sql_statements,
         clock,
+        keys,
         handle: ServerHandle { stop: Some(stop), task: Some(task) },
     })
 }
@@ -232,18 +257,23 @@ async fn token_endpoint(app: &App, parts: &Parts, tenant: &str, body: Body) -> R
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TOKEN_BODY).await else {
         return build(StatusCode::PAYLOAD_TOO_LARGE, None, Body::empty());
     };
-    token::respond(&app.keys, &app.org_url, &app.clients, tenant, &bytes, chrono::Utc::now().timestamp())
+    token::respond(&app.keys.current(), &app.org_url, &app.clients, tenant, &bytes, chrono::Utc::now().timestamp())
 }
 
 /// A Web API call: authenticate, read the body, pass the service protection limits (when on),
 /// parse with the one parser, execute.
 async fn api(app: &App, parts: &Parts, body: Body) -> (Response, &'static str) {
     let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let caller =
-        match authenticate(&app.keys, &app.org_url, &app.clients, authorization, chrono::Utc::now().timestamp()) {
-            Ok(c) => c,
-            Err(failure) => return (unauthorized(&failure, &app.org_url), "unauthenticated"),
-        };
+    let caller = match authenticate(
+        &app.keys.current(),
+        &app.org_url,
+        &app.clients,
+        authorization,
+        chrono::Utc::now().timestamp(),
+    ) {
+        Ok(c) => c,
+        Err(failure) => return (unauthorized(&failure, &app.org_url), "unauthenticated"),
+    };
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         let e =
             DataverseError::new(413, codes::ODATA_PARSE, format!("The request body is larger than {MAX_BODY} bytes"));

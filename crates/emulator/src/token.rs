@@ -5,6 +5,7 @@
 //! Any tenant name is accepted (design §7). Secrets and tokens are never logged.
 
 use crate::ClientCredential;
+use crate::assertion::{self, JWT_BEARER, RegisteredCert};
 use crate::response::build;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -26,6 +27,8 @@ pub fn token_url(org_url_or_base: &str, tenant: &str) -> String {
 pub(crate) struct Registered {
     pub(crate) credential: ClientCredential,
     pub(crate) user_id: Uuid,
+    /// Certificates registered for client assertions (`--client-cert`).
+    pub(crate) certificates: Vec<RegisteredCert>,
 }
 
 /// The signing key, both ways.
@@ -46,6 +49,25 @@ impl std::fmt::Debug for Keys {
     }
 }
 
+/// The current signing key, shared by the server and [`crate::RunningEmulator`], which can
+/// replace it (every token issued before is then refused).
+#[derive(Debug, Clone)]
+pub(crate) struct SigningKeys(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Keys>>>);
+
+impl SigningKeys {
+    pub(crate) fn new(keys: Keys) -> Self {
+        SigningKeys(std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(keys))))
+    }
+
+    pub(crate) fn current(&self) -> std::sync::Arc<Keys> {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn replace(&self, keys: Keys) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(keys);
+    }
+}
+
 /// Claims of an app-only access token (spec §14.3).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Claims {
@@ -60,6 +82,9 @@ pub(crate) struct Claims {
     pub(crate) sub: String,
     pub(crate) idtyp: String,
     pub(crate) ver: String,
+    /// A unique token identifier (Entra ID's `uti`): no two tokens are the same.
+    #[serde(default)]
+    pub(crate) uti: String,
 }
 
 /// Signs a token for `client`'s application user.
@@ -82,6 +107,7 @@ pub(crate) fn mint(
         sub: client.user_id.to_string(),
         idtyp: "app".into(),
         ver: "1.0".into(),
+        uti: Uuid::new_v4().simple().to_string(),
     };
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
 }
@@ -168,12 +194,33 @@ pub(crate) fn respond(
         );
     };
     let Some(secret) = field("client_secret") else {
-        return aad_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000216,
-            "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-        );
+        let Some(assertion) = field("client_assertion") else {
+            return aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+            );
+        };
+        if field("client_assertion_type") != Some(JWT_BEARER) {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                &format!(
+                    "The request body must contain the following parameter: 'client_assertion_type' ('{JWT_BEARER}')."
+                ),
+            );
+        }
+        let url = token_url(org_url, tenant);
+        if let Err(r) = assertion::verify(assertion, client_id, &client.certificates, &url, now) {
+            let (status, error) = match r.code {
+                50027 => (StatusCode::BAD_REQUEST, "invalid_request"),
+                _ => (StatusCode::UNAUTHORIZED, "invalid_client"),
+            };
+            return aad_error(status, error, r.code, &r.description);
+        }
+        return issue(keys, org_url, tenant, client, scope_of(&form), now);
     };
     if !bool::from(secret.as_bytes().ct_eq(client.credential.client_secret.as_bytes())) {
         return aad_error(
@@ -185,7 +232,15 @@ pub(crate) fn respond(
             ),
         );
     }
-    let scope = field("scope").unwrap_or("");
+    issue(keys, org_url, tenant, client, scope_of(&form), now)
+}
+
+fn scope_of(form: &[(String, String)]) -> &str {
+    form.iter().find(|(n, _)| n == "scope").map_or("", |(_, v)| v.as_str())
+}
+
+/// The token answer for an authenticated client, once the scope names this org.
+fn issue(keys: &Keys, org_url: &str, tenant: &str, client: &Registered, scope: &str, now: i64) -> Response {
     if !scope_matches(scope, org_url) {
         let description = if scope.is_empty() {
             "The provided request must include a 'scope' input parameter.".to_owned()

@@ -138,6 +138,7 @@ impl Readiness {
                     TokenError::Unreachable(_) => "token endpoint unreachable",
                     TokenError::Refused(_) => "credentials refused",
                     TokenError::Malformed => "unexpected token response",
+                    TokenError::Signing => "client assertion could not be signed",
                 })
             }
         }

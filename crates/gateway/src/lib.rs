@@ -17,6 +17,7 @@ mod audit_record;
 mod authenticate;
 mod authorize;
 mod batch;
+pub mod client_certificate;
 mod floods;
 mod health;
 mod limits;
@@ -31,13 +32,14 @@ mod upstream;
 
 pub use authenticate::Agent;
 pub use authorize::{Authorized, AuthorizedBatch, PartRefused, Refused, authorize, authorize_batch};
+pub use client_certificate::{CertificateError, ClientCertificate};
 pub use health::{CHECK_TIMEOUT, Check, HEALTHZ, READYZ, Readiness, ReadyReport, health_router};
 pub use limits::{AgentLimits, UpstreamBudget};
 pub use links::LinkRewriter;
 pub use metrics::Metrics;
 pub use retry::{Retries, Sleeper, TokioSleeper};
 pub use server::{Gateway, GatewayConfig, admin_router, router, spawn_checkpointer};
-pub use token_cache::{ClientCredentials, Clock, SystemClock, TokenCache, TokenError};
+pub use token_cache::{ClientAuth, ClientCredentials, Clock, RefreshLabels, SystemClock, TokenCache, TokenError};
 pub use upstream::{UpstreamClient, UpstreamError, UpstreamResponse};
 
 /// Installs the process-wide TLS crypto provider (ring) once; call before building an HTTP client.

@@ -5,7 +5,8 @@
 //! one decision or outcome record — so the metrics and the audit log cannot disagree:
 //! requests by agent, decision and reason; by agent, table and decision; upstream answers by
 //! status; request latency by decision; audit commit latency; and unauthenticated repeats that
-//! were folded (they have no record of their own). What it does not do: label by anything
+//! were folded (they have no record of their own). Upstream token fetches are counted by the
+//! token cache itself (they are not requests). What it does not do: label by anything
 //! unbounded (record ids, paths, client addresses) or expose field values.
 
 use audit::{AuditRecord, Decision, RecordType};
@@ -115,6 +116,19 @@ impl Metrics {
         if let Some(ms) = r.latency_ms {
             self.latency.get_or_create(&DecisionLabels { decision }).observe(ms as f64 / 1000.0);
         }
+    }
+
+    /// Adds the upstream token fetches by result (`ok`, `failed`) of the gateway's token cache.
+    pub(crate) fn with_token_refreshes(
+        mut self,
+        refreshes: prometheus_client::metrics::family::Family<crate::token_cache::RefreshLabels, Counter>,
+    ) -> Self {
+        self.registry.register(
+            "upstream_token_refreshes",
+            "Access tokens fetched from Entra ID (or the emulator), by result",
+            refreshes,
+        );
+        self
     }
 
     /// Counts an unauthenticated request answered without a record (folded).

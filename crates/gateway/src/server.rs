@@ -64,7 +64,7 @@ impl Gateway {
         let budget = Limiter::upstream(&config.upstream_budget);
         let floods = crate::floods::Floods::new(config.unauthenticated_per_minute, config.agent_limits.clock.clone());
         let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
-        let metrics = crate::metrics::Metrics::default();
+        let metrics = crate::metrics::Metrics::default().with_token_refreshes(upstream.tokens().refreshes());
         Arc::new(Gateway { schema, store, audit, upstream, config, limiter, budget, floods, metrics, readiness })
     }
 

@@ -7,7 +7,6 @@ use crate::authorize::Authorized;
 use crate::retry::{Budget, Retries, replayable};
 use crate::token_cache::{TokenCache, TokenError};
 use dataverse::Schema;
-use std::future::Future;
 use std::time::Duration;
 
 /// An answer from the org.
@@ -67,20 +66,29 @@ impl UpstreamClient {
         self
     }
 
-    /// Sends with `send` until the answer is final (see [`crate::retry`]).
-    async fn send_retrying<F, Fut>(
+    /// Sends the request `build` makes, with the current token, until the answer is final (see
+    /// [`crate::retry`]). A 401 means the org refused the token without executing anything: the
+    /// token is forgotten and the request sent once more with a new one.
+    async fn send_retrying(
         &self,
         request_id: &str,
         replayable: bool,
-        mut send: F,
-    ) -> Result<UpstreamResponse, UpstreamError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<UpstreamResponse, UpstreamError>>,
-    {
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let mut budget = Budget::default();
+        let mut renewed = false;
         loop {
-            let result = send().await;
+            let token = self.tokens.token().await?;
+            let result = match build().bearer_auth(&token).header("x-ms-client-request-id", request_id).send().await {
+                Ok(resp) => read(resp).await,
+                Err(e) => Err(UpstreamError::Unreachable(e.without_url().to_string())),
+            };
+            if !renewed && matches!(&result, Ok(r) if r.status == 401) {
+                tracing::warn!(request_id, "the upstream refused the token (401); fetching a new one");
+                self.tokens.invalidate(&token);
+                renewed = true;
+                continue;
+            }
             let Some((wait, why)) = budget.next(&result, replayable, self.retries.max_wait) else {
                 return result.map(|r| UpstreamResponse { retries: budget.retries(), ..r });
             };
@@ -119,13 +127,10 @@ impl UpstreamClient {
             .map_err(|_| UpstreamError::NotForwardable)?;
         let body = bytes::Bytes::from(framed.body);
         // A `$batch` is a POST: sent again only after a 429, which Dataverse did not execute.
-        self.send_retrying(request_id, false, || async {
-            let token = self.tokens.token().await?;
+        self.send_retrying(request_id, false, || {
             let mut builder = self
                 .http
                 .post(format!("{root}/$batch"))
-                .bearer_auth(token)
-                .header("x-ms-client-request-id", request_id)
                 .header("content-type", framed.content_type.as_str())
                 .header("accept", "application/json")
                 .header("odata-version", "4.0")
@@ -134,12 +139,7 @@ impl UpstreamClient {
             if batch.continue_on_error {
                 builder = builder.header("prefer", "odata.continue-on-error");
             }
-            let resp = builder
-                .body(body.clone())
-                .send()
-                .await
-                .map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-            read(resp).await
+            builder.body(body.clone())
         })
         .await
     }
@@ -159,22 +159,15 @@ impl UpstreamClient {
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .map_err(|_| UpstreamError::NotForwardable)?;
         let body = printed.body.map(bytes::Bytes::from);
-        self.send_retrying(request_id, replayable(request), || async {
-            let token = self.tokens.token().await?;
-            let mut builder = self
-                .http
-                .request(method.clone(), url.as_str())
-                .bearer_auth(token)
-                .header("x-ms-client-request-id", request_id)
-                .timeout(Duration::from_secs(120));
+        self.send_retrying(request_id, replayable(request), || {
+            let mut builder = self.http.request(method.clone(), url.as_str()).timeout(Duration::from_secs(120));
             for (name, value) in &printed.headers {
                 builder = builder.header(*name, value);
             }
             if let Some(body) = &body {
                 builder = builder.body(body.clone());
             }
-            let resp = builder.send().await.map_err(|e| UpstreamError::Unreachable(e.without_url().to_string()))?;
-            read(resp).await
+            builder
         })
         .await
     }

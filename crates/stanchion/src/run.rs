@@ -3,9 +3,10 @@
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use dataverse::Schema;
-use emulator::{ClientCredential, EmulatorConfig, Protection, RunningEmulator, Storage};
+use emulator::{CertificateRegistration, ClientCredential, EmulatorConfig, Protection, RunningEmulator, Storage};
 use gateway::{
-    ClientCredentials, Gateway, GatewayConfig, Retries, SystemClock, TokenCache, TokioSleeper, UpstreamClient,
+    ClientAuth, ClientCertificate, ClientCredentials, Gateway, GatewayConfig, Retries, SystemClock, TokenCache,
+    TokioSleeper, UpstreamClient,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,6 +38,25 @@ pub struct EmulatorArgs {
     /// requests=6000,window=300s,concurrency=52; each key optional. Off by default.
     #[arg(long, value_name = "requests=N,window=300s,concurrency=M")]
     protect: Option<Protection>,
+    /// Register a certificate (PEM; a key in the file is ignored) for certificate sign-in of a
+    /// client, the first client when CLIENT_ID= is left out. Repeatable.
+    #[arg(long, value_name = "[CLIENT_ID=]FILE")]
+    client_cert: Vec<String>,
+}
+
+/// Reads `--client-cert [CLIENT_ID=]FILE` values.
+fn client_certificates(values: &[String]) -> Result<Vec<CertificateRegistration>> {
+    values
+        .iter()
+        .map(|v| {
+            let (client_id, file) = match v.split_once('=') {
+                Some((id, file)) if !id.is_empty() => (Some(id.to_owned()), file),
+                _ => (None, v.as_str()),
+            };
+            let pem = std::fs::read_to_string(file).with_context(|| format!("--client-cert: reading {file}"))?;
+            Ok(CertificateRegistration { client_id, pem })
+        })
+        .collect()
 }
 
 fn print_line(line: &str) {
@@ -68,6 +88,7 @@ pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u
         clients,
         seed: args.seed,
         protection: args.protect,
+        client_certificates: client_certificates(&args.client_cert)?,
     })
     .await?;
     print_line(&format!("listening emulator={}", running.org_url));
@@ -99,35 +120,47 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
             clients: Vec::new(),
             seed,
             protection: None,
+            client_certificates: Vec::new(),
         })
         .await?;
         let client = running.clients.first().context("the emulator has no client")?.clone();
         let credentials = ClientCredentials {
             token_url: emulator::token_url(&running.org_url, "stanchion"),
             client_id: client.client_id,
-            client_secret: client.client_secret,
+            auth: ClientAuth::Secret(client.client_secret),
             scope: format!("{}/.default", running.org_url),
         };
         let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));
         let client = UpstreamClient::new(http, running.org_url.clone(), tokens).with_retries(retries);
         return Ok(Upstream { client, emulator: Some(running) });
     }
-    if !u.certificate_file.is_empty() {
-        bail!("upstream.certificate_file (certificate sign-in) is not supported yet: use a client secret");
-    }
     if u.tenant_id.is_empty() || u.client_id.is_empty() {
         bail!("upstream.tenant_id and upstream.client_id are required when upstream.org_url is not \"embedded\"");
     }
-    let secret = match (&u.client_secret, u.client_secret_file.as_str()) {
-        (Some(s), _) => s.clone(),
-        (None, "") => bail!("set upstream.client_secret_file or STANCHION_UPSTREAM_CLIENT_SECRET"),
-        (None, f) => std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?.trim().to_owned(),
+    let has_secret = u.client_secret.is_some() || !u.client_secret_file.is_empty();
+    let auth = if !u.certificate_file.is_empty() {
+        if has_secret {
+            bail!("set either upstream.certificate_file or a client secret, not both");
+        }
+        let file = u.certificate_file.as_str();
+        let pem = std::fs::read(file).with_context(|| format!("reading upstream.certificate_file {file}"))?;
+        let cert = ClientCertificate::from_pem(&pem).with_context(|| format!("upstream.certificate_file {file}"))?;
+        tracing::info!(thumbprint = %cert.thumbprint(), "signing in to the upstream with a certificate");
+        ClientAuth::Certificate(Arc::new(cert))
+    } else {
+        ClientAuth::Secret(match (&u.client_secret, u.client_secret_file.as_str()) {
+            (Some(s), _) => s.clone(),
+            (None, "") => {
+                bail!("set upstream.client_secret_file, STANCHION_UPSTREAM_CLIENT_SECRET or upstream.certificate_file")
+            }
+            (None, f) => std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?.trim().to_owned(),
+        })
     };
     let org = u.org_url.trim_end_matches('/').to_owned();
     let credentials = ClientCredentials {
         token_url: format!("{}/{}/oauth2/v2.0/token", u.authority.trim_end_matches('/'), u.tenant_id),
         client_id: u.client_id.clone(),
-        client_secret: secret,
+        auth,
         scope: format!("{org}/.default"),
     };
     let tokens = TokenCache::new(http.clone(), credentials, Arc::new(SystemClock));

@@ -3,6 +3,8 @@
 
 #[path = "cli/audit_search.rs"]
 mod audit_search;
+#[path = "cli/certificate.rs"]
+mod certificate;
 #[path = "cli/durability.rs"]
 mod durability;
 #[path = "cli/dwa.rs"]

@@ -18,6 +18,7 @@ pub fn config(storage: Storage) -> EmulatorConfig {
         clients: Vec::new(),
         seed: None,
         protection: None,
+        client_certificates: Vec::new(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use dataverse::Schema;
 use emulator::{EmulatorConfig, Protection, RunningEmulator, Storage};
-use gateway::{ClientCredentials, Clock, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
+use gateway::{ClientAuth, ClientCredentials, Clock, Gateway, GatewayConfig, SystemClock, TokenCache, UpstreamClient};
 use policy::Level;
 use std::sync::Arc;
 use store::{Actor, Store, StoreConfig};
@@ -86,6 +86,7 @@ async fn spawn(
         clients: Vec::new(),
         seed: Some(7),
         protection,
+        client_certificates: Vec::new(),
     })
     .await
     .unwrap();
@@ -102,7 +103,7 @@ async fn spawn(
     let mut credentials = ClientCredentials {
         token_url: emulator::token_url(&emulator.org_url, "test"),
         client_id: client.client_id,
-        client_secret: client.client_secret,
+        auth: ClientAuth::Secret(client.client_secret),
         scope: format!("{}/.default", emulator.org_url),
     };
     edit(&mut credentials);

@@ -68,9 +68,12 @@ async fn readyz_is_ready_when_every_check_passes() {
 #[tokio::test]
 async fn readyz_names_upstream_token_when_the_credentials_are_wrong() {
     let secret = "wrong-secret-value";
-    let app =
-        spawn_app_with_tokens(GatewayConfig::default(), |c| c.client_secret = secret.to_owned(), Arc::new(SystemClock))
-            .await;
+    let app = spawn_app_with_tokens(
+        GatewayConfig::default(),
+        |c| c.auth = gateway::ClientAuth::Secret(secret.to_owned()),
+        Arc::new(SystemClock),
+    )
+    .await;
     let (status, body, text) = readyz(&app.http, &app.url).await;
     assert_eq!(status, 503);
     assert_eq!(body, not_ready("ok", "ok", "credentials refused"));
@@ -90,17 +93,18 @@ async fn readyz_names_upstream_token_when_the_token_endpoint_is_unreachable() {
 }
 
 #[tokio::test]
-async fn a_cached_token_keeps_readyz_ready_until_it_is_due_for_renewal() {
+async fn a_cached_token_keeps_readyz_ready_until_it_can_no_longer_be_used() {
     let clock = ManualClock::at(1_700_000_000);
     let app = spawn_app_with_tokens(GatewayConfig::default(), |_| {}, clock.clone()).await;
     assert_eq!(readyz(&app.http, &app.url).await.0, 200);
     let App { url, emulator, http, store: _store, dir: _dir, gateway: _gateway } = app;
     emulator.shutdown().await;
-    // The emulator's tokens last 3,599 s and are renewed 300 s ahead: cached until then …
-    clock.advance(3599 - 301);
+    // The emulator's tokens last 3,599 s and are renewed 300 s ahead; renewal fails (the token
+    // endpoint is gone) but the token is still good …
+    clock.advance(3599 - 299);
     assert_eq!(readyz(&http, &url).await.0, 200);
-    // … then renewal fails: the token endpoint is gone.
-    clock.advance(1);
+    // … until it is 30 s from expiry: too close to send.
+    clock.advance(300 - 30);
     let (status, body, _) = readyz(&http, &url).await;
     assert_eq!(status, 503);
     assert_eq!(body, not_ready("ok", "ok", "token endpoint unreachable"));
