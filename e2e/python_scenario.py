@@ -24,7 +24,8 @@
 # ("# ..." lines are comments), then exactly "N passed, M failed". Exit 1 iff M > 0.
 #
 # ---------------------------------------------------------------------------
-# How 1.1.0 is pointed at a plain-http test server: DataverseClient refuses any
+# Over https (DV_BASE=https://…; a test CA goes in REQUESTS_CA_BUNDLE) the client is used
+# exactly as shipped. For a plain-http server: DataverseClient refuses any
 # base_url not starting with https:// (client.py __init__). The client is built
 # with the https:// form of DV_BASE and its private `_base_url` is set to the
 # http:// one before the first call; the internal _ODataClient is created lazily
@@ -257,7 +258,8 @@ def need(value, what):
 https_base = "https://" + base.split("://", 1)[1]
 client = DataverseClient(https_base, FixedToken(token))
 client.__enter__()  # creates the pooled requests.Session
-client._base_url = base  # test-only: plain-http server (see header)
+if base.startswith("http://"):
+    client._base_url = base  # test-only: plain-http server (see header)
 
 
 def _record_exchange(resp, *args, **kwargs):

@@ -20,10 +20,13 @@ const TRUSTED_PROTO: &str = "x-stanchion-trusted-proto";
 /// Gateway settings.
 #[derive(Debug, Clone, Default)]
 pub struct GatewayConfig {
-    /// `listen.public_url`: the client-facing base; else `http://{Host}`.
+    /// `listen.public_url`: the client-facing base; else `http(s)://{Host}`.
     pub public_url: Option<String>,
     /// `listen.trusted_proxies`: peers whose `X-Forwarded-Proto/-Host` are honoured.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The agents listener serves TLS itself (`listen.tls_cert_file`): links are `https://`
+    /// unless a trusted proxy or `public_url` says otherwise.
+    pub tls: bool,
     /// Parser limits.
     pub limits: ParseLimits,
     /// `audit.record_values`: keep literals in recorded paths.
@@ -120,7 +123,9 @@ impl Gateway {
         }
         let proto = match headers.get(TRUSTED_PROTO).and_then(|v| v.to_str().ok()) {
             Some("https") => "https",
-            _ => "http",
+            Some(_) => "http",
+            None if self.config.tls => "https",
+            None => "http",
         };
         let host = headers
             .get("host")

@@ -84,6 +84,10 @@ pub struct Listen {
     pub emulator: String,
     pub public_url: String,
     pub trusted_proxies: Vec<String>,
+    /// TLS on the agents and admin listeners: the certificate chain (PEM) …
+    pub tls_cert_file: String,
+    /// … and its private key (PEM). Both or neither.
+    pub tls_key_file: String,
 }
 
 impl Default for Listen {
@@ -94,6 +98,8 @@ impl Default for Listen {
             emulator: "127.0.0.1:8090".into(),
             public_url: String::new(),
             trusted_proxies: Vec::new(),
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
         }
     }
 }
@@ -221,6 +227,8 @@ impl Config {
         s!(self.listen.admin, "STANCHION_LISTEN_ADMIN");
         s!(self.listen.emulator, "STANCHION_LISTEN_EMULATOR");
         s!(self.listen.public_url, "STANCHION_LISTEN_PUBLIC_URL");
+        s!(self.listen.tls_cert_file, "STANCHION_LISTEN_TLS_CERT_FILE");
+        s!(self.listen.tls_key_file, "STANCHION_LISTEN_TLS_KEY_FILE");
         if let Some(v) = get("STANCHION_LISTEN_TRUSTED_PROXIES") {
             self.listen.trusted_proxies = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
         }

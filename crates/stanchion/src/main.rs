@@ -5,6 +5,7 @@
 mod admin_cli;
 mod audit_cli;
 mod config;
+mod listen;
 mod policy_file;
 mod run;
 

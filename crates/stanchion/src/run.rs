@@ -1,6 +1,7 @@
 //! `serve`, `demo` and `emulator`: start the servers and print the first `listening …` line.
 
 use crate::config::Config;
+use crate::listen;
 use anyhow::{Context, Result, bail};
 use dataverse::Schema;
 use emulator::{CertificateRegistration, ClientCredential, EmulatorConfig, Protection, RunningEmulator, Storage};
@@ -185,7 +186,13 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
         .iter()
         .map(|p| p.parse().with_context(|| format!("listen.trusted_proxies: '{p}' is not an IP address")))
         .collect::<Result<Vec<_>>>()?;
+    let tls = match (config.listen.tls_cert_file.as_str(), config.listen.tls_key_file.as_str()) {
+        ("", "") => None,
+        ("", _) | (_, "") => bail!("listen.tls_cert_file and listen.tls_key_file go together: set both or neither"),
+        (cert, key) => Some(listen::tls_acceptor(cert.as_ref(), key.as_ref())?),
+    };
     let gw_config = GatewayConfig {
+        tls: tls.is_some(),
         public_url: (!config.listen.public_url.is_empty()).then(|| config.listen.public_url.clone()),
         trusted_proxies,
         limits: dataverse::ParseLimits::default(),
@@ -205,33 +212,20 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
     let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
     let addr = Config::addr(&config.listen.agents, "listen.agents")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    let agents_url = format!("http://{}", listener.local_addr()?);
-    let app = gateway::router(gateway.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let agents_url = listen::url(&listener, tls.is_some())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "agents listener failed");
-        }
-    });
+    let server = tokio::spawn(listen::serve(listener, gateway::router(gateway.clone()), tls.clone(), async {
+        let _ = stopped.await;
+    }));
     let admin_url = if config.listen.admin.is_empty() {
         None
     } else {
         let addr = Config::addr(&config.listen.admin, "listen.admin")?;
         let listener =
             tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (admin)"))?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let admin = gateway::admin_router(gateway.clone());
+        let url = listen::url(&listener, tls.is_some())?;
         // Stops with the process; it holds no request that needs draining.
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, admin).await {
-                tracing::error!(error = %e, "admin listener failed");
-            }
-        });
+        tokio::spawn(listen::serve(listener, gateway::admin_router(gateway.clone()), tls, std::future::pending()));
         Some(url)
     };
     gateway::spawn_checkpointer(gateway.clone(), Duration::from_secs(60));

@@ -21,3 +21,5 @@ mod migrate;
 mod policy_file;
 #[path = "cli/python.rs"]
 mod python;
+#[path = "cli/tls.rs"]
+mod tls;

@@ -19,6 +19,11 @@ pub struct Running {
 
 /// Starts `stanchion ARGS` with every listener on port 0 and waits for its `listening` line.
 pub fn start(data_dir: &Path, args: &[&str], json_line: bool) -> Running {
+    start_with_env(data_dir, args, json_line, &[])
+}
+
+/// Like [`start`], with these environment variables set too.
+pub fn start_with_env(data_dir: &Path, args: &[&str], json_line: bool, env: &[(&str, &str)]) -> Running {
     let stderr_path = data_dir.join(format!("stderr-{}.log", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(data_dir).unwrap();
     let stderr = std::fs::File::create(&stderr_path).unwrap();
@@ -30,6 +35,7 @@ pub fn start(data_dir: &Path, args: &[&str], json_line: bool) -> Running {
         .env("STANCHION_LISTEN_EMULATOR", "127.0.0.1:0")
         .env("STANCHION_LISTEN_ADMIN", "127.0.0.1:0")
         .env("STANCHION_LOG", "debug")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -105,6 +111,18 @@ pub async fn emulator_token(data_dir: &Path, emulator_url: &str) -> String {
 /// Runs a real-client scenario script in `e2e/` against a target; asserts it passed and
 /// returns its output.
 pub fn scenario(program: &str, script: &str, base: &str, token: &str, expect: &str) -> String {
+    scenario_with_env(program, script, base, token, expect, &[])
+}
+
+/// Like [`scenario`], with these environment variables set too.
+pub fn scenario_with_env(
+    program: &str,
+    script: &str,
+    base: &str,
+    token: &str,
+    expect: &str,
+    env: &[(&str, &str)],
+) -> String {
     let e2e = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
     let out = Command::new(program)
         .arg(script)
@@ -112,6 +130,7 @@ pub fn scenario(program: &str, script: &str, base: &str, token: &str, expect: &s
         .env("DV_BASE", base)
         .env("DV_TOKEN", token)
         .env("DV_EXPECT", expect)
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
