@@ -55,6 +55,7 @@ mod hex;
 mod key;
 mod record;
 mod time;
+mod truncation;
 mod verify;
 mod voice;
 
@@ -65,5 +66,6 @@ pub use error::Error;
 pub use key::AuditKey;
 pub use record::{Actor, AuditRecord, Change, Decision, Kind, Privilege, RecordType, TableAccess, Transport};
 pub use time::Timestamp;
-pub use verify::{BadRecord, ChainReport, VerifyReport, verify};
+pub use truncation::Truncation;
+pub use verify::{BadRecord, ChainReport, VerifyReport, verify, verify_with};
 pub use voice::{sentence, short_id};

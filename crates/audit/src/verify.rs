@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AuditKey, AuditRecord, Checkpoint, RecordType, chain, hex};
+use crate::{AuditKey, AuditRecord, Checkpoint, RecordType, Truncation, chain, hex};
 
 /// The result of [`verify`]. Serializes with the field names
 /// `intact, chains, first_bad, outcome_unknown, truncation_checkable`.
@@ -34,6 +34,9 @@ pub struct ChainReport {
     pub chain_id: String,
     /// The highest seq among its records; 0 when it has none.
     pub head_seq: u64,
+    /// The first seq the chain has kept: 1, or where a signed truncation (`audit prune`) let it
+    /// start.
+    pub first_seq: u64,
     /// The highest seq of a validly signed checkpoint for it, if any.
     pub checkpoint_seq: Option<u64>,
 }
@@ -63,14 +66,38 @@ pub fn verify(
     records: impl IntoIterator<Item = AuditRecord>,
     checkpoints_from_file: Option<&[Checkpoint]>,
 ) -> VerifyReport {
+    verify_with(key, records, checkpoints_from_file, &[])
+}
+
+/// Like [`verify`], for a store where old records were pruned: a chain with a validly signed
+/// [`Truncation`] starts at its `first_seq`, its first record linking to its `prev_hash`, and
+/// checkpoints of pruned records are not looked for. A truncation whose signature does not
+/// verify is damage and is not used.
+pub fn verify_with(
+    key: &AuditKey,
+    records: impl IntoIterator<Item = AuditRecord>,
+    checkpoints_from_file: Option<&[Checkpoint]>,
+    truncations: &[Truncation],
+) -> VerifyReport {
     let mut chains: BTreeMap<String, Vec<AuditRecord>> = BTreeMap::new();
     for record in records {
         chains.entry(record.chain_id.clone()).or_default().push(record);
     }
     let mut first_bad = FirstBad::default();
+    let mut starts: BTreeMap<String, &Truncation> = BTreeMap::new();
+    for t in truncations {
+        if !t.verify_signature(key) {
+            first_bad.add(&t.chain_id, t.first_seq, "a truncation record's signature does not verify".to_owned());
+            continue;
+        }
+        let start = starts.entry(t.chain_id.clone()).or_insert(t);
+        if t.first_seq > start.first_seq {
+            *start = t;
+        }
+    }
     for (chain_id, records) in &mut chains {
         records.sort_by(|a, b| (a.seq, &a.hash, a.id).cmp(&(b.seq, &b.hash, b.id)));
-        check_chain(key, chain_id, records, &mut first_bad);
+        check_chain(key, chain_id, records, starts.get(chain_id).copied(), &mut first_bad);
     }
 
     let mut checkpoint_seqs: BTreeMap<String, u64> = BTreeMap::new();
@@ -81,16 +108,20 @@ pub fn verify(
         }
         let highest = checkpoint_seqs.entry(checkpoint.chain_id.clone()).or_insert(checkpoint.seq);
         *highest = (*highest).max(checkpoint.seq);
+        if starts.get(&checkpoint.chain_id).is_some_and(|t| checkpoint.seq < t.first_seq) {
+            continue; // a pruned record, covered by a signed truncation
+        }
         let records = chains.get(&checkpoint.chain_id).map(Vec::as_slice);
         check_checkpoint(checkpoint, records.unwrap_or_default(), &mut first_bad);
     }
 
-    let chain_ids: BTreeSet<&String> = chains.keys().chain(checkpoint_seqs.keys()).collect();
+    let chain_ids: BTreeSet<&String> = chains.keys().chain(checkpoint_seqs.keys()).chain(starts.keys()).collect();
     let chain_reports = chain_ids
         .into_iter()
         .map(|chain_id| ChainReport {
             chain_id: chain_id.clone(),
             head_seq: chains.get(chain_id).and_then(|records| records.last()).map_or(0, |record| record.seq),
+            first_seq: starts.get(chain_id).map_or(1, |t| t.first_seq),
             checkpoint_seq: checkpoint_seqs.get(chain_id).copied(),
         })
         .collect();
@@ -121,15 +152,28 @@ impl FirstBad {
     }
 }
 
-/// Checks one chain's records, sorted by seq.
-fn check_chain(key: &AuditKey, chain_id: &str, records: &[AuditRecord], bad: &mut FirstBad) {
-    let genesis = hex::encode(&chain::genesis(key, chain_id));
-    let mut expected_seq = 1;
+/// Checks one chain's records, sorted by seq; a signed truncation sets where it starts.
+fn check_chain(
+    key: &AuditKey,
+    chain_id: &str,
+    records: &[AuditRecord],
+    truncation: Option<&Truncation>,
+    bad: &mut FirstBad,
+) {
+    let (genesis, mut expected_seq) = match truncation {
+        Some(t) => (t.prev_hash.clone(), t.first_seq),
+        None => (hex::encode(&chain::genesis(key, chain_id)), 1),
+    };
+    let first_seq = expected_seq;
     let mut previous: Option<&AuditRecord> = None;
     for record in records {
         let seq = record.seq;
         if seq == 0 {
             bad.add(chain_id, 0, "seq 0 is not valid: sequences start at 1".into());
+            continue;
+        }
+        if seq < first_seq {
+            bad.add(chain_id, seq, format!("seq {seq} is before seq {first_seq}, where a truncation starts the chain"));
             continue;
         }
         let duplicate = previous.is_some_and(|previous| previous.seq == seq);
@@ -157,9 +201,14 @@ fn check_chain(key: &AuditKey, chain_id: &str, records: &[AuditRecord], bad: &mu
         }
         if seq == expected_seq {
             match previous {
-                None if record.prev_hash != genesis => {
-                    bad.add(chain_id, seq, "prev_hash is not the chain's genesis value".into())
-                }
+                None if record.prev_hash != genesis => bad.add(
+                    chain_id,
+                    seq,
+                    match truncation {
+                        None => "prev_hash is not the chain's genesis value".into(),
+                        Some(_) => "prev_hash is not the hash its truncation record names".into(),
+                    },
+                ),
                 Some(previous) if record.prev_hash != previous.hash => {
                     bad.add(chain_id, seq, format!("prev_hash does not match the hash of seq {}", previous.seq))
                 }

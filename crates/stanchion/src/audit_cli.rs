@@ -59,21 +59,55 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 100_000)]
         limit: u32,
     },
+    /// Remove records older than a date from every chain, leaving a signed truncation record so
+    /// that `audit verify` still passes (export first: pruned records are gone); needs --yes.
+    Prune {
+        /// A date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time, not in the future.
+        #[arg(long)]
+        before: String,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn audit(config: &Config, command: AuditCommand) -> Result<u8> {
     let store = config.open_store().await?;
     match command {
+        AuditCommand::Prune { before, yes, json } => {
+            let before = crate::admin_cli::parse_time(&before)?;
+            if !yes {
+                eprintln!(
+                    "Pruning removes every audit record from before {before} for good (export them first). Repeat with --yes."
+                );
+                return Ok(2);
+            }
+            let report = store.prune_audit(&crate::admin_cli::cli_actor(), before).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for c in &report.chains {
+                    println!("chain {}: {} records pruned, starts at seq {}", c.chain_id, c.pruned, c.first_seq);
+                }
+                println!("Pruned {} audit records from before {}.", report.pruned, report.before);
+            }
+            Ok(0)
+        }
         AuditCommand::Verify { json } => {
             let records = store.all_records().await?;
             let checkpoints = store.checkpoint_file().read()?;
-            let report = audit::verify(&store.secrets().audit_key, records, checkpoints.as_deref());
+            let truncations = store.truncations().await?;
+            let report = audit::verify_with(&store.secrets().audit_key, records, checkpoints.as_deref(), &truncations);
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 for c in &report.chains {
                     let cp = c.checkpoint_seq.map_or_else(|| "none".to_owned(), |s| s.to_string());
-                    println!("chain {}: {} records, checkpointed up to {cp}", c.chain_id, c.head_seq);
+                    let kept = (c.head_seq + 1).saturating_sub(c.first_seq);
+                    let pruned =
+                        if c.first_seq > 1 { format!(" (pruned before seq {})", c.first_seq) } else { String::new() };
+                    println!("chain {}: {kept} records{pruned}, checkpointed up to {cp}", c.chain_id);
                 }
                 if !report.truncation_checkable {
                     println!(

@@ -19,6 +19,8 @@ mod limits;
 mod migrate;
 #[path = "cli/policy_file.rs"]
 mod policy_file;
+#[path = "cli/prune.rs"]
+mod prune;
 #[path = "cli/python.rs"]
 mod python;
 #[path = "cli/tls.rs"]

@@ -82,11 +82,50 @@ const ADMIN_CHAIN: &str = "admin";
 
 type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
 }
 
 impl Store {
+    /// Seals and inserts an admin record on the `admin` chain, inside the caller's immediate
+    /// transaction; returns the chain writer, for the checkpoint after the commit. The chain
+    /// continues from its last record or, when pruning removed them all, from its truncation.
+    pub(crate) async fn append_admin(
+        &self,
+        conn: &mut SqliteConnection,
+        actor: &Actor,
+        kind: Kind,
+        change: Change,
+        rows: Option<u64>,
+    ) -> Result<ChainWriter, StoreError> {
+        let (a, name) = actor.parts();
+        let mut record = AuditRecord::admin(Uuid::new_v4(), now(), a, name, kind, change);
+        record.rows = rows;
+        let corrupt = |e: String| StoreError::Corrupt(format!("admin chain head: {e}"));
+        let last = sqlx::query("SELECT seq, record FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1")
+            .bind(ADMIN_CHAIN)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let key = &self.secrets.audit_key;
+        let mut writer = match last {
+            Some(row) => {
+                let seq: i64 = row.get(0);
+                let stored: AuditRecord =
+                    serde_json::from_str(row.get::<&str, _>(1)).map_err(|e| corrupt(e.to_string()))?;
+                ChainWriter::resume(ADMIN_CHAIN, seq as u64, &stored.hash).map_err(|e| corrupt(e.to_string()))?
+            }
+            None => match crate::prune::chain_start(conn, ADMIN_CHAIN).await? {
+                Some((first_seq, prev_hash)) => {
+                    ChainWriter::resume(ADMIN_CHAIN, first_seq - 1, &prev_hash).map_err(|e| corrupt(e.to_string()))?
+                }
+                None => ChainWriter::new(key, ADMIN_CHAIN),
+            },
+        };
+        let sealed = writer.seal(key, record);
+        crate::records::insert(conn, &sealed).await?;
+        Ok(writer)
+    }
+
     /// Runs `change` and appends its admin record in one immediate transaction.
     pub(crate) async fn admin_change<T, F>(
         &self,
@@ -102,26 +141,7 @@ impl Store {
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         let result = async {
             let value = apply(&mut conn).await?;
-            let (a, name) = actor.parts();
-            let record = AuditRecord::admin(Uuid::new_v4(), now(), a, name, kind, change);
-            let last =
-                sqlx::query("SELECT seq, record FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1")
-                    .bind(ADMIN_CHAIN)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            let key = &self.secrets.audit_key;
-            let mut writer = match last {
-                None => ChainWriter::new(key, ADMIN_CHAIN),
-                Some(row) => {
-                    let seq: i64 = row.get(0);
-                    let stored: AuditRecord = serde_json::from_str(row.get::<&str, _>(1))
-                        .map_err(|e| StoreError::Corrupt(format!("admin chain head: {e}")))?;
-                    ChainWriter::resume(ADMIN_CHAIN, seq as u64, &stored.hash)
-                        .map_err(|e| StoreError::Corrupt(format!("admin chain head: {e}")))?
-                }
-            };
-            let sealed = writer.seal(key, record);
-            crate::records::insert(&mut conn, &sealed).await?;
+            let writer = self.append_admin(&mut conn, actor, kind, change, None).await?;
             Ok::<_, StoreError>((value, writer))
         }
         .await;

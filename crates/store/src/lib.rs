@@ -12,6 +12,7 @@ mod checkpoints;
 pub mod keys;
 mod lifecycle;
 mod migrations;
+mod prune;
 mod records;
 mod search;
 mod secrets;
@@ -21,6 +22,7 @@ pub use appender::ChainAppender;
 pub use checkpoints::CheckpointFile;
 pub use lifecycle::Rotation;
 pub use migrations::{MigrationState, MigrationStatus, migration_status};
+pub use prune::{PruneReport, PrunedChain};
 pub use search::{AuditQuery, MAX_RESULTS};
 pub use secrets::{Secrets, load_or_create_secrets};
 

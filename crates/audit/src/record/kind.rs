@@ -86,12 +86,14 @@ pub enum Kind {
     PolicyColumnShown,
     /// An admin changed an agent's request limits.
     PolicyLimits,
+    /// Admin: audit records older than a date were pruned (`rows`: how many).
+    AuditPruned,
     /// A kind this version does not know, kept verbatim.
     Other(String),
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 37] = [
+const NAMES: [(Kind, &str); 38] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -129,6 +131,7 @@ const NAMES: [(Kind, &str); 37] = [
     (Kind::PolicyColumnHidden, "policy_column_hidden"),
     (Kind::PolicyColumnShown, "policy_column_shown"),
     (Kind::PolicyLimits, "policy_limits"),
+    (Kind::AuditPruned, "audit_pruned"),
 ];
 
 impl Kind {
@@ -165,6 +168,7 @@ impl Kind {
                 | Kind::PolicyColumnHidden
                 | Kind::PolicyColumnShown
                 | Kind::PolicyLimits
+                | Kind::AuditPruned
         )
     }
 }

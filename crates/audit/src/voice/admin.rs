@@ -68,6 +68,14 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
             (None, Some(to)) => format!("set {agent}'s limits to {to}"),
             (_, None) => format!("changed {agent}'s limits"),
         },
+        Kind::AuditPruned => {
+            let n = record.rows.unwrap_or(0);
+            let records = if n == 1 { "record" } else { "records" };
+            match to {
+                Some(before) => format!("pruned {n} audit {records} from before {before}"),
+                None => format!("pruned {n} audit {records}"),
+            }
+        }
         other => format!("made a change ({other}) for {agent}"),
     };
     // Admin records carry no decision, so this is empty unless one is set.

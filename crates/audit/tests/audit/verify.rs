@@ -27,8 +27,8 @@ fn intact_chains_verify_in_any_input_order() {
     assert_eq!(
         report.chains,
         [
-            ChainReport { chain_id: "gw-a".into(), head_seq: 2, checkpoint_seq: None },
-            ChainReport { chain_id: "gw-b".into(), head_seq: 5, checkpoint_seq: Some(5) },
+            ChainReport { chain_id: "gw-a".into(), head_seq: 2, first_seq: 1, checkpoint_seq: None },
+            ChainReport { chain_id: "gw-b".into(), head_seq: 5, first_seq: 1, checkpoint_seq: Some(5) },
         ]
     );
 }
@@ -112,7 +112,10 @@ fn a_truncated_tail_is_caught_by_a_checkpoint() {
     assert!(!report.intact);
     assert!(report.truncation_checkable);
     assert_eq!(report.first_bad, bad("gw-1", 4, "truncated: the chain ends at seq 3 but a checkpoint covers seq 5"));
-    assert_eq!(report.chains, [ChainReport { chain_id: "gw-1".into(), head_seq: 3, checkpoint_seq: Some(5) }]);
+    assert_eq!(
+        report.chains,
+        [ChainReport { chain_id: "gw-1".into(), head_seq: 3, first_seq: 1, checkpoint_seq: Some(5) }]
+    );
 }
 
 #[test]
@@ -159,7 +162,10 @@ fn a_checkpointed_chain_without_records_is_damage() {
     let checkpoints = [checkpoint_of(&records[2]), checkpoint_of(&gone[1])];
     let report = verify(&key(), records, Some(&checkpoints));
     assert_eq!(report.first_bad, bad("gw-0", 1, "missing: the chain has no records but a checkpoint covers seq 2"));
-    assert_eq!(report.chains[0], ChainReport { chain_id: "gw-0".into(), head_seq: 0, checkpoint_seq: Some(2) });
+    assert_eq!(
+        report.chains[0],
+        ChainReport { chain_id: "gw-0".into(), head_seq: 0, first_seq: 1, checkpoint_seq: Some(2) }
+    );
 }
 
 #[test]
@@ -201,4 +207,60 @@ fn report_serializes_with_the_documented_field_names() {
     let value = serde_json::to_value(&report).unwrap();
     let names: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(names, ["intact", "chains", "first_bad", "outcome_unknown", "truncation_checkable"]);
+}
+
+fn truncation_before(records: &[AuditRecord], first_seq: u64) -> audit::Truncation {
+    let last_pruned = &records[first_seq as usize - 2];
+    audit::Truncation::sign(
+        &key(),
+        last_pruned.chain_id.clone(),
+        first_seq,
+        last_pruned.hash.clone(),
+        at(500),
+        first_seq - 1,
+        at(2000),
+    )
+}
+
+#[test]
+fn a_signed_truncation_lets_a_pruned_chain_verify_and_nothing_else() {
+    let records = build("gw-p", 6);
+    let checkpoints = [checkpoint_of(&records[1]), checkpoint_of(&records[5])];
+    let truncation = truncation_before(&records, 4);
+    let kept: Vec<AuditRecord> = records[3..].to_vec();
+    // Without the truncation the pruned chain is damaged; with it, intact (the checkpoint of a
+    // pruned record is not looked for).
+    assert!(!verify(&key(), kept.clone(), Some(&checkpoints)).intact);
+    let report = audit::verify_with(&key(), kept.clone(), Some(&checkpoints), std::slice::from_ref(&truncation));
+    assert!(report.intact, "{:?}", report.first_bad);
+    assert_eq!(
+        report.chains,
+        [ChainReport { chain_id: "gw-p".into(), head_seq: 6, first_seq: 4, checkpoint_seq: Some(6) }]
+    );
+    // One more record removed than the truncation says: a gap.
+    let report =
+        audit::verify_with(&key(), records[4..].to_vec(), Some(&checkpoints), std::slice::from_ref(&truncation));
+    assert_eq!(report.first_bad, bad("gw-p", 4, "missing: the chain starts at seq 5"));
+    // A truncation not signed with the audit key is damage and is not used.
+    let mut forged = truncation_before(&records, 2);
+    forged.pruned = 0;
+    let report = audit::verify_with(&key(), records.clone(), None, &[forged]);
+    assert_eq!(report.first_bad, bad("gw-p", 2, "a truncation record's signature does not verify"));
+    // A truncation naming another hash than the first kept record's prev_hash.
+    let wrong = audit::Truncation::sign(&key(), "gw-p", 4, records[0].hash.clone(), at(500), 3, at(2000));
+    let report = audit::verify_with(&key(), kept, None, &[wrong]);
+    assert_eq!(report.first_bad, bad("gw-p", 4, "prev_hash is not the hash its truncation record names"));
+}
+
+#[test]
+fn a_chain_pruned_whole_verifies_against_its_checkpoints() {
+    let records = build("gw-old", 3);
+    let checkpoints = [checkpoint_of(&records[2])];
+    let truncation = truncation_before(&records, 4);
+    let report = audit::verify_with(&key(), Vec::new(), Some(&checkpoints), &[truncation]);
+    assert!(report.intact, "{:?}", report.first_bad);
+    assert_eq!(
+        report.chains,
+        [ChainReport { chain_id: "gw-old".into(), head_seq: 0, first_seq: 4, checkpoint_seq: Some(3) }]
+    );
 }
