@@ -217,7 +217,7 @@ pub fn spawn_checkpointer(gw: Arc<Gateway>, every: Duration) -> tokio::task::Joi
             tick.tick().await;
             gw.flush_folded().await;
             // Audit search indexes committed records here, off the request path.
-            if let Err(e) = gw.store.catch_up_search().await {
+            if let Err(e) = gw.store.catch_up_search_in_background().await {
                 tracing::warn!(error = %e, "audit search index not caught up");
             }
             if let Err(e) = gw.audit.checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await {

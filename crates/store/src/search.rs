@@ -33,9 +33,15 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-/// Most records indexed in one transaction while catching up (bounds how long the store lock
-/// is held).
-const CATCH_UP_CHUNK: i64 = 20_000;
+/// Most records indexed in one transaction while catching up: bounds how long the store's write
+/// lock is held, and so how long the audit writer (and every agent waiting on a commit) waits.
+/// 20,000 held it for hundreds of milliseconds under load (scripts/perf/stalls.py); 1,000 keeps
+/// each hold to milliseconds.
+const CATCH_UP_CHUNK: i64 = 1_000;
+
+/// Pause between chunks when catching up in the background, so the audit writer gets the write
+/// lock between them instead of competing with the next chunk.
+const BACKGROUND_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
 
 impl Store {
     /// Indexes every record committed since the last catch-up: their tables, record ids and words,
@@ -44,8 +50,21 @@ impl Store {
     /// periodically in the gateway, never on the audit write path. Returns how many records it
     /// indexed.
     pub async fn catch_up_search(&self) -> Result<u64, StoreError> {
+        self.catch_up(None).await
+    }
+
+    /// [`Store::catch_up_search`] for the gateway's periodic run: chunk by chunk with a short
+    /// pause between them, so agents' audit commits never queue behind the index.
+    pub async fn catch_up_search_in_background(&self) -> Result<u64, StoreError> {
+        self.catch_up(Some(BACKGROUND_PAUSE)).await
+    }
+
+    async fn catch_up(&self, pause: Option<std::time::Duration>) -> Result<u64, StoreError> {
         let mut done = 0u64;
         loop {
+            if let Some(pause) = pause.filter(|_| done > 0) {
+                tokio::time::sleep(pause).await;
+            }
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let from: i64 = sqlx::query_scalar("SELECT indexed_rowid FROM audit_search_state WHERE id = 1")
                 .fetch_one(&mut *tx)
