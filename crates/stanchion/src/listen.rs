@@ -1,5 +1,6 @@
-//! Serving a router on a TCP listener, in plain HTTP or in TLS (rustls over ring, HTTP/1.1),
-//! stopping gracefully: no new connections once asked to stop, then requests in flight finish.
+//! Serving a router on a TCP listener, in plain HTTP or in TLS (rustls over ring), HTTP/1.1 with
+//! hyper, stopping gracefully: no new connections once asked to stop, then requests in flight
+//! finish.
 //!
 //! TLS is configured by `listen.tls_cert_file` (the certificate chain, PEM) and
 //! `listen.tls_key_file` (its private key, PEM: PKCS#8, PKCS#1 or SEC1), both listeners with the
@@ -48,20 +49,15 @@ pub fn url(listener: &TcpListener, tls: bool) -> Result<String> {
 }
 
 /// Serves `router` on `listener` until `stop` completes, then lets requests in flight finish.
-/// Handlers see the peer address as `ConnectInfo<SocketAddr>`.
+/// Plain and TLS connections take the same path: one task per connection, HTTP/1.1 with
+/// keep-alive, 30 s for a request's headers; handlers see the peer address as
+/// `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) {
-    let Some(tls) = tls else {
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-            tracing::error!(error = %e, "listener failed");
-        }
-        return;
-    };
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
@@ -77,26 +73,38 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
+        // Answers are written whole: no reason to hold small writes back.
+        let _ = tcp.set_nodelay(true);
         let (tls, router, watcher) = (tls.clone(), router.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+            let Some(tls) = tls else {
+                return connection(tcp, peer, router, watcher).await;
             };
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(request.map(axum::body::Body::new))
-            });
-            // The timer turns on hyper's 30 s limit for a request's headers (slow clients).
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+                Ok(Ok(stream)) => connection(stream, peer, router, watcher).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves one connection until the client closes it (or, once stopping, its request in flight
+/// is answered).
+async fn connection<I>(io: I, peer: SocketAddr, router: Router, watcher: hyper_util::server::graceful::Watcher)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        router.clone().oneshot(request.map(axum::body::Body::new))
+    });
+    // The timer turns on hyper's 30 s limit for a request's headers (slow clients).
+    let connection =
+        hyper::server::conn::http1::Builder::new().timer(TokioTimer::new()).serve_connection(TokioIo::new(io), service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }
