@@ -41,33 +41,35 @@ pub(crate) fn filter(schema: &Schema, policy: &AgentPolicy, client: &[String], v
 }
 
 fn filter_object(schema: &Schema, policy: &AgentPolicy, client: &[String], o: &mut Object) {
-    let mut doomed: Vec<String> = Vec::new();
-    for (key, _) in o.iter() {
-        let Some((property, annotation)) = key.split_once('@') else { continue };
-        if annotation.starts_with("odata.") {
-            continue;
-        }
-        if !requested(client, annotation) {
-            doomed.push(key.to_owned());
-            continue;
-        }
-        if annotation == FORMATTED && property.starts_with('_') && property.ends_with("_value") {
-            let target = o.get(&format!("{property}@{LOGICAL_NAME}")).and_then(Value::as_str);
-            let visible = target.is_some_and(|t| {
-                policy.level(t) >= Level::Read
-                    && schema.table(t).is_some_and(|tb| !policy.is_hidden(t, &tb.primary_name))
-            });
-            if !visible {
-                doomed.push(key.to_owned());
+    // Decided on the object as it is, then removed in one pass.
+    let keep: Vec<bool> = o
+        .iter()
+        .map(|(key, _)| {
+            let Some((property, annotation)) = key.split_once('@') else { return true };
+            if annotation.starts_with("odata.") {
+                return true;
             }
+            if !requested(client, annotation) {
+                return false;
+            }
+            if annotation == FORMATTED && property.starts_with('_') && property.ends_with("_value") {
+                let target = o.get(&format!("{property}@{LOGICAL_NAME}")).and_then(Value::as_str);
+                return target.is_some_and(|t| {
+                    policy.level(t) >= Level::Read
+                        && schema.table(t).is_some_and(|tb| !policy.is_hidden(t, &tb.primary_name))
+                });
+            }
+            true
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    o.retain(|_, v| {
+        let kept = keep.next().unwrap_or(true);
+        if kept {
+            filter(schema, policy, client, v);
         }
-    }
-    for key in doomed {
-        o.remove(&key);
-    }
-    for (_, v) in o.iter_mut() {
-        filter(schema, policy, client, v);
-    }
+        kept
+    });
 }
 
 #[cfg(test)]

@@ -361,17 +361,10 @@ impl Filter<'_> {
                 }
             }
         }
-        let doomed: Vec<String> = row
-            .keys()
-            .filter(|k| {
-                let property = k.split_once('@').map_or(k.as_ref(), |(p, _)| p);
-                names.iter().any(|n| n == property)
-            })
-            .map(|k| k.to_string())
-            .collect();
-        for k in doomed {
-            row.remove(&k);
-        }
+        row.retain(|k, _| {
+            let property = k.split_once('@').map_or(k, |(p, _)| p);
+            !names.iter().any(|n| n == property)
+        });
     }
 }
 

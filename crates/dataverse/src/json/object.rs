@@ -60,6 +60,12 @@ impl Object {
         None
     }
 
+    /// Keeps the members for which `keep(name, value)` is true, in order, in one pass (removing
+    /// several members one by one with [`Object::remove`] costs a scan and a shift each).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
+        self.0.retain_mut(|(k, v)| keep(k, v));
+    }
+
     /// Removes member `key` and returns its value; the other members keep
     /// their relative order.
     pub fn remove(&mut self, key: &str) -> Option<Value> {

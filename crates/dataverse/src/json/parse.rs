@@ -136,7 +136,10 @@ impl Parser<'_> {
             self.pos += 1;
             return Ok(Object(members));
         }
-        let mut names: Option<HashSet<String>> = None;
+        // Names are checked for duplicates as they come while the object is small; a larger
+        // one is checked once at its end with a hash set of the names (linear on hostile input
+        // with many members, and no copy of any name).
+        let mut offsets: Vec<usize> = Vec::new();
         loop {
             self.skip_whitespace();
             if self.peek() != Some(b'"') {
@@ -144,19 +147,15 @@ impl Parser<'_> {
             }
             let name_at = self.pos;
             let name = self.string()?;
-            let duplicate = if let Some(names) = names.as_mut() {
-                !names.insert(name.clone())
-            } else {
-                let duplicate = members.iter().any(|(k, _)| *k == name);
-                if !duplicate && members.len() >= LINEAR_DUPLICATE_SCAN {
-                    let mut set: HashSet<String> = members.iter().map(|(k, _)| k.clone()).collect();
-                    set.insert(name.clone());
-                    names = Some(set);
+            if members.len() < LINEAR_DUPLICATE_SCAN {
+                if members.iter().any(|(k, _)| *k == name) {
+                    return Err(JsonError::new(name_at, JsonErrorKind::DuplicateMember(name)));
                 }
-                duplicate
-            };
-            if duplicate {
-                return Err(JsonError::new(name_at, JsonErrorKind::DuplicateMember(name)));
+            } else {
+                if offsets.is_empty() {
+                    offsets.resize(members.len(), 0);
+                }
+                offsets.push(name_at);
             }
             self.skip_whitespace();
             if self.peek() != Some(b':') {
@@ -166,6 +165,14 @@ impl Parser<'_> {
             let value = self.value(depth + 1)?;
             members.push((name, value));
             if !self.separator(b'}')? {
+                if members.len() > LINEAR_DUPLICATE_SCAN {
+                    let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+                        HashSet::with_capacity_and_hasher(members.len(), foldhash::fast::RandomState::default());
+                    if let Some(i) = members.iter().position(|(k, _)| !seen.insert(k.as_str())) {
+                        let name = members[i].0.clone();
+                        return Err(JsonError::new(offsets[i], JsonErrorKind::DuplicateMember(name)));
+                    }
+                }
                 return Ok(Object(members));
             }
         }
@@ -194,11 +201,18 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let run = self.pos;
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
+            // Up to the next quote or backslash (a vectorised search), then a branch-free check
+            // that the run holds no control character; only if it does is it walked byte by byte.
+            let rest = self.bytes.get(run..).unwrap_or_default();
+            let stop = memchr::memchr2(b'"', b'\\', rest).map_or(self.bytes.len(), |i| run + i);
+            let span = self.bytes.get(run..stop).unwrap_or_default();
+            self.pos = if span.iter().fold(false, |any, &b| any | (b < 0x20)) {
+                run + span.iter().position(|&b| b < 0x20).unwrap_or(span.len())
+            } else {
+                stop
+            };
+            if out.capacity() == 0 {
+                out.reserve_exact(self.pos - run);
             }
             // `run` and `self.pos` each sit just after an ASCII byte (the
             // quote or an escape) or on one (a delimiter), or at the end of

@@ -12,6 +12,13 @@ pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
+    // Most strings need no escape: one branch-free pass over the bytes says so, and the string
+    // is copied whole.
+    if !s.bytes().fold(false, |any, b| any | (b == b'"') | (b == b'\\') | (b < 0x20)) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut copied = 0;
     for (i, b) in s.bytes().enumerate() {
         let short = match b {
