@@ -1,7 +1,6 @@
 //! Signed checkpoints: a chain's head, written to a separate file so that
 //! removing records from the end of a chain is detectable.
 
-use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
 use crate::{AuditKey, Error, Timestamp, hex};
@@ -40,7 +39,7 @@ impl Checkpoint {
         time: Timestamp,
     ) -> Self {
         let mut checkpoint = Self { chain_id: chain_id.into(), seq, hash: hash.into(), time, signature: String::new() };
-        checkpoint.signature = hex::encode(&key.hmac(&[checkpoint.message().as_bytes()]));
+        checkpoint.signature = key.sign(&checkpoint.message());
         checkpoint
     }
 
@@ -52,12 +51,7 @@ impl Checkpoint {
     /// Whether the signature is `key`'s signature over the other fields
     /// (compared in constant time).
     pub fn verify_signature(&self, key: &AuditKey) -> bool {
-        let Some(signature) = hex::decode32(&self.signature) else {
-            return false;
-        };
-        let mut mac = key.mac();
-        mac.update(self.message().as_bytes());
-        mac.verify_slice(&signature).is_ok()
+        key.verify(&self.message(), &self.signature)
     }
 
     /// The checkpoint as one checkpoint-file line: compact JSON, fields in the

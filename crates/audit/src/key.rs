@@ -51,6 +51,22 @@ impl AuditKey {
         }
         mac.finalize().into_bytes().into()
     }
+
+    /// The signature of a signed statement (checkpoints, truncations): lower-case hex of the
+    /// HMAC of `message`.
+    pub(crate) fn sign(&self, message: &str) -> String {
+        crate::hex::encode(&self.hmac(&[message.as_bytes()]))
+    }
+
+    /// Whether `signature` is [`AuditKey::sign`]'s for `message` (compared in constant time).
+    pub(crate) fn verify(&self, message: &str, signature: &str) -> bool {
+        let Some(signature) = crate::hex::decode32(signature) else {
+            return false;
+        };
+        let mut mac = self.mac();
+        mac.update(message.as_bytes());
+        mac.verify_slice(&signature).is_ok()
+    }
 }
 
 impl fmt::Debug for AuditKey {

@@ -3,10 +3,9 @@
 //! to `prev_hash`. Verification trusts a truncation only when its signature verifies under the
 //! audit key, so records removed by anyone without the key are still detected.
 
-use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditKey, Timestamp, hex};
+use crate::{AuditKey, Timestamp};
 
 /// The domain separator at the start of every signed truncation message.
 const DOMAIN: &str = "stanchion-truncation-v1";
@@ -55,7 +54,7 @@ impl Truncation {
             time,
             signature: String::new(),
         };
-        t.signature = hex::encode(&key.hmac(&[t.message().as_bytes()]));
+        t.signature = key.sign(&t.message());
         t
     }
 
@@ -68,11 +67,6 @@ impl Truncation {
 
     /// Whether the signature is `key`'s over the other fields (compared in constant time).
     pub fn verify_signature(&self, key: &AuditKey) -> bool {
-        let Some(signature) = hex::decode32(&self.signature) else {
-            return false;
-        };
-        let mut mac = key.mac();
-        mac.update(self.message().as_bytes());
-        mac.verify_slice(&signature).is_ok()
+        key.verify(&self.message(), &self.signature)
     }
 }
