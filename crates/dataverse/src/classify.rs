@@ -117,6 +117,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         },
         Operation::WhoAmI => t.open_to_all = true,
         Operation::Query(q) | Operation::Count(q) => read_query(&mut t, schema, q),
+        Operation::Aggregate(a) => read_aggregation(&mut t, schema, a),
         Operation::Retrieve { table, key, select, expand } => {
             t.add(table, Privilege::Read);
             t.add_key(table, key);
@@ -230,6 +231,24 @@ fn read_query(t: &mut Touches, schema: &Schema, q: &Query) {
     }
     for e in &q.expand {
         read_expand(t, schema, &q.table, e);
+    }
+}
+
+/// An aggregation reads its table, the columns it groups by and aggregates (design §4: hidden
+/// columns are hidden in aggregates and group-bys too), and every table a group key or its
+/// filter reaches. Grouping by a lookup's id reads only the table itself, as selecting it does
+/// (its display name is an annotation, kept or dropped by the response filter).
+fn read_aggregation(t: &mut Touches, schema: &Schema, a: &crate::query::Aggregation) {
+    t.add(&a.table, Privilege::Read);
+    if let Some(f) = &a.filter {
+        read_filter(t, schema, &a.table, f);
+    }
+    for k in &a.group_by {
+        read_path(t, &a.table, &k.path, &k.column);
+    }
+    t.add_columns(&a.table, a.aggregates.iter().filter_map(|g| g.column.as_ref()));
+    for o in &a.orderby {
+        read_order(t, schema, &a.table, o);
     }
 }
 

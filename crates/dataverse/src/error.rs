@@ -32,6 +32,8 @@ pub mod codes {
     pub const THROTTLING_REQUESTS: &str = "0x80072322";
     /// Service protection: number of concurrent requests.
     pub const THROTTLING_CONCURRENCY: &str = "0x80072326";
+    /// AggregateQueryRecordLimitExceeded: an aggregation over more than 50,000 rows.
+    pub const AGGREGATE_QUERY_RECORD_LIMIT: &str = "0x8004E023";
 }
 
 /// An error answer in Dataverse's shape.

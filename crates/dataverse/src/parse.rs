@@ -4,6 +4,7 @@
 //! name. What lies outside the supported slice becomes [`Operation::Unsupported`] without its
 //! value being parsed; malformed syntax inside the slice is a [`ParseError::Syntax`] (400).
 
+mod apply;
 mod bind;
 mod body;
 mod expand;
@@ -553,10 +554,20 @@ impl Route<'_> {
                 self.refuse_unsupported_options(RequestKind::Query)?;
                 self.check_prefer(&["maxpagesize"])?;
                 self.options.only(
-                    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "@aliases"],
+                    &[
+                        "$select",
+                        "$filter",
+                        "$orderby",
+                        "$top",
+                        "$count",
+                        "$skiptoken",
+                        "$expand",
+                        "$apply",
+                        "@aliases",
+                    ],
                     "a collection query",
                 )?;
-                Ok(Operation::Query(self.options.query(self.schema, table)?))
+                self.options.collection(self.schema, table)
             }
             Method::Post => {
                 self.refuse_unsupported_options(RequestKind::Create)?;

@@ -7,7 +7,7 @@
 
 use crate::json::Value;
 use crate::metadata::{Schema, Table};
-use crate::query::{Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
+use crate::query::{Aggregation, Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
 use crate::record::{Bind, Record, Reference, Related};
 use crate::request::{EtagCondition, MetadataRead, Operation, PathTarget, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -168,6 +168,10 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
             out.push_str(&t.set_name);
             query = query_options(schema, t, q, redact);
             raw_tail = skiptoken(q, redact).map(|v| ("$skiptoken", v));
+        }
+        (Operation::Aggregate(a), Some(t)) => {
+            out.push_str(&t.set_name);
+            query = aggregation_options(schema, t, a, redact);
         }
         (Operation::Count(q), Some(t)) => {
             let _ = write!(out, "{}/$count", t.set_name);
@@ -340,6 +344,50 @@ fn query_options(schema: &Schema, table: &Table, q: &Query, redact: Redact) -> V
     }
     if !q.expand.is_empty() {
         out.push(("$expand", expand_text(schema, &q.expand, redact)));
+    }
+    out
+}
+
+/// `$apply=filter(…)/groupby((…),aggregate(…))`, then `$orderby` and `$top`.
+fn aggregation_options(schema: &Schema, table: &Table, a: &Aggregation, redact: Redact) -> Vec<(&'static str, String)> {
+    let mut steps = Vec::new();
+    if let Some(f) = &a.filter {
+        steps.push(format!("filter({})", filter_text(schema, table, f, redact)));
+    }
+    let aggregates: Vec<String> = a
+        .aggregates
+        .iter()
+        .map(|g| match (g.function.keyword(), &g.column) {
+            (Some(k), Some(c)) => format!("{} with {k} as {}", odata_name(table, c), g.alias),
+            _ => format!("$count as {}", g.alias),
+        })
+        .collect();
+    let aggregate = format!("aggregate({})", aggregates.join(","));
+    if a.group_by.is_empty() {
+        steps.push(aggregate);
+    } else {
+        let keys: Vec<String> = a
+            .group_by
+            .iter()
+            .map(|k| {
+                let mut name: String = k.path.iter().map(|h| format!("{}/", h.navigation)).collect();
+                let reached = k.path.last().and_then(|h| schema.table(&h.table)).unwrap_or(table);
+                name.push_str(&odata_name(reached, &k.column));
+                name
+            })
+            .collect();
+        if a.aggregates.is_empty() {
+            steps.push(format!("groupby(({}))", keys.join(",")));
+        } else {
+            steps.push(format!("groupby(({}),{aggregate})", keys.join(",")));
+        }
+    }
+    let mut out = vec![("$apply", steps.join("/"))];
+    if !a.orderby.is_empty() {
+        out.push(("$orderby", orderby_text(schema, table, &a.orderby)));
+    }
+    if let Some(top) = a.top {
+        out.push(("$top", top_text(top, redact)));
     }
     out
 }

@@ -1,5 +1,6 @@
 //! The query IR: one typed form of a collection query, executed by the emulator and classified
-//! by the gateway. OData query options lower to it today; FetchXML and SQL will lower to it too.
+//! by the gateway. OData query options lower to it today ([`Query`]; `$apply` to
+//! [`Aggregation`]); FetchXML and SQL will lower to it too.
 //!
 //! Columns are logical names of the query's table; printing turns lookups into `_x_value`.
 
@@ -25,6 +26,104 @@ pub struct Query {
     pub skiptoken: Option<String>,
     /// `$expand`: related rows returned with each row.
     pub expand: Vec<Expand>,
+}
+
+/// A grouped or aggregated query over one table (`$apply`, spec §3.11): one row per group (one
+/// row in all without `group_by`), holding the group keys and the aggregate values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregation {
+    /// Logical name of the table aggregated.
+    pub table: String,
+    /// Rows taken into the groups (`filter(…)` steps before the grouping).
+    pub filter: Option<Filter>,
+    /// Group keys, in order; empty: the whole table is one group.
+    pub group_by: Vec<GroupKey>,
+    /// Aggregate values of each group; empty with `group_by`: the distinct key values.
+    pub aggregates: Vec<Aggregate>,
+    /// Order of the groups, over group keys only.
+    pub orderby: Vec<OrderBy>,
+    /// Most groups returned.
+    pub top: Option<u32>,
+}
+
+/// One group key: a column of the table, or of a row reached through single-valued navigation
+/// properties (`primarycontactid/fullname`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupKey {
+    /// Hops to the column's table; empty for the table's own columns.
+    pub path: Vec<Hop>,
+    /// Column logical name (of the last hop's table when `path` is not empty).
+    pub column: String,
+}
+
+impl GroupKey {
+    /// The property naming this key in each result row: the column's OData name
+    /// (`statuscode`, `_parentaccountid_value`), or `{table}_{column}` for a related column
+    /// (`contact_fullname`, spec §3.11).
+    pub fn output_name(&self, schema: &crate::metadata::Schema, table: &str) -> String {
+        match self.path.last() {
+            Some(hop) => format!("{}_{}", hop.table, self.column),
+            None => schema
+                .table(table)
+                .and_then(|t| t.column(&self.column))
+                .map_or_else(|| self.column.clone(), |c| c.odata_name()),
+        }
+    }
+
+    /// Whether a sort key names this group key.
+    pub fn is(&self, o: &OrderBy) -> bool {
+        self.path == o.path && self.column == o.column
+    }
+}
+
+/// One aggregate value of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregate {
+    /// What is computed.
+    pub function: AggregateFunction,
+    /// The column aggregated (logical name of the query's table); `None` for [`AggregateFunction::Count`].
+    pub column: Option<String>,
+    /// The property naming the value in each result row.
+    pub alias: String,
+}
+
+/// Aggregate functions (`$apply`'s `sum`, `average`, `min`, `max` and `$count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// The number of rows (`$count`).
+    Count,
+    /// The sum of the column's values.
+    Sum,
+    /// Their average.
+    Average,
+    /// The smallest value.
+    Min,
+    /// The largest value.
+    Max,
+}
+
+impl AggregateFunction {
+    /// The `$apply` keyword (`with sum`); `None` for `$count`, which is written `$count as x`.
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            AggregateFunction::Count => None,
+            AggregateFunction::Sum => Some("sum"),
+            AggregateFunction::Average => Some("average"),
+            AggregateFunction::Min => Some("min"),
+            AggregateFunction::Max => Some("max"),
+        }
+    }
+
+    /// The function of an `$apply` keyword.
+    pub fn from_keyword(k: &str) -> Option<Self> {
+        Some(match k {
+            "sum" => AggregateFunction::Sum,
+            "average" => AggregateFunction::Average,
+            "min" => AggregateFunction::Min,
+            "max" => AggregateFunction::Max,
+            _ => return None,
+        })
+    }
 }
 
 /// `$expand` of one navigation property, with its own options (spec §3.6).

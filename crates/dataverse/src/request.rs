@@ -98,7 +98,7 @@ impl ApiVersion {
     }
 }
 
-/// The 22 request kinds of spec §0.
+/// The request kinds of spec §0 (`$apply` aggregation has its own, for the audit sentence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequestKind {
     /// `GET /`
@@ -109,6 +109,8 @@ pub enum RequestKind {
     Query,
     /// `GET /{set}/$count`
     Count,
+    /// `GET /{set}?$apply=…` (grouping and aggregation, spec §3.11)
+    Aggregate,
     /// `GET /{set}?fetchXml=…`
     FetchXmlQuery,
     /// `GET /{set}({key})`
@@ -155,6 +157,7 @@ impl RequestKind {
             RequestKind::MetadataCsdl => "metadata_csdl",
             RequestKind::Query => "query",
             RequestKind::Count => "count",
+            RequestKind::Aggregate => "aggregate",
             RequestKind::FetchXmlQuery => "fetchxml_query",
             RequestKind::Retrieve => "retrieve",
             RequestKind::RetrieveProperty => "retrieve_property",
@@ -320,6 +323,8 @@ pub enum Operation {
     Query(Query),
     /// `GET /{set}/$count?$filter`: the number of matching rows as plain text.
     Count(Query),
+    /// `GET /{set}?$apply=…`: groups and aggregate values.
+    Aggregate(crate::query::Aggregation),
     /// `GET /{set}({id})?$select`.
     Retrieve {
         /// Table logical name.
@@ -477,6 +482,7 @@ impl Request {
             Operation::WhoAmI => RequestKind::UnboundFunction,
             Operation::Query(_) => RequestKind::Query,
             Operation::Count(_) => RequestKind::Count,
+            Operation::Aggregate(_) => RequestKind::Aggregate,
             Operation::Retrieve { .. } => RequestKind::Retrieve,
             Operation::Create { .. } => RequestKind::Create,
             Operation::Update { upsert: false, .. } => RequestKind::Update,
@@ -496,6 +502,7 @@ impl Request {
     pub fn table(&self) -> Option<&str> {
         match &self.operation {
             Operation::Query(q) | Operation::Count(q) => Some(&q.table),
+            Operation::Aggregate(a) => Some(&a.table),
             Operation::Retrieve { table, .. }
             | Operation::RetrieveProperty { table, .. }
             | Operation::Create { table, .. }

@@ -1,5 +1,7 @@
 //! Protocol core tests: the standard schema, the parser's slice, the printer's round trip.
 
+#[path = "dataverse/apply.rs"]
+mod apply;
 #[path = "dataverse/batch.rs"]
 mod batch;
 #[path = "dataverse/batch_requests.rs"]

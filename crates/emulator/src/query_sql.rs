@@ -18,6 +18,7 @@
 //! name no logical name can take, as those start with a letter). A lambda's predicate is built in
 //! the scope of its related table, so nested lambdas and paths inside it start from there.
 
+pub(crate) mod aggregate;
 mod dates;
 mod functions;
 mod navigation;

@@ -144,19 +144,31 @@ pub(crate) async fn count(
     table: &Table,
     filter: Option<&Filter>,
 ) -> Result<Count, DataverseError> {
+    let n = count_up_to(conn, env, table, filter, u64::from(MAX_ROWS) + 1).await?;
+    Ok(Count { shown: std::cmp::min(n, i64::from(MAX_ROWS)), exceeded: n > i64::from(MAX_ROWS) })
+}
+
+/// The number of rows matching `filter`, counting at most `limit`
+/// (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT limit)`).
+pub(crate) async fn count_up_to(
+    conn: &mut SqliteConnection,
+    env: &Env<'_>,
+    table: &Table,
+    filter: Option<&Filter>,
+    limit: u64,
+) -> Result<i64, DataverseError> {
     let mut inner = sea_query::Query::select();
     inner.expr(Expr::cust("1")).from(table.logical_name.clone());
     if let Some(filter) = filter {
         inner.and_where(filter_expr(env, table, filter)?);
     }
-    inner.limit(u64::from(MAX_ROWS) + 1);
+    inner.limit(limit);
     let q = sea_query::Query::select()
         .expr(Func::count(Expr::cust("*")))
         .from_subquery(inner, Alias::new("matching"))
         .build_sqlx(SqliteQueryBuilder);
     let row = statement(q).fetch_one(conn).await.map_err(db_error)?;
-    let n: i64 = row.try_get(0).map_err(db_error)?;
-    Ok(Count { shown: std::cmp::min(n, i64::from(MAX_ROWS)), exceeded: n > i64::from(MAX_ROWS) })
+    row.try_get(0).map_err(db_error)
 }
 
 /// One row by primary key, with `columns` (see [`crate::expand::columns`]).

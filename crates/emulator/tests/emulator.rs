@@ -3,6 +3,8 @@
 
 #[path = "emulator/activities.rs"]
 mod activities;
+#[path = "emulator/aggregate.rs"]
+mod aggregate;
 #[path = "emulator/annotations.rs"]
 mod annotations;
 #[path = "emulator/auth.rs"]

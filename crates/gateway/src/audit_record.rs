@@ -131,13 +131,14 @@ pub(crate) fn outcome(attempt: &AuditRecord, inc: &Incoming, decision: Decision)
     r
 }
 
-/// Rows an answer carried: the `value` array of a query, 1 for a retrieved row.
+/// Rows an answer carried: the `value` array of a query (groups of an aggregation), 1 for a
+/// retrieved row.
 pub(crate) fn rows(request: &Request, body: &Value, status: u16) -> Option<u64> {
     if !(200..300).contains(&status) {
         return None;
     }
     match &request.operation {
-        Operation::Query(_) => {
+        Operation::Query(_) | Operation::Aggregate(_) => {
             body.as_object().and_then(|o| o.get("value")).and_then(Value::as_array).map(|v| v.len() as u64)
         }
         Operation::Retrieve { .. } => Some(1),

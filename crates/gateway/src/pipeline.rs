@@ -288,6 +288,24 @@ impl Filter<'_> {
                     }
                 }
             }
+            // Group rows carry only the keys and aggregate values asked for (and their
+            // annotations): anything else is dropped, so nothing unasked can ride along.
+            Operation::Aggregate(a) => {
+                let names: Vec<String> = a
+                    .group_by
+                    .iter()
+                    .map(|k| k.output_name(self.schema, &a.table))
+                    .chain(a.aggregates.iter().map(|g| g.alias.clone()))
+                    .collect();
+                if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
+                    for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                        row.retain(|k, _| {
+                            let property = k.split_once('@').map_or(k, |(p, _)| p);
+                            names.iter().any(|n| n == property)
+                        });
+                    }
+                }
+            }
             Operation::Metadata(read) => {
                 let Some(Value::Array(entries)) = value.as_object_mut().and_then(|o| o.get_mut("value")) else {
                     return;

@@ -3,6 +3,8 @@
 
 #[path = "gateway/adversarial.rs"]
 mod adversarial;
+#[path = "gateway/aggregate.rs"]
+mod aggregate;
 #[path = "gateway/app.rs"]
 mod app;
 #[path = "gateway/batch.rs"]

@@ -26,6 +26,8 @@ pub enum Kind {
     Delete,
     /// Counting a collection (`/$count`).
     Count,
+    /// Grouping and aggregating a collection (`$apply`); `rows` holds the number of groups.
+    Aggregate,
     /// Reading one column of a record.
     RetrieveProperty,
     /// Writing one column of a record.
@@ -93,7 +95,7 @@ pub enum Kind {
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 38] = [
+const NAMES: [(Kind, &str); 39] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -101,6 +103,7 @@ const NAMES: [(Kind, &str); 38] = [
     (Kind::Upsert, "upsert"),
     (Kind::Delete, "delete"),
     (Kind::Count, "count"),
+    (Kind::Aggregate, "aggregate"),
     (Kind::RetrieveProperty, "retrieve_property"),
     (Kind::UpdateProperty, "update_property"),
     (Kind::ClearProperty, "clear_property"),

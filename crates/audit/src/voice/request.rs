@@ -41,6 +41,14 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::Retrieve | Kind::RetrieveProperty => (verb("read", "read"), format!("{}{cols}", one(r, Read))),
         Kind::ChangeTracking => (verb("read", "read"), format!("changes to {}{cols}", plural(table(r, Read)))),
         Kind::Count => (verb("count", "counted"), plural(table(r, Read))),
+        Kind::Aggregate => {
+            let groups = match r.rows {
+                Some(1) => " into 1 group".to_owned(),
+                Some(n) => format!(" into {n} groups"),
+                None => String::new(),
+            };
+            (verb("aggregate", "aggregated"), format!("{}{cols}{groups}", plural(table(r, Read))))
+        }
         Kind::Create => {
             let object = match r.record_ids.first() {
                 Some(id) => format!("{} {}", singular(table(r, Create)), short_id(id)),

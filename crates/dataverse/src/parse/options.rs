@@ -3,15 +3,16 @@
 
 use super::filter::{FilterError, HopError, MAX_HOPS, parse_filter, single_hop};
 use super::{ParseError, Routed, url};
-use crate::metadata::{Schema, Table};
-use crate::query::{OrderBy, Query};
+use crate::metadata::{Column, Schema, Table};
+use crate::query::{Hop, OrderBy, Query};
+use crate::request::Operation;
 
 /// Options Stanchion parses today.
-const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id"];
+const SUPPORTED: &[&str] =
+    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
-    ("$apply", "aggregation with $apply is not supported yet"),
     ("$skip", "$skip is not supported yet (Dataverse does not support it either)"),
     ("$search", "$search is not supported yet (Dataverse does not support it either)"),
     ("$format", "$format is not supported yet (Dataverse does not support it either)"),
@@ -115,6 +116,51 @@ impl<'a> Options<'a> {
         self.get("$expand").map_or(Ok(Vec::new()), |v| super::expand::parse_expand(v, schema, table))
     }
 
+    /// A collection query: [`Operation::Query`], or [`Operation::Aggregate`] when `$apply`
+    /// groups or aggregates (then only `$orderby` over group keys and `$top` may go with it; a
+    /// `$apply` of `filter(…)` steps alone is a query's filter, so `$filter` may not go with it).
+    pub(crate) fn collection(&self, schema: &Schema, table: &Table) -> Result<Operation, Routed> {
+        let Some(text) = self.get("$apply") else {
+            return Ok(Operation::Query(self.query(schema, table)?));
+        };
+        if self.has("$filter") {
+            return Err(Routed::Error(ParseError::Syntax(
+                "$filter cannot be combined with $apply: put the condition in filter(…) as the first $apply step"
+                    .into(),
+            )));
+        }
+        let aliases = self.aliases();
+        match super::apply::parse_apply(text, schema, table, &aliases)? {
+            super::apply::Applied::Filter(f) => {
+                let mut q = self.query(schema, table)?;
+                q.filter = Some(f);
+                Ok(Operation::Query(q))
+            }
+            super::apply::Applied::Aggregation(a) => {
+                if let Some(other) = ["$select", "$expand", "$count", "$skiptoken"].into_iter().find(|o| self.has(o)) {
+                    return Err(Routed::Error(ParseError::Syntax(format!(
+                        "The query option {other} cannot be combined with groupby or aggregate in $apply"
+                    ))));
+                }
+                let orderby_text = self.get("$orderby").unwrap_or_default();
+                let names_alias = orderby_text
+                    .split(',')
+                    .filter_map(|i| i.split_whitespace().next())
+                    .any(|name| a.aggregates.iter().any(|g| g.alias == name));
+                if names_alias {
+                    // Dataverse's answer to ordering by an aggregate value.
+                    return Err(Routed::Error(ParseError::Syntax(
+                        "The query node SingleValueOpenPropertyAccess is not supported".into(),
+                    )));
+                }
+                let orderby =
+                    self.get("$orderby").map_or(Ok(Vec::new()), |v| parse_orderby(v, schema, table, &aliases))?;
+                let top = self.get("$top").map(parse_top).transpose()?;
+                Ok(Operation::Aggregate(super::apply::with_order(a, orderby, top)?))
+            }
+        }
+    }
+
     /// The query IR from `$select`, `$filter`, `$orderby`, `$top`, `$count`, `$expand` and
     /// `$skiptoken`.
     pub(crate) fn query(&self, schema: &Schema, table: &Table) -> Result<Query, Routed> {
@@ -196,26 +242,7 @@ pub(crate) fn parse_orderby(
                     ParseError::Syntax(format!("The parameter alias {name} in $orderby has no column name"))
                 })?;
         }
-        let (navigations, last) = match name.rsplit_once('/') {
-            Some((navigations, last)) => (Some(navigations), last),
-            None => (None, name),
-        };
-        let mut path = Vec::new();
-        let mut reached = table;
-        for segment in navigations.into_iter().flat_map(|n| n.split('/')) {
-            if path.len() == MAX_HOPS {
-                return Err(ParseError::Syntax(format!("The $orderby path '{name}' is too long")).into());
-            }
-            let (hop, next) = single_hop(schema, reached, segment).map_err(|e| match e {
-                HopError::Collection(_) => ParseError::Syntax(format!(
-                    "$orderby cannot follow the collection-valued navigation property '{segment}'"
-                )),
-                HopError::Unknown(m) => ParseError::Syntax(m),
-            })?;
-            path.push(hop);
-            reached = next;
-        }
-        let column = reached.column_by_odata_name(last).ok_or_else(|| unknown_property(reached, last))?;
+        let (path, column) = column_path(schema, table, name, "$orderby")?;
         let descending = match words.next() {
             None | Some("asc") => false,
             Some("desc") => true,
@@ -231,6 +258,37 @@ pub(crate) fn parse_orderby(
         orderby.push(OrderBy { path, column: column.logical_name.clone(), descending });
     }
     Ok(orderby)
+}
+
+/// A column named by a path through single-valued navigation properties
+/// (`primarycontactid/fullname`, at most five hops) in the query option `option`.
+pub(crate) fn column_path<'s>(
+    schema: &'s Schema,
+    table: &'s Table,
+    name: &str,
+    option: &str,
+) -> Result<(Vec<Hop>, &'s Column), ParseError> {
+    let (navigations, last) = match name.rsplit_once('/') {
+        Some((navigations, last)) => (Some(navigations), last),
+        None => (None, name),
+    };
+    let mut path = Vec::new();
+    let mut reached = table;
+    for segment in navigations.into_iter().flat_map(|n| n.split('/')) {
+        if path.len() == MAX_HOPS {
+            return Err(ParseError::Syntax(format!("The {option} path '{name}' is too long")));
+        }
+        let (hop, next) = single_hop(schema, reached, segment).map_err(|e| match e {
+            HopError::Collection(_) => ParseError::Syntax(format!(
+                "{option} cannot follow the collection-valued navigation property '{segment}'"
+            )),
+            HopError::Unknown(m) => ParseError::Syntax(m),
+        })?;
+        path.push(hop);
+        reached = next;
+    }
+    let column = reached.column_by_odata_name(last).ok_or_else(|| unknown_property(reached, last))?;
+    Ok((path, column))
 }
 
 /// `$top=n`.

@@ -92,8 +92,11 @@ fn every_kind_is_recognised() {
 
 #[test]
 fn unsupported_options_are_not_parsed() {
-    let r = parse("GET", "/api/data/v9.2/accounts?$apply=((((garbage", &[], "").unwrap();
+    let r = parse("GET", "/api/data/v9.2/accounts?$apply=topcount(2,revenue)", &[], "").unwrap();
+    assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::Aggregate, .. }));
+    let r = parse("GET", "/api/data/v9.2/accounts?$skip=2", &[], "").unwrap();
     assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::Query, .. }));
+    assert!(matches!(parse("GET", "/api/data/v9.2/accounts?$apply=((((garbage", &[], ""), Err(ParseError::Syntax(_))));
 }
 
 #[test]

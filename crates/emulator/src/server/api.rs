@@ -5,6 +5,7 @@
 //! spec §1.4's example: `return=representation`, `odata.include-annotations="…"` (echoing the
 //! request's list, on every answer that carries rows), `odata.maxpagesize=N`.
 
+mod aggregate;
 pub(super) mod batch;
 mod rows;
 
@@ -45,6 +46,12 @@ fn preference_applied(response: Response, applied: &[String]) -> Response {
         return response;
     }
     with_header(response, "preference-applied", &applied.join(","))
+}
+
+/// `Preference-Applied` echoing `odata.include-annotations` when annotations were asked for.
+fn include_preference(response: Response, include: &Include) -> Response {
+    let applied: Vec<String> = include.preference().into_iter().collect();
+    preference_applied(response, &applied)
 }
 
 /// Rows of `t` showing `columns`, as JSON with the annotations asked for.
@@ -128,6 +135,7 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             Ok(json(StatusCode::OK, o))
         }
         Operation::Query(q) => query(&ctx, q).await,
+        Operation::Aggregate(a) => aggregate::aggregate(&ctx, a).await,
         Operation::Count(q) => {
             // Spec §3.7: `/{set}/$count` is a bare number, text/plain, capped at 5000 (the BOM
             // of §2.5 belongs to collection-navigation counts only).

@@ -26,7 +26,9 @@ async fn tricks_are_refused_audited_and_not_forwarded() {
         ("GET", "accounts?$select=emailaddress9", None, vec![], "syntax"),
         ("GET", "accounts?$expand=nosuchnavigation", None, vec![], "syntax"),
         ("GET", "accounts?$skip=10", None, vec![], "unclassified"),
-        ("GET", "accounts?$apply=aggregate($count as n)", None, vec![], "unclassified"),
+        ("GET", "accounts?$apply=topcount(2,revenue)", None, vec![], "unclassified"),
+        ("GET", "accounts?$apply=groupby((statuscode)", None, vec![], "syntax"),
+        ("GET", "accounts?$apply=groupby((statuscode))&$orderby=name", None, vec![], "syntax"),
         ("GET", "accounts?$orderby=contact_customer_accounts/fullname", None, vec![], "syntax"),
         ("GET", "accounts?savedQuery=00000000-0000-0000-0000-000000000001", None, vec![], "unclassified"),
         (
