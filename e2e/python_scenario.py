@@ -464,6 +464,18 @@ def step_batch():
     return f"{len(result.responses)} responses"
 
 
+def step_sql():
+    ids = need(state["ids"], "rows")
+    rows = client.query.sql("SELECT TOP 3 accountid, name FROM account WHERE statecode = 0 ORDER BY name")
+    check(len(rows) == 3, f"TOP 3 returned {len(rows)} rows")
+    names = [r.get("name") for r in rows]
+    check(names == sorted(names, key=str.lower), f"ORDER BY name not honoured: {names}")
+    check(all(r.get("accountid") in ids for r in rows), f"rows outside the listed accounts: {rows}")
+    counted = client.query.sql("SELECT COUNT(*) AS n FROM account WHERE statecode = 0")
+    check(len(counted) == 1 and counted[0].get("n") == len(ids), f"COUNT(*) {counted} != {len(ids)} listed rows")
+    return f"TOP 3 {names}, COUNT(*) = {counted[0].get('n')}"
+
+
 COUNT_SKIP = ("# skip - (b) count accounts: 1.1.0 has no count operation "
               "(list(count=True) sends $count=true but discards @odata.count)")
 
@@ -472,6 +484,7 @@ try:
     step("(a2) records.list_pages: several pages, each <= page size, same rows", step_list_pages)
     print(COUNT_SKIP, flush=True)
     step("(b2) records.list with count=True: request accepted, same rows", step_count)
+    step("(k) query.sql: SELECT TOP with WHERE and ORDER BY, and COUNT(*) AS n", step_sql)
     if expect in ("full", "full_nodelete"):
         step("(c) create account -> GUID from OData-EntityId", step_create)
         step("(d) retrieve by id with select -> values match", step_get)

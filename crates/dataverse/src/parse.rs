@@ -13,6 +13,7 @@ mod headers;
 mod keys;
 mod metadata;
 mod options;
+mod sql;
 mod url;
 
 use crate::error::{DataverseError, codes};
@@ -563,6 +564,7 @@ impl Route<'_> {
                         "$skiptoken",
                         "$expand",
                         "$apply",
+                        "sql",
                         "@aliases",
                     ],
                     "a collection query",

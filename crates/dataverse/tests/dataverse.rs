@@ -16,6 +16,8 @@ mod json;
 mod parse;
 #[path = "dataverse/roundtrip.rs"]
 mod roundtrip;
+#[path = "dataverse/sql.rs"]
+mod sql;
 
 #[test]
 fn standard_schema_is_consistent() {

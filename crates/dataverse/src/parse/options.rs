@@ -9,7 +9,7 @@ use crate::request::Operation;
 
 /// Options Stanchion parses today.
 const SUPPORTED: &[&str] =
-    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply"];
+    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply", "sql"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
@@ -21,7 +21,6 @@ const RECOGNISED: &[(&str, &str)] = &[
     ("$deltatoken", "change tracking is not supported yet"),
     ("$schemaversion", "$schemaversion is not supported yet"),
     ("fetchXml", "FetchXML queries are not supported yet"),
-    ("sql", "SQL queries (sql=) are not supported yet"),
     ("savedQuery", "saved queries (savedQuery=) are refused: Stanchion cannot see what they read"),
     ("userQuery", "user queries (userQuery=) are refused: Stanchion cannot see what they read"),
 ];
@@ -50,6 +49,11 @@ impl<'a> Options<'a> {
             }
         }
         Ok(Options { pairs })
+    }
+
+    /// Options made by the parser itself (the OData twin of a `sql=` query).
+    pub(crate) fn from_pairs(pairs: Vec<url::Pair<'a>>) -> Self {
+        Options { pairs }
     }
 
     pub(crate) fn has(&self, name: &str) -> bool {
@@ -120,6 +124,15 @@ impl<'a> Options<'a> {
     /// groups or aggregates (then only `$orderby` over group keys and `$top` may go with it; a
     /// `$apply` of `filter(…)` steps alone is a query's filter, so `$filter` may not go with it).
     pub(crate) fn collection(&self, schema: &Schema, table: &Table) -> Result<Operation, Routed> {
+        if let Some(sql) = self.get("sql") {
+            if let Some(other) = self.pairs.iter().find(|p| p.name != "sql") {
+                return Err(Routed::Error(ParseError::Syntax(format!(
+                    "The query option {} cannot be combined with sql",
+                    other.name
+                ))));
+            }
+            return super::sql::lower(sql, schema, table);
+        }
         let Some(text) = self.get("$apply") else {
             return Ok(Operation::Query(self.query(schema, table)?));
         };

@@ -182,3 +182,18 @@ async fn more_than_fifty_thousand_rows_is_the_aggregate_limit_error() {
     let v = e.get_json("accounts?$apply=filter(numberofemployees%20lt%2010)/aggregate($count%20as%20n)").await;
     assert_eq!(v["value"], json!([{"n": 9}]));
 }
+
+/// `sql=` (spec §6.7) answers as its OData twin: a plain SELECT as a query, aggregates and
+/// `GROUP BY` as `$apply`.
+#[tokio::test]
+async fn sql_answers_like_its_odata_twin() {
+    let (e, _) = fixture().await;
+    let get = |sql: &str| format!("accounts?sql={}", sql.replace(' ', "%20").replace('\'', "%27").replace('>', "%3E"));
+    let v = e.get_json(&get("SELECT TOP 2 name FROM account WHERE revenue > 50000 ORDER BY name")).await;
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Fourth Coffee", "Litware"]);
+    let v = e.get_json(&get("SELECT statuscode, COUNT(*) AS n FROM account GROUP BY statuscode")).await;
+    assert_eq!(v["value"], json!([{"statuscode": 1, "n": 3}, {"statuscode": 2, "n": 1}]));
+    let m = assert_error(e.get(&get("SELECT * FROM account")).await, 400, "0x0").await;
+    assert!(m.contains("SELECT *"), "{m}");
+}

@@ -93,3 +93,35 @@ async fn aggregations_are_reads_of_every_table_and_column_they_name() {
     let resp = app.send(&contacts_only, "GET", "contacts?$apply=groupby((parentcustomerid_account/name))", None).await;
     assert_eq!(resp.status(), 403);
 }
+
+/// `sql=` is classified like its OData twin: hidden columns and unreadable tables refused.
+#[tokio::test]
+async fn sql_is_checked_like_odata() {
+    let app = spawn_app().await;
+    let key = app.agent("SQL Agent", &[("account", Level::Read)], false).await;
+    app.store
+        .set_column_hidden(&Actor::Cli("cli:t@h".into()), "SQL Agent", "account", "accounts", "revenue", true)
+        .await
+        .unwrap();
+    let resp = app
+        .send(&key, "GET", "accounts?sql=SELECT%20name%20FROM%20account%20WHERE%20name%20LIKE%20%27%25a%25%27", None)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(!body["value"].as_array().unwrap().is_empty(), "{body}");
+    for path in [
+        "accounts?sql=SELECT%20name%20FROM%20account%20WHERE%20revenue%20%3E%200",
+        "accounts?sql=SELECT%20SUM(revenue)%20AS%20t%20FROM%20account",
+    ] {
+        let before = app.upstream_requests();
+        let resp = app.send(&key, "GET", path, None).await;
+        assert_eq!(resp.status(), 403, "{path}");
+        assert_eq!(reason(&resp).as_deref(), Some("hidden_column"), "{path}");
+        assert_eq!(app.upstream_requests(), before);
+    }
+    let resp = app.send(&key, "GET", "contacts?sql=SELECT%20fullname%20FROM%20contact", None).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(reason(&resp).as_deref(), Some("table_off"));
+    let resp = app.send(&key, "GET", "accounts?sql=DELETE%20FROM%20account", None).await;
+    assert_eq!(resp.status(), 400);
+}

@@ -1,0 +1,695 @@
+//! The `sql=` query option (spec §6.7): Dataverse's documented `SELECT` subset on one table,
+//! lowered to the query IR by writing the equivalent OData query options (`$select`,
+//! `$filter`, `$orderby`, `$top`, or `$apply` for `DISTINCT`, aggregates and `GROUP BY`) and
+//! parsing those with the one parser. A SQL query is therefore typed, checked against the
+//! schema, classified, printed and executed exactly as its OData twin, and forwarded in that
+//! form.
+//!
+//! Grammar (keywords case-insensitive, identifiers are logical names, optionally qualified by
+//! the table's name or alias, or in `[brackets]`):
+//!
+//! ```text
+//! SELECT [DISTINCT] [TOP n] item, … FROM table [[AS] alias]
+//!   [WHERE condition] [GROUP BY column, …] [ORDER BY column [ASC|DESC], …] [;]
+//! item      = column | COUNT(*) [AS a] | {SUM|AVG|MIN|MAX}(column) [AS a]
+//! condition = condition OR condition | condition AND condition | NOT condition | (condition)
+//!           | column {= | != | <> | < | > | <= | >=} literal | column [NOT] LIKE 'pattern'
+//!           | column [NOT] IN (literal, …) | column [NOT] BETWEEN literal AND literal
+//!           | column IS [NOT] NULL
+//! ```
+//!
+//! Refused with a 400 naming the construct, as Dataverse refuses them: anything but one
+//! `SELECT` (writes, DDL, `DECLARE`, several statements), `SELECT *`, subqueries, `UNION`,
+//! `HAVING`, `WITH`, `OFFSET`/`FETCH`, `RIGHT`/`FULL`/`CROSS JOIN`, expressions in the select
+//! list, column-to-column comparisons. Refused as not supported yet (Dataverse supports them):
+//! `JOIN`/`LEFT JOIN`, column aliases outside aggregates, `COUNT(column)`, `LIKE` patterns that
+//! neither begin nor end with `%`. `TOP n` is accepted although the documentation lists it as
+//! unsupported: Microsoft's Python SDK sends it.
+
+use super::options::Options;
+use super::url::Pair;
+use super::{ParseError, Routed};
+use crate::metadata::{Column, ColumnType, Schema, Table};
+use crate::request::{Operation, RequestKind};
+use std::borrow::Cow;
+
+/// Longest SQL text accepted (bytes, decoded).
+const MAX_LEN: usize = 16 * 1024;
+/// Deepest nesting of conditions.
+const MAX_DEPTH: usize = 32;
+
+/// Statements and clauses Dataverse refuses, with what to say.
+const REFUSED_WORDS: &[(&str, &str)] = &[
+    ("insert", "INSERT: only SELECT statements are allowed"),
+    ("update", "UPDATE: only SELECT statements are allowed"),
+    ("delete", "DELETE: only SELECT statements are allowed"),
+    ("merge", "MERGE: only SELECT statements are allowed"),
+    ("drop", "DROP: only SELECT statements are allowed"),
+    ("alter", "ALTER: only SELECT statements are allowed"),
+    ("create", "CREATE: only SELECT statements are allowed"),
+    ("truncate", "TRUNCATE: only SELECT statements are allowed"),
+    ("declare", "DECLARE: only SELECT statements are allowed"),
+    ("exec", "EXEC: only SELECT statements are allowed"),
+    ("execute", "EXECUTE: only SELECT statements are allowed"),
+    ("grant", "GRANT: only SELECT statements are allowed"),
+    ("with", "WITH (common table expressions) is not supported"),
+    ("union", "UNION is not supported"),
+    ("intersect", "INTERSECT is not supported"),
+    ("except", "EXCEPT is not supported"),
+    ("having", "HAVING is not supported"),
+    ("offset", "OFFSET ... FETCH is not supported: page with Prefer: odata.maxpagesize"),
+    ("fetch", "OFFSET ... FETCH is not supported: page with Prefer: odata.maxpagesize"),
+    ("into", "SELECT ... INTO is not supported"),
+    ("right", "RIGHT JOIN is not supported: only INNER JOIN and LEFT JOIN"),
+    ("full", "FULL JOIN is not supported: only INNER JOIN and LEFT JOIN"),
+    ("cross", "CROSS JOIN is not supported: only INNER JOIN and LEFT JOIN"),
+    ("exists", "EXISTS (subqueries) is not supported"),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    /// A name or keyword (keywords compared case-insensitively).
+    Word(String),
+    /// `[name]` or `"name"`.
+    Quoted(String),
+    /// A number, as written.
+    Number(String),
+    /// A string literal, unescaped.
+    Str(String),
+    /// Punctuation and operators.
+    Sym(&'static str),
+}
+
+fn syntax(message: impl Into<String>) -> Routed {
+    Routed::Error(ParseError::Syntax(message.into()))
+}
+
+fn unsupported(message: impl Into<String>) -> Routed {
+    Routed::Unsupported(RequestKind::Query, message.into())
+}
+
+fn tokens(sql: &str) -> Result<Vec<Tok>, Routed> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '-' if chars.get(i + 1) == Some(&'-') => return Err(syntax("Comments are not allowed in sql")),
+            '/' if chars.get(i + 1) == Some(&'*') => return Err(syntax("Comments are not allowed in sql")),
+            '\'' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(syntax("sql has an unterminated string")),
+                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                            s.push('\'');
+                            i += 2;
+                        }
+                        Some('\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&c) => {
+                            s.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Tok::Str(s));
+            }
+            '[' | '"' => {
+                let close = if c == '[' { ']' } else { '"' };
+                let start = i + 1;
+                let end = chars[start..]
+                    .iter()
+                    .position(|&x| x == close)
+                    .ok_or_else(|| syntax("sql has an unterminated quoted name"))?;
+                out.push(Tok::Quoted(chars[start..start + end].iter().collect()));
+                i = start + end + 1;
+            }
+            c if c.is_ascii_digit() => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                out.push(Tok::Number(chars[start..i].iter().collect()));
+            }
+            c if c.is_ascii_alphabetic() || c == '_' || c == '@' || c == '#' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '_' | '@' | '#' | '$'))
+                {
+                    i += 1;
+                }
+                out.push(Tok::Word(chars[start..i].iter().collect()));
+            }
+            _ => {
+                let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+                let sym = ["<=", ">=", "<>", "!="].into_iter().find(|s| *s == two);
+                let sym = match sym {
+                    Some(s) => s,
+                    None => match c {
+                        ',' => ",",
+                        '(' => "(",
+                        ')' => ")",
+                        '.' => ".",
+                        '*' => "*",
+                        '=' => "=",
+                        '<' => "<",
+                        '>' => ">",
+                        ';' => ";",
+                        '-' => "-",
+                        other => return Err(syntax(format!("The character '{other}' is not allowed in sql"))),
+                    },
+                };
+                i += sym.len();
+                out.push(Tok::Sym(sym));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A column as written: an optional qualifier and the name.
+#[derive(Debug, Clone)]
+struct ColumnRef {
+    qualifier: Option<String>,
+    name: String,
+}
+
+#[derive(Debug)]
+enum Item {
+    Column(ColumnRef),
+    Aggregate { function: &'static str, column: Option<ColumnRef>, alias: Option<String> },
+}
+
+struct Parser<'s> {
+    toks: Vec<Tok>,
+    at: usize,
+    table: &'s Table,
+    /// The table's alias in `FROM`, once read.
+    alias: Option<String>,
+    depth: usize,
+}
+
+impl<'s> Parser<'s> {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at)
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        let yes = self.is_word(word);
+        if yes {
+            self.at += 1;
+        }
+        yes
+    }
+
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        let yes = matches!(self.peek(), Some(Tok::Sym(s)) if *s == sym);
+        if yes {
+            self.at += 1;
+        }
+        yes
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<(), Routed> {
+        if self.eat_word(word) { Ok(()) } else { Err(self.unexpected(&format!("{} expected", word.to_uppercase()))) }
+    }
+
+    fn expect_sym(&mut self, sym: &str) -> Result<(), Routed> {
+        if self.eat_sym(sym) { Ok(()) } else { Err(self.unexpected(&format!("'{sym}' expected"))) }
+    }
+
+    /// The error for the current token: a refused construct by name, else `what`.
+    fn unexpected(&self, what: &str) -> Routed {
+        match self.peek() {
+            None => syntax(format!("sql ended early: {what}")),
+            Some(Tok::Word(w)) => {
+                let lower = w.to_ascii_lowercase();
+                if let Some((_, message)) = REFUSED_WORDS.iter().find(|(k, _)| *k == lower) {
+                    return syntax(*message);
+                }
+                if matches!(lower.as_str(), "join" | "inner" | "left" | "outer") {
+                    return unsupported("JOIN in sql is not supported yet: query each table, or use $expand");
+                }
+                if lower == "select" {
+                    return syntax("Subqueries are not supported in sql");
+                }
+                syntax(format!("Unexpected '{w}' in sql: {what}"))
+            }
+            Some(Tok::Sym(s)) => syntax(format!("Unexpected '{s}' in sql: {what}")),
+            Some(Tok::Quoted(q)) => syntax(format!("Unexpected '{q}' in sql: {what}")),
+            Some(Tok::Number(n)) => syntax(format!("Unexpected {n} in sql: {what}")),
+            Some(Tok::Str(_)) => syntax(format!("Unexpected string in sql: {what}")),
+        }
+    }
+
+    fn name(&mut self) -> Result<String, Routed> {
+        match self.peek().cloned() {
+            Some(Tok::Word(w)) if !is_keyword(&w) => {
+                self.at += 1;
+                Ok(w)
+            }
+            Some(Tok::Quoted(q)) => {
+                self.at += 1;
+                Ok(q)
+            }
+            _ => Err(self.unexpected("a name expected")),
+        }
+    }
+
+    fn column_ref(&mut self) -> Result<ColumnRef, Routed> {
+        if self.eat_sym("(") {
+            if self.is_word("select") {
+                return Err(syntax("Subqueries are not supported in sql"));
+            }
+            return Err(syntax("Expressions are not supported in sql: name a column"));
+        }
+        let first = self.name()?;
+        if self.eat_sym(".") {
+            let name = self.name()?;
+            return Ok(ColumnRef { qualifier: Some(first), name });
+        }
+        if matches!(self.peek(), Some(Tok::Sym("("))) {
+            return Err(syntax(format!("The function {first}() is not supported in sql")));
+        }
+        Ok(ColumnRef { qualifier: None, name: first })
+    }
+
+    /// The column of the table a reference names.
+    fn column(&self, r: &ColumnRef) -> Result<&'s Column, Routed> {
+        if let Some(q) = &r.qualifier {
+            let ok = q.eq_ignore_ascii_case(&self.table.logical_name)
+                || self.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q));
+            if !ok {
+                return Err(syntax(format!("'{q}.{}' names a table that is not in FROM", r.name)));
+            }
+        }
+        let logical = r.name.to_ascii_lowercase();
+        self.table.column(&logical).ok_or_else(|| Routed::Error(super::options::unknown_property(self.table, &r.name)))
+    }
+
+    fn item(&mut self) -> Result<Item, Routed> {
+        if self.eat_sym("*") {
+            return Err(syntax("SELECT * is not supported in sql: name the columns"));
+        }
+        let function = ["count", "sum", "avg", "min", "max"]
+            .into_iter()
+            .find(|f| self.is_word(f) && matches!(self.toks.get(self.at + 1), Some(Tok::Sym("("))));
+        let item = match function {
+            Some(function) => {
+                self.at += 2;
+                if self.is_word("distinct") {
+                    return Err(unsupported("COUNT(DISTINCT …) in sql is not supported yet: use FetchXML"));
+                }
+                let column = if self.eat_sym("*") {
+                    if function != "count" {
+                        return Err(syntax(format!("{}(*) is not valid: name a column", function.to_uppercase())));
+                    }
+                    None
+                } else {
+                    if function == "count" {
+                        return Err(unsupported("COUNT(column) in sql is not supported yet: use COUNT(*)"));
+                    }
+                    Some(self.column_ref()?)
+                };
+                self.expect_sym(")")?;
+                Item::Aggregate { function, column, alias: None }
+            }
+            None => Item::Column(self.column_ref()?),
+        };
+        let alias = if self.eat_word("as") {
+            Some(self.name()?)
+        } else {
+            match self.peek() {
+                Some(Tok::Word(w)) if !is_keyword(w) => Some(self.name()?),
+                Some(Tok::Quoted(_)) => Some(self.name()?),
+                _ => None,
+            }
+        };
+        Ok(match (item, alias) {
+            (Item::Aggregate { function, column, .. }, alias) => Item::Aggregate { function, column, alias },
+            (Item::Column(_), Some(_)) => {
+                return Err(unsupported("Column aliases in sql are supported on aggregates only (for now)"));
+            }
+            (item, None) => item,
+        })
+    }
+
+    /// An OData literal for a SQL literal compared with `column`.
+    fn literal(&mut self, column: &Column) -> Result<String, Routed> {
+        let negative = self.eat_sym("-");
+        let tok = self.peek().cloned();
+        self.at += 1;
+        let bad = |what: &str| {
+            syntax(format!("{what} cannot be compared with '{}' ({})", column.logical_name, column.kind.edm_name()))
+        };
+        Ok(match (tok, &column.kind) {
+            (Some(Tok::Number(n)), ColumnType::Boolean { .. }) if !negative && (n == "0" || n == "1") => {
+                (if n == "1" { "true" } else { "false" }).to_owned()
+            }
+            (Some(Tok::Number(n)), _) => {
+                if n.matches('.').count() > 1 || n.ends_with('.') {
+                    return Err(syntax(format!("'{n}' is not a number")));
+                }
+                if negative { format!("-{n}") } else { n }
+            }
+            (Some(_), _) if negative => return Err(syntax("'-' must precede a number")),
+            (Some(Tok::Str(s)), ColumnType::DateTime | ColumnType::DateOnly) => {
+                if s.is_empty()
+                    || !s.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '.' | '+'))
+                {
+                    return Err(bad(&format!("'{s}'")));
+                }
+                s
+            }
+            (Some(Tok::Str(s)), ColumnType::Uniqueidentifier | ColumnType::Lookup { .. }) => {
+                uuid::Uuid::try_parse(&s).map_err(|_| bad(&format!("'{s}'")))?.to_string()
+            }
+            (Some(Tok::Str(s)), _) => format!("'{}'", s.replace('\'', "''")),
+            (Some(Tok::Word(w)), ColumnType::Boolean { .. })
+                if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") =>
+            {
+                w.to_ascii_lowercase()
+            }
+            (Some(Tok::Word(w)), _) if w.eq_ignore_ascii_case("null") => {
+                return Err(syntax("Compare with NULL using IS NULL or IS NOT NULL"));
+            }
+            (Some(Tok::Word(_) | Tok::Quoted(_)), _) => {
+                return Err(syntax("Column-to-column comparisons are not supported in sql: compare with a literal"));
+            }
+            _ => {
+                self.at -= 1;
+                return Err(self.unexpected("a literal expected"));
+            }
+        })
+    }
+
+    fn condition(&mut self) -> Result<String, Routed> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(syntax("The sql condition is nested too deeply"));
+        }
+        let mut out = self.conjunction()?;
+        while self.eat_word("or") {
+            out = format!("{out} or {}", self.conjunction()?);
+        }
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    fn conjunction(&mut self) -> Result<String, Routed> {
+        let mut out = self.unary()?;
+        while self.eat_word("and") {
+            out = format!("{out} and {}", self.unary()?);
+        }
+        Ok(out)
+    }
+
+    fn unary(&mut self) -> Result<String, Routed> {
+        if self.eat_word("not") {
+            return Ok(format!("not ({})", self.unary()?));
+        }
+        if self.eat_sym("(") {
+            if self.is_word("select") {
+                return Err(syntax("Subqueries are not supported in sql"));
+            }
+            let inner = self.condition()?;
+            self.expect_sym(")")?;
+            return Ok(format!("({inner})"));
+        }
+        self.predicate()
+    }
+
+    fn predicate(&mut self) -> Result<String, Routed> {
+        let r = self.column_ref()?;
+        let column = self.column(&r)?;
+        let name = column.odata_name();
+        if self.eat_word("is") {
+            let not = self.eat_word("not");
+            self.expect_word("null")?;
+            return Ok(format!("{name} {} null", if not { "ne" } else { "eq" }));
+        }
+        let not = self.eat_word("not");
+        let text = if self.eat_word("like") {
+            let Some(Tok::Str(pattern)) = self.peek().cloned() else {
+                return Err(self.unexpected("LIKE takes a string pattern"));
+            };
+            self.at += 1;
+            like(&name, &pattern)?
+        } else if self.eat_word("in") {
+            self.expect_sym("(")?;
+            if self.is_word("select") {
+                return Err(syntax("Subqueries are not supported in sql"));
+            }
+            let mut parts = vec![format!("{name} eq {}", self.literal(column)?)];
+            while self.eat_sym(",") {
+                parts.push(format!("{name} eq {}", self.literal(column)?));
+            }
+            self.expect_sym(")")?;
+            format!("({})", parts.join(" or "))
+        } else if self.eat_word("between") {
+            let low = self.literal(column)?;
+            self.expect_word("and")?;
+            let high = self.literal(column)?;
+            format!("({name} ge {low} and {name} le {high})")
+        } else if not {
+            return Err(self.unexpected("LIKE, IN or BETWEEN expected after NOT"));
+        } else {
+            let op = match self.peek() {
+                Some(Tok::Sym("=")) => "eq",
+                Some(Tok::Sym("!=" | "<>")) => "ne",
+                Some(Tok::Sym("<")) => "lt",
+                Some(Tok::Sym(">")) => "gt",
+                Some(Tok::Sym("<=")) => "le",
+                Some(Tok::Sym(">=")) => "ge",
+                _ => return Err(self.unexpected("a comparison expected")),
+            };
+            self.at += 1;
+            format!("{name} {op} {}", self.literal(column)?)
+        };
+        Ok(if not { format!("not ({text})") } else { text })
+    }
+}
+
+/// `LIKE 'p'` as the text function with the same meaning: `%x%` contains, `x%` starts with,
+/// `%x` ends with (Dataverse's text functions keep SQL wildcards inside the value).
+fn like(name: &str, pattern: &str) -> Result<String, Routed> {
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let (starts, ends) = (pattern.starts_with('%'), pattern.ends_with('%') && pattern.len() > 1);
+    Ok(match (starts, ends) {
+        (true, true) => format!("contains({name},{})", quoted(&pattern[1..pattern.len() - 1])),
+        (false, true) => format!("startswith({name},{})", quoted(&pattern[..pattern.len() - 1])),
+        (true, false) => format!("endswith({name},{})", quoted(&pattern[1..])),
+        (false, false) => {
+            return Err(unsupported("LIKE patterns in sql must begin or end with % (for now); use = for equality"));
+        }
+    })
+}
+
+/// Words that end a select item or a name.
+fn is_keyword(w: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "select",
+        "distinct",
+        "top",
+        "from",
+        "where",
+        "group",
+        "by",
+        "order",
+        "asc",
+        "desc",
+        "as",
+        "and",
+        "or",
+        "not",
+        "like",
+        "in",
+        "between",
+        "is",
+        "null",
+        "join",
+        "inner",
+        "left",
+        "outer",
+        "on",
+        "union",
+        "having",
+        "with",
+        "offset",
+        "fetch",
+        "into",
+        "right",
+        "full",
+        "cross",
+        "except",
+        "intersect",
+    ];
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w))
+}
+
+/// The OData query options a `sql=` text stands for, parsed into an operation on `table`
+/// (the request's entity set).
+pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operation, Routed> {
+    if sql.len() > MAX_LEN {
+        return Err(syntax(format!("sql is longer than {MAX_LEN} bytes")));
+    }
+    let mut p = Parser { toks: tokens(sql)?, at: 0, table, alias: None, depth: 0 };
+    if !p.eat_word("select") {
+        return Err(p.unexpected("a sql query starts with SELECT"));
+    }
+    let distinct = p.eat_word("distinct");
+    let top = if p.eat_word("top") {
+        let paren = p.eat_sym("(");
+        let n = match p.peek().cloned() {
+            Some(Tok::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Err(p.unexpected("TOP takes a whole number")),
+        };
+        p.at += 1;
+        if paren {
+            p.expect_sym(")")?;
+        }
+        if p.is_word("percent") {
+            return Err(syntax("TOP … PERCENT is not supported"));
+        }
+        Some(n)
+    } else {
+        None
+    };
+    // Items are read before FROM names the alias: keep them as written, resolve after.
+    let mut items = vec![p.item()?];
+    while p.eat_sym(",") {
+        items.push(p.item()?);
+    }
+    p.expect_word("from")?;
+    if p.eat_sym("(") {
+        return Err(syntax("Subqueries are not supported in sql"));
+    }
+    let from = p.name()?;
+    if !from.eq_ignore_ascii_case(&table.logical_name) {
+        return Err(syntax(format!(
+            "sql must query {} (the table of {}), not '{from}'",
+            table.logical_name, table.set_name
+        )));
+    }
+    if p.eat_word("as") || matches!(p.peek(), Some(Tok::Word(w)) if !is_keyword(w)) {
+        p.alias = Some(p.name()?);
+    }
+    if matches!(p.peek(), Some(Tok::Sym(","))) {
+        return Err(syntax("Several tables in FROM are not supported in sql"));
+    }
+    let filter = if p.eat_word("where") { Some(p.condition()?) } else { None };
+    let mut group_by = Vec::new();
+    if p.eat_word("group") {
+        p.expect_word("by")?;
+        loop {
+            let r = p.column_ref()?;
+            group_by.push(p.column(&r)?.odata_name());
+            if !p.eat_sym(",") {
+                break;
+            }
+        }
+    }
+    let mut orderby = Vec::new();
+    if p.eat_word("order") {
+        p.expect_word("by")?;
+        loop {
+            let r = p.column_ref()?;
+            let name = match p.column(&r) {
+                Ok(c) => c.odata_name(),
+                // Ordering by an aggregate's alias: let the OData parser give Dataverse's error.
+                Err(e) => {
+                    let alias = items.iter().any(
+                        |i| matches!(i, Item::Aggregate { alias: Some(a), .. } if a.eq_ignore_ascii_case(&r.name)),
+                    );
+                    if alias { r.name.clone() } else { return Err(e) }
+                }
+            };
+            let desc = if p.eat_word("desc") {
+                true
+            } else {
+                p.eat_word("asc");
+                false
+            };
+            orderby.push(if desc { format!("{name} desc") } else { name });
+            if !p.eat_sym(",") {
+                break;
+            }
+        }
+    }
+    p.eat_sym(";");
+    if p.at < p.toks.len() {
+        if matches!(p.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("select")) {
+            return Err(syntax("Only one statement is allowed in sql"));
+        }
+        return Err(p.unexpected("the end of the query expected"));
+    }
+
+    let mut columns = Vec::new();
+    let mut aggregates = Vec::new();
+    for item in &items {
+        match item {
+            Item::Column(r) => columns.push(p.column(r)?.odata_name()),
+            Item::Aggregate { function, column, alias } => {
+                let column = column.as_ref().map(|c| p.column(c)).transpose()?;
+                let alias = alias.clone().unwrap_or_else(|| match column {
+                    Some(c) => format!("{function}_{}", c.logical_name),
+                    None => "count".to_owned(),
+                });
+                aggregates.push(match (column, *function) {
+                    (None, _) => format!("$count as {alias}"),
+                    (Some(c), f) => {
+                        let method = if f == "avg" { "average" } else { f };
+                        format!("{} with {method} as {alias}", c.odata_name())
+                    }
+                });
+            }
+        }
+    }
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    if aggregates.is_empty() && group_by.is_empty() && !distinct {
+        pairs.push(("$select", columns.join(",")));
+        if let Some(f) = filter {
+            pairs.push(("$filter", f));
+        }
+    } else {
+        if (!aggregates.is_empty() || !group_by.is_empty())
+            && let Some(c) = columns.iter().find(|c| !group_by.contains(c))
+        {
+            return Err(syntax(format!("Column '{c}' is selected with aggregates, so it must be in GROUP BY")));
+        }
+        let keys = if group_by.is_empty() { columns.clone() } else { group_by.clone() };
+        let mut steps = Vec::new();
+        if let Some(f) = filter {
+            steps.push(format!("filter({f})"));
+        }
+        let aggregate = format!("aggregate({})", aggregates.join(","));
+        steps.push(match (keys.is_empty(), aggregates.is_empty()) {
+            (true, _) => aggregate,
+            (false, true) => format!("groupby(({}))", keys.join(",")),
+            (false, false) => format!("groupby(({}),{aggregate})", keys.join(",")),
+        });
+        pairs.push(("$apply", steps.join("/")));
+    }
+    if !orderby.is_empty() {
+        pairs.push(("$orderby", orderby.join(",")));
+    }
+    if let Some(n) = top {
+        pairs.push(("$top", n));
+    }
+    let options = Options::from_pairs(
+        pairs
+            .into_iter()
+            .map(|(name, value)| Pair { name: Cow::Borrowed(name), value: Cow::Owned(value), raw_value: "" })
+            .collect(),
+    );
+    options.collection(schema, table)
+}
