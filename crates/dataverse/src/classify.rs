@@ -108,7 +108,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
                 reason: reason.clone(),
             };
         }
-        Operation::ServiceDocument => t.filtered_listing = true,
+        Operation::ServiceDocument | Operation::MetadataDocument => t.filtered_listing = true,
         // A keyed read of a table's definition is a read of that table (design §4); a name this
         // schema does not know is answered filtered (by the gateway, from the response).
         Operation::Metadata(read) => match schema.table(read.logical_name()) {

@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod classify;
+pub mod csdl;
 pub mod error;
 pub mod json;
 pub mod metadata;
@@ -19,6 +20,7 @@ pub mod print;
 pub mod query;
 pub mod record;
 pub mod request;
+pub mod xml;
 
 pub use classify::{Classification, Privilege, TableAccess, Touches, classify};
 pub use error::DataverseError;

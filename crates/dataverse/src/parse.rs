@@ -228,7 +228,18 @@ impl Route<'_> {
         let (name, key) = split_key(first)?;
         match name {
             "$metadata" => match self.method {
-                Method::Get => self.unsupported(RequestKind::MetadataCsdl, "$metadata is not supported yet"),
+                Method::Get => {
+                    if self.segments.len() > 1 || key.is_some() {
+                        let segment = self.segments.get(1).map_or(first.as_ref(), |s| s.as_ref());
+                        return Err(
+                            ParseError::NotFound(format!("Resource not found for the segment '{segment}'.")).into()
+                        );
+                    }
+                    self.refuse_unsupported_options(RequestKind::MetadataCsdl)?;
+                    self.check_prefer(&[])?;
+                    self.options.only(&[], "$metadata")?;
+                    Ok(Operation::MetadataDocument)
+                }
                 _ => self.not_allowed("$metadata"),
             },
             "$batch" => match self.method {

@@ -148,6 +148,7 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
     let mut raw_tail: Option<(&str, String)> = None;
     match (&request.operation, table) {
         (Operation::ServiceDocument, _) => {}
+        (Operation::MetadataDocument, _) => out.push_str("$metadata"),
         (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
         (Operation::Metadata(MetadataRead::Entities { logical_name, select }), _) => {
             out.push_str("EntityDefinitions");
@@ -630,8 +631,11 @@ fn print_literal(out: &mut String, lit: &Literal, redact: Redact) {
 /// Canonical headers for a request (design §6.1), in a fixed order.
 pub fn print_headers(request: &Request, has_body: bool) -> Vec<(&'static str, String)> {
     let h = &request.headers;
+    // `$metadata` is XML (spec §8.1); everything else is JSON.
+    let accept =
+        if matches!(request.operation, Operation::MetadataDocument) { "application/xml" } else { "application/json" };
     let mut out = vec![
-        ("Accept", "application/json".to_owned()),
+        ("Accept", accept.to_owned()),
         ("OData-MaxVersion", "4.0".to_owned()),
         ("OData-Version", "4.0".to_owned()),
     ];

@@ -323,6 +323,8 @@ pub enum Operation {
     Query(Query),
     /// `GET /{set}/$count?$filter`: the number of matching rows as plain text.
     Count(Query),
+    /// `GET /$metadata`: the CSDL document.
+    MetadataDocument,
     /// `GET /{set}?$apply=…`: groups and aggregate values.
     Aggregate(crate::query::Aggregation),
     /// `GET /{set}({id})?$select`.
@@ -479,6 +481,7 @@ impl Request {
     pub fn kind(&self) -> RequestKind {
         match &self.operation {
             Operation::ServiceDocument => RequestKind::ServiceDocument,
+            Operation::MetadataDocument => RequestKind::MetadataCsdl,
             Operation::WhoAmI => RequestKind::UnboundFunction,
             Operation::Query(_) => RequestKind::Query,
             Operation::Count(_) => RequestKind::Count,

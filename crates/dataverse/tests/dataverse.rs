@@ -8,6 +8,8 @@ mod batch;
 mod batch_requests;
 #[path = "dataverse/classify.rs"]
 mod classify;
+#[path = "dataverse/csdl.rs"]
+mod csdl;
 #[path = "dataverse/fuzz_corpus.rs"]
 mod fuzz_corpus;
 #[path = "dataverse/json.rs"]

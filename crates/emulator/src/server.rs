@@ -35,6 +35,8 @@ const MAX_TOKEN_BODY: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct App {
     pub(crate) schema: Schema,
+    /// The schema's `$metadata` document, written once (spec §8.1).
+    pub(crate) csdl: axum::body::Bytes,
     pub(crate) store: Store,
     pub(crate) org_url: String,
     /// The token signing key; replaced by [`RunningEmulator::revoke_tokens`].
@@ -169,6 +171,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
     let sql_statements = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let clock = Arc::new(Clock::system());
     let app = Arc::new(App {
+        csdl: axum::body::Bytes::from(dataverse::csdl::write(&schema)),
         schema,
         store,
         org_url: org_url.clone(),

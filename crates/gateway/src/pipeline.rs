@@ -263,7 +263,33 @@ pub(crate) struct Filter<'a> {
     pub(crate) asked: &'a [String],
 }
 
+/// What an agent may see of the `$metadata` document (design §4).
+struct Visible<'a>(&'a policy::AgentPolicy);
+
+impl dataverse::csdl::Visibility for Visible<'_> {
+    fn table(&self, table: &str) -> bool {
+        self.0.level(table) >= policy::Level::Read
+    }
+    fn hidden(&self, table: &str, column: &str) -> bool {
+        self.0.is_hidden(table, column)
+    }
+    /// Only WhoAmI (allowed for every agent) until the function and action catalog exists:
+    /// any other function or action is left out of the document.
+    fn operation(&self, name: &str) -> bool {
+        name == "WhoAmI"
+    }
+}
+
 impl Filter<'_> {
+    /// The upstream's `$metadata` with only what the agent may see, written again; `None` when
+    /// it is not a CSDL document Stanchion can read.
+    pub(crate) fn csdl(&self, body: &[u8]) -> Option<String> {
+        let text = std::str::from_utf8(body).ok()?;
+        let mut doc = dataverse::xml::parse(text, dataverse::csdl::MAX_DOCUMENT).ok()?;
+        dataverse::csdl::filter(&mut doc, &Visible(self.policy)).ok()?;
+        Some(doc.to_document())
+    }
+
     /// Drops what the agent may not see (design §4): the service document lists only tables it
     /// can read; rows lose hidden columns in every form (the column, `_x_value`, `x_base`, and
     /// their annotations), with or without `$select`.
@@ -399,6 +425,15 @@ fn respond(
     outcome.upstream_request_id = up.header("x-ms-service-request-id").map(|s| s.chars().take(100).collect());
     let is_json = up.header("content-type").is_some_and(|c| c.starts_with("application/json"));
     let mut body = up.body.clone();
+    // `$metadata` is XML: parsed, filtered structurally and written again, or not passed on.
+    if matches!(request.operation, dataverse::Operation::MetadataDocument) && !is_json && up.status == 200 {
+        match filter.csdl(&up.body) {
+            Some(filtered) => body = bytes::Bytes::from(filtered),
+            None => {
+                return unreadable(inc, outcome, "Dynamics 365 answered $metadata with XML Stanchion could not read");
+            }
+        }
+    } else
     // Only a bare count or a raw property value may come back as something other than JSON;
     // any other body would skip the filter phase, so it is not passed on (fail closed).
     if !is_json && !up.body.is_empty() && !text_answer(request) {

@@ -19,6 +19,8 @@ mod limits;
 mod many_to_many;
 #[path = "gateway/matrix.rs"]
 mod matrix;
+#[path = "gateway/metadata.rs"]
+mod metadata;
 #[path = "gateway/metrics.rs"]
 mod metrics;
 #[path = "gateway/navigation.rs"]

@@ -125,6 +125,8 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
     let ctx = rows::Ctx { app, req, base: &base, caller, include: include(req), env: &env };
     match &req.operation {
         Operation::ServiceDocument => Ok(service_document(app, &base)),
+        // Spec §8.1: the CSDL document, as XML.
+        Operation::MetadataDocument => Ok(build(StatusCode::OK, Some("application/xml"), app.csdl.clone())),
         Operation::WhoAmI => {
             // Spec §6.2: WhoAmIResponse with BusinessUnitId, UserId, OrganizationId.
             let mut o = Object::new();

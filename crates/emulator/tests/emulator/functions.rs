@@ -252,3 +252,19 @@ async fn user_business_unit_and_team_functions() {
         .await;
     assert_eq!(units["value"][0]["businessunitid"], who["BusinessUnitId"]);
 }
+
+/// Spec §8.1: `$metadata` is the CSDL document of the emulator's schema, as XML.
+#[tokio::test]
+async fn metadata_is_the_csdl_of_the_schema() {
+    let e = crate::common::spawn().await;
+    let resp = e.send("GET", "$metadata", None, &[("accept", "application/xml")]).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(crate::common::header(&resp, "content-type").as_deref(), Some("application/xml"));
+    let text = resp.text().await.unwrap();
+    let schema = dataverse::csdl::read(&text).unwrap();
+    let standard = dataverse::Schema::standard();
+    assert_eq!(schema.tables().len(), standard.tables().len());
+    assert_eq!(schema.relationships().len(), standard.relationships().len());
+    crate::common::assert_error(e.get("$metadata/accounts").await, 404, "0x0").await;
+    crate::common::assert_error(e.get("$metadata?$top=1").await, 400, "0x0").await;
+}

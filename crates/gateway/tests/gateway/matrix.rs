@@ -128,7 +128,6 @@ async fn empty_policy_denies_every_kind() {
     assert_eq!(doc["value"].as_array().unwrap().len(), 0, "{doc}");
 
     let denied: Vec<(&str, String, Option<&str>)> = vec![
-        ("GET", "$metadata".into(), None),
         ("GET", "accounts".into(), None),
         ("GET", "accounts/$count".into(), None),
         ("GET", "accounts?fetchXml=%3Cfetch%3E%3Centity%20name%3D%22account%22%2F%3E%3C%2Ffetch%3E".into(), None),
