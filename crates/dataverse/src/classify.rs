@@ -109,10 +109,20 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             };
         }
         Operation::ServiceDocument | Operation::MetadataDocument => t.filtered_listing = true,
-        // A keyed read of a table's definition is a read of that table (design §4); a name this
-        // schema does not know is answered filtered (by the gateway, from the response).
-        Operation::Metadata(read) => match schema.table(read.logical_name()) {
-            Some(table) => t.add(&table.logical_name, Privilege::Read),
+        // A read naming a table (by key, or `$filter=LogicalName eq 'x'`) is a read of that table,
+        // and naming an attribute a read of that column (design §4); anything else, and names
+        // this schema does not know, is answered filtered (by the gateway, from the response).
+        Operation::Metadata(read) => match read.table_name().and_then(|n| schema.table(n)) {
+            Some(table) => {
+                t.add(&table.logical_name, Privilege::Read);
+                if let crate::metadata_query::MetaPath::Attribute {
+                    key: crate::metadata_query::MetaKey::Name(c), ..
+                } = &read.path
+                    && table.column(c).is_some()
+                {
+                    t.add_columns(&table.logical_name, [c]);
+                }
+            }
             None => t.filtered_listing = true,
         },
         Operation::WhoAmI => t.open_to_all = true,

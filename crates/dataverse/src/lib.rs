@@ -15,6 +15,7 @@ pub mod csdl;
 pub mod error;
 pub mod json;
 pub mod metadata;
+pub mod metadata_query;
 pub mod parse;
 pub mod print;
 pub mod query;

@@ -246,13 +246,15 @@ impl Route<'_> {
                 Method::Post => self.unsupported(RequestKind::Batch, "$batch is not supported yet"),
                 _ => self.not_allowed("$batch"),
             },
-            "EntityDefinitions" if self.method == Method::Get => {
+            "EntityDefinitions" | "RelationshipDefinitions" | "GlobalOptionSetDefinitions"
+                if self.method == Method::Get =>
+            {
+                self.check_prefer(&[])?;
                 match metadata::read(self.segments, key, self.options)? {
                     Some(read) => Ok(Operation::Metadata(read)),
-                    None => self.unsupported(
-                        RequestKind::MetadataDefinitions,
-                        "this EntityDefinitions read is not supported yet",
-                    ),
+                    None => {
+                        self.unsupported(RequestKind::MetadataDefinitions, format!("this {name} read is not supported"))
+                    }
                 }
             }
             n if METADATA_SETS.contains(&n) => {

@@ -7,9 +7,10 @@
 
 use crate::json::Value;
 use crate::metadata::{Schema, Table};
+use crate::metadata_query::{MetaExpand, MetaKey, MetaPath};
 use crate::query::{Aggregation, Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
 use crate::record::{Bind, Record, Reference, Related};
-use crate::request::{EtagCondition, MetadataRead, Operation, PathTarget, Prefer, Request, RowKey};
+use crate::request::{EtagCondition, Operation, PathTarget, Prefer, Request, RowKey};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::fmt::Write as _;
 
@@ -150,20 +151,17 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         (Operation::ServiceDocument, _) => {}
         (Operation::MetadataDocument, _) => out.push_str("$metadata"),
         (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
-        (Operation::Metadata(MetadataRead::Entities { logical_name, select }), _) => {
-            out.push_str("EntityDefinitions");
-            if !select.is_empty() {
-                query.push(("$select", select.join(",")));
+        (Operation::Metadata(read), _) => {
+            out.push_str(&metadata_path(&read.path));
+            if !read.select.is_empty() {
+                query.push(("$select", read.select.join(",")));
             }
-            query.push(("$filter", format!("LogicalName eq '{logical_name}'")));
-        }
-        (Operation::Metadata(MetadataRead::PicklistAttributes { logical_name }), _) => {
-            let _ = write!(
-                out,
-                "EntityDefinitions(LogicalName='{logical_name}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
-            );
-            query.push(("$select", "LogicalName".into()));
-            query.push(("$expand", "OptionSet($select=Options)".into()));
+            if let Some(f) = &read.filter {
+                query.push(("$filter", f.print()));
+            }
+            if !read.expand.is_empty() {
+                query.push(("$expand", metadata_expand(&read.expand)));
+            }
         }
         (Operation::Query(q), Some(t)) => {
             out.push_str(&t.set_name);
@@ -391,6 +389,60 @@ fn aggregation_options(schema: &Schema, table: &Table, a: &Aggregation, redact: 
         out.push(("$top", top_text(top, redact)));
     }
     out
+}
+
+fn metadata_key(k: &MetaKey, property: &str) -> String {
+    match k {
+        MetaKey::Name(n) => format!("({property}='{n}')"),
+        MetaKey::Id(id) => format!("({id})"),
+    }
+}
+
+/// The path of a metadata read (spec §8.2–§8.4).
+fn metadata_path(path: &MetaPath) -> String {
+    let cast = |c: &Option<String>| c.as_ref().map_or_else(String::new, |c| format!("/Microsoft.Dynamics.CRM.{c}"));
+    match path {
+        MetaPath::Entities => "EntityDefinitions".into(),
+        MetaPath::Entity(k) => format!("EntityDefinitions{}", metadata_key(k, "LogicalName")),
+        MetaPath::Attributes { entity, cast: c } => {
+            format!("EntityDefinitions{}/Attributes{}", metadata_key(entity, "LogicalName"), cast(c))
+        }
+        MetaPath::Attribute { entity, key, cast: c } => format!(
+            "EntityDefinitions{}/Attributes{}{}",
+            metadata_key(entity, "LogicalName"),
+            metadata_key(key, "LogicalName"),
+            cast(c)
+        ),
+        MetaPath::EntityRelationships { entity, which } => {
+            format!("EntityDefinitions{}/{which}", metadata_key(entity, "LogicalName"))
+        }
+        MetaPath::Relationships { cast: c } => format!("RelationshipDefinitions{}", cast(c)),
+        MetaPath::Relationship { key, cast: c } => {
+            format!("RelationshipDefinitions{}{}", metadata_key(key, "SchemaName"), cast(c))
+        }
+        MetaPath::OptionSets => "GlobalOptionSetDefinitions".into(),
+        MetaPath::OptionSet(k) => format!("GlobalOptionSetDefinitions{}", metadata_key(k, "Name")),
+    }
+}
+
+fn metadata_expand(items: &[MetaExpand]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|e| {
+            let mut options = Vec::new();
+            if !e.select.is_empty() {
+                options.push(format!("$select={}", e.select.join(",")));
+            }
+            if let Some(f) = &e.filter {
+                options.push(format!("$filter={}", f.print()));
+            }
+            if !e.expand.is_empty() {
+                options.push(format!("$expand={}", metadata_expand(&e.expand)));
+            }
+            if options.is_empty() { e.name.clone() } else { format!("{}({})", e.name, options.join(";")) }
+        })
+        .collect();
+    parts.join(",")
 }
 
 fn top_text(top: u32, redact: Redact) -> String {

@@ -230,35 +230,7 @@ pub struct Headers {
     pub refused: Vec<String>,
 }
 
-/// Metadata reads answered today (spec §8.2–§8.3): the two that SDKs make before touching a
-/// table. Other metadata reads are recognised and refused as not supported yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MetadataRead {
-    /// `EntityDefinitions?$select=…&$filter=LogicalName eq 'x'`: one table's definition.
-    Entities {
-        /// The table asked about (not necessarily known to this schema).
-        logical_name: String,
-        /// `EntityMetadata` properties to return (`MetadataId` always comes too).
-        select: Vec<String>,
-    },
-    /// `EntityDefinitions(LogicalName='x')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata
-    /// ?$select=LogicalName&$expand=OptionSet($select=Options)`: a table's choice columns and options.
-    PicklistAttributes {
-        /// The table asked about.
-        logical_name: String,
-    },
-}
-
-impl MetadataRead {
-    /// The table the read is about.
-    pub fn logical_name(&self) -> &str {
-        match self {
-            MetadataRead::Entities { logical_name, .. } | MetadataRead::PicklistAttributes { logical_name } => {
-                logical_name
-            }
-        }
-    }
-}
+pub use crate::metadata_query::MetadataRead;
 
 /// What `GET /{set}({key})/…` reads (spec §2.5).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -371,7 +371,21 @@ fn one(
         if is_json {
             match dataverse::json::parse(&r.body) {
                 Ok(mut value) => {
-                    view.filter(part.number).apply(&part.request, &mut value);
+                    if let Err(refusal) = view.filter(part.number).apply(&part.request, &mut value) {
+                        record.decision = Some(Decision::Denied);
+                        record.reason_code = Some(refusal.code.to_owned());
+                        records.push(record);
+                        let e = dataverse::DataverseError::new(refusal.status, refusal.hex, refusal.message);
+                        return PartResponse {
+                            content_id: r.content_id,
+                            status: refusal.status,
+                            headers: vec![
+                                ("Content-Type".into(), "application/json; odata.metadata=minimal".into()),
+                                ("OData-Version".into(), "4.0".into()),
+                            ],
+                            body: e.body().into_bytes(),
+                        };
+                    }
                     rw.rewrite_json(&mut value);
                     record.rows = audit_record::rows(&part.request, &value, r.status);
                     body = value.to_json().into_bytes();

@@ -22,6 +22,7 @@ mod floods;
 mod health;
 mod limits;
 mod links;
+mod metadata_filter;
 mod metrics;
 mod pipeline;
 mod refusal;

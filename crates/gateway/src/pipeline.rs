@@ -293,13 +293,14 @@ impl Filter<'_> {
     /// Drops what the agent may not see (design §4): the service document lists only tables it
     /// can read; rows lose hidden columns in every form (the column, `_x_value`, `x_base`, and
     /// their annotations), with or without `$select`.
-    pub(crate) fn apply(&self, request: &Request, value: &mut dataverse::json::Value) {
+    /// `Err` when the answer is one the agent may not see at all (a metadata item read by id).
+    pub(crate) fn apply(&self, request: &Request, value: &mut dataverse::json::Value) -> Result<(), Refusal> {
         use dataverse::Operation;
         use dataverse::json::Value;
         match &request.operation {
             Operation::ServiceDocument => {
                 let Some(Value::Array(entries)) = value.as_object_mut().and_then(|o| o.get_mut("value")) else {
-                    return;
+                    return Ok(());
                 };
                 entries.retain(|e| {
                     let set = e.as_object().and_then(|o| o.get("name")).and_then(|n| n.as_str());
@@ -332,23 +333,7 @@ impl Filter<'_> {
                     }
                 }
             }
-            Operation::Metadata(read) => {
-                let Some(Value::Array(entries)) = value.as_object_mut().and_then(|o| o.get_mut("value")) else {
-                    return;
-                };
-                let name_of = |e: &Value| {
-                    e.as_object().and_then(|o| o.get("LogicalName")).and_then(|n| n.as_str()).map(str::to_owned)
-                };
-                match read {
-                    // Only tables the agent can read; only columns it may see (design §4).
-                    dataverse::request::MetadataRead::Entities { .. } => {
-                        entries.retain(|e| name_of(e).is_some_and(|t| self.policy.level(&t) >= policy::Level::Read))
-                    }
-                    dataverse::request::MetadataRead::PicklistAttributes { logical_name } => {
-                        entries.retain(|e| name_of(e).is_some_and(|c| !self.policy.is_hidden(logical_name, &c)))
-                    }
-                }
-            }
+            Operation::Metadata(read) => return crate::metadata_filter::filter(self.policy, read, value),
             Operation::RetrieveProperty { target, .. } => match target {
                 dataverse::request::PathTarget::Single { table, expand, .. }
                 | dataverse::request::PathTarget::Member { table, expand, .. } => {
@@ -378,6 +363,7 @@ impl Filter<'_> {
             _ => {}
         }
         crate::annotations::filter(self.schema, self.policy, self.asked, value);
+        Ok(())
     }
 
     /// Removes hidden columns of `table` from one row, and from its expanded rows at every depth.
@@ -442,7 +428,14 @@ fn respond(
     if is_json && !up.body.is_empty() {
         match dataverse::json::parse(&up.body) {
             Ok(mut value) => {
-                filter.apply(request, &mut value);
+                if let Err(refusal) = filter.apply(request, &mut value) {
+                    outcome.decision = Some(Decision::Denied);
+                    outcome.reason_code = Some(refusal.code.to_owned());
+                    let reason = audit_record::reason_phrase(&refusal.message);
+                    outcome.reason = Some(reason.clone());
+                    outcome.reasons = vec![reason];
+                    return (refusal.into_response(&inc.request_id), outcome);
+                }
                 rw.rewrite_json(&mut value);
                 outcome.rows = audit_record::rows(request, &value, up.status);
                 body = bytes::Bytes::from(value.to_json());

@@ -203,29 +203,72 @@ fn query_functions_of_the_digest() {
 }
 
 #[test]
-fn the_python_sdks_metadata_reads() {
-    use dataverse::request::MetadataRead;
-    let r = parse("GET", "/api/data/v9.2/EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=LogicalName+eq+'account'", &[], "").unwrap();
-    assert_eq!(
-        r.operation,
-        Operation::Metadata(MetadataRead::Entities {
-            logical_name: "account".into(),
-            select: vec!["LogicalName".into(), "EntitySetName".into(), "PrimaryIdAttribute".into()],
-        })
-    );
-    let r = parse(
-        "GET",
-        "/api/data/v9.2/EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)",
-        &[],
-        "",
-    )
-    .unwrap();
-    assert_eq!(r.operation, Operation::Metadata(MetadataRead::PicklistAttributes { logical_name: "account".into() }));
-    // Other metadata reads are recognised, not yet supported; metadata writes are refused.
-    let r = parse("GET", "/api/data/v9.2/EntityDefinitions?$filter=IsPrivate eq false", &[], "").unwrap();
+fn metadata_reads_of_the_real_clients_parse_and_print_back() {
+    use dataverse::metadata_query::{MetaKey, MetaPath};
+    use dataverse::print::{Redact, print_target};
+    let schema = Schema::standard();
+    let id = "70816501-edb9-4740-a16c-6a5efbc05d84";
+    for (url, path) in [
+        (
+            "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=LogicalName eq 'account'".to_owned(),
+            MetaPath::Entities,
+        ),
+        ("EntityDefinitions?$filter=IsPrivate eq false and (IsCustomEntity eq true or OwnershipType eq Microsoft.Dynamics.CRM.OwnershipTypes'UserOwned')".into(), MetaPath::Entities),
+        (
+            "EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)".into(),
+            MetaPath::Attributes { entity: MetaKey::Name("account".into()), cast: Some("PicklistAttributeMetadata".into()) },
+        ),
+        (
+            "EntityDefinitions(LogicalName='account')?$select=LogicalName&$expand=Attributes($select=LogicalName;$filter=AttributeType eq Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist')".into(),
+            MetaPath::Entity(MetaKey::Name("account".into())),
+        ),
+        (
+            format!("EntityDefinitions({id})/Attributes"),
+            MetaPath::Attributes { entity: MetaKey::Id(id.parse().unwrap()), cast: None },
+        ),
+        (
+            "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')/Microsoft.Dynamics.CRM.StringAttributeMetadata".into(),
+            MetaPath::Attribute {
+                entity: MetaKey::Name("account".into()),
+                key: MetaKey::Name("name".into()),
+                cast: Some("StringAttributeMetadata".into()),
+            },
+        ),
+        (
+            "EntityDefinitions(LogicalName='account')/OneToManyRelationships".into(),
+            MetaPath::EntityRelationships { entity: MetaKey::Name("account".into()), which: "OneToManyRelationships".into() },
+        ),
+        (
+            "RelationshipDefinitions/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata?$select=SchemaName&$filter=ReferencedEntity eq 'account'".into(),
+            MetaPath::Relationships { cast: Some("OneToManyRelationshipMetadata".into()) },
+        ),
+        (
+            "RelationshipDefinitions(SchemaName='contact_customer_accounts')/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata".into(),
+            MetaPath::Relationship { key: MetaKey::Name("contact_customer_accounts".into()), cast: Some("OneToManyRelationshipMetadata".into()) },
+        ),
+        ("RelationshipDefinitions?$filter=SchemaName eq 'x'".into(), MetaPath::Relationships { cast: None }),
+        ("GlobalOptionSetDefinitions(Name='incident_caseorigincode')".into(), MetaPath::OptionSet(MetaKey::Name("incident_caseorigincode".into()))),
+    ] {
+        let r = parse("GET", &format!("/api/data/v9.2/{url}"), &[], "").unwrap_or_else(|e| panic!("{url}: {e}"));
+        let Operation::Metadata(read) = &r.operation else { panic!("{url}: {:?}", r.operation) };
+        assert_eq!(read.path, path, "{url}");
+        let printed = print_target(&schema, &r, Redact::Nothing).unwrap();
+        let again = parse("GET", &format!("/api/data/v9.2/{printed}"), &[], "").unwrap();
+        assert_eq!(again, r, "{url} printed as {printed}");
+    }
+    for bad in [
+        "EntityDefinitions?$top=1",
+        "EntityDefinitions?$filter=LogicalName eq",
+        "EntityDefinitions(LogicalName='Account!')",
+        "EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.EnumAttributeMetadata",
+        "EntityDefinitions(LogicalName='account')/Nope",
+        "EntityDefinitions(LogicalName='account')?$filter=LogicalName eq 'x'",
+        "EntityDefinitions?$expand=Privileges",
+        "GlobalOptionSetDefinitions?$filter=Name eq 'x'",
+    ] {
+        assert!(parse("GET", &format!("/api/data/v9.2/{bad}"), &[], "").is_err(), "{bad}");
+    }
+    // Metadata writes are refused for every agent.
+    let r = parse("POST", "/api/data/v9.2/EntityDefinitions", &[], "{}").unwrap();
     assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::MetadataDefinitions, .. }));
-    assert!(
-        parse("GET", "/api/data/v9.2/EntityDefinitions?$select=Nope&$filter=LogicalName eq 'account'", &[], "")
-            .is_err()
-    );
 }

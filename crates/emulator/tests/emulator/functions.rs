@@ -268,3 +268,66 @@ async fn metadata_is_the_csdl_of_the_schema() {
     crate::common::assert_error(e.get("$metadata/accounts").await, 404, "0x0").await;
     crate::common::assert_error(e.get("$metadata?$top=1").await, 400, "0x0").await;
 }
+
+/// Spec §8.2–§8.4: the metadata reads clients make, in Dataverse's shapes.
+#[tokio::test]
+async fn metadata_definitions_answer_every_read_form() {
+    use serde_json::json;
+    let e = crate::common::spawn().await;
+    let v = e
+        .get_json("EntityDefinitions?$select=LogicalName&$filter=IsPrivate%20eq%20false%20and%20OwnershipType%20eq%20Microsoft.Dynamics.CRM.OwnershipTypes'OrganizationOwned'")
+        .await;
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|t| t["LogicalName"].as_str().unwrap()).collect();
+    assert!(names.contains(&"transactioncurrency") && !names.contains(&"account"), "{names:?}");
+    assert!(v["value"][0]["MetadataId"].is_string(), "MetadataId always comes back");
+
+    let account =
+        e.get_json("EntityDefinitions(LogicalName='account')?$select=EntitySetName,PrimaryNameAttribute").await;
+    assert!(
+        account["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#EntityDefinitions(EntitySetName,PrimaryNameAttribute)/$entity")
+    );
+    assert_eq!(
+        (account["EntitySetName"].as_str(), account["PrimaryNameAttribute"].as_str()),
+        (Some("accounts"), Some("name"))
+    );
+    assert!(account.get("Attributes").is_none(), "navigation properties only when expanded");
+    let id = account["MetadataId"].as_str().unwrap();
+    let by_id = e.get_json(&format!("EntityDefinitions({id})?$select=LogicalName")).await;
+    assert_eq!(by_id["LogicalName"], "account");
+
+    let expanded = e
+        .get_json("EntityDefinitions(LogicalName='account')?$select=LogicalName&$expand=Attributes($select=LogicalName;$filter=AttributeType%20eq%20Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist'),Keys")
+        .await;
+    let picklists: Vec<&str> =
+        expanded["Attributes"].as_array().unwrap().iter().map(|a| a["LogicalName"].as_str().unwrap()).collect();
+    assert!(picklists.contains(&"industrycode") && !picklists.contains(&"name"), "{picklists:?}");
+    assert_eq!(expanded["Keys"][0]["KeyAttributes"], json!(["accountnumber"]));
+
+    let name = e.get_json("EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')/Microsoft.Dynamics.CRM.StringAttributeMetadata?$select=MaxLength,RequiredLevel").await;
+    assert_eq!(name["MaxLength"], 160);
+    assert_eq!(name["RequiredLevel"]["Value"], "ApplicationRequired");
+    let status = e
+        .get_json("EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.StatusAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)")
+        .await;
+    assert_eq!(status["value"][0]["OptionSet"]["Options"][1]["State"], 1, "status options carry their state");
+    let lookup = e.get_json("EntityDefinitions(LogicalName='contact')/Attributes(LogicalName='parentcustomerid')?$select=AttributeType,Targets").await;
+    assert_eq!(
+        (lookup["AttributeType"].as_str(), lookup["Targets"].clone()),
+        (Some("Customer"), json!(["account", "contact"]))
+    );
+
+    let rel = e.get_json("RelationshipDefinitions(SchemaName='contact_customer_accounts')/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata").await;
+    assert_eq!(rel["ReferencingEntityNavigationPropertyName"], "parentcustomerid_account");
+    let many = e.get_json("RelationshipDefinitions/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata?$select=SchemaName,IntersectEntityName").await;
+    assert!(many["value"].as_array().unwrap().iter().any(|r| r["IntersectEntityName"] == "accountleads"), "{many}");
+    let mine = e.get_json("EntityDefinitions(LogicalName='account')/OneToManyRelationships?$select=SchemaName").await;
+    assert!(mine["value"].as_array().unwrap().iter().any(|r| r["SchemaName"] == "contact_customer_accounts"));
+
+    assert_eq!(e.get_json("GlobalOptionSetDefinitions").await["value"], json!([]));
+    crate::common::assert_error(e.get("EntityDefinitions(LogicalName='nosuch')").await, 404, "0x80040217").await;
+    crate::common::assert_error(e.get("GlobalOptionSetDefinitions(Name='x')").await, 404, "0x80040217").await;
+    crate::common::assert_error(e.get("EntityDefinitions?$top=1").await, 400, "0x0").await;
+}

@@ -149,7 +149,8 @@ async fn empty_policy_denies_every_kind() {
         ("POST", "WinOpportunity".into(), Some("{}")),
         ("POST", format!("accounts({id})/Microsoft.Dynamics.CRM.QualifyLead"), Some("{}")),
         ("POST", "$batch".into(), Some("")),
-        ("GET", "EntityDefinitions".into(), None),
+        ("GET", "EntityDefinitions(LogicalName='account')".into(), None),
+        ("GET", "EntityDefinitions(LogicalName='account')/Attributes".into(), None),
         ("GET", "accounts?$select=name&$deltatoken=abc".into(), None),
     ];
     for (method, path, body) in denied {
