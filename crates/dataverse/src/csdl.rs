@@ -213,6 +213,142 @@ fn kind_of(p: &Element) -> Result<ColumnType, CsdlError> {
 /// The tables and one-to-many relationships a `$metadata` document declares (see the module
 /// doc for what CSDL cannot say).
 pub fn read(text: &str) -> Result<Schema, CsdlError> {
+    let (tables, relationships) = read_parts(text)?;
+    let (relationships, _) = distinct_navigations(relationships, Vec::new());
+    Ok(Schema::new(tables, relationships)?)
+}
+
+/// Drops relationships whose navigation property names are already taken on their table (a
+/// document may declare one twice; the first wins rather than the whole schema failing).
+fn distinct_navigations(
+    relationships: Vec<Relationship>,
+    many: Vec<crate::metadata::ManyToMany>,
+) -> (Vec<Relationship>, Vec<crate::metadata::ManyToMany>) {
+    let mut taken: HashSet<(String, String)> = HashSet::new();
+    let mut free = |table: &str, nav: &str| taken.insert((table.to_owned(), nav.to_owned()));
+    let relationships = relationships
+        .into_iter()
+        .filter(|r| {
+            let single = free(&r.referencing_table, &r.referencing_nav);
+            let collection = free(&r.referenced_table, &r.schema_name);
+            single && collection
+        })
+        .collect();
+    let many = many
+        .into_iter()
+        .filter(|m| {
+            let one = free(&m.entity1, &m.entity1_nav);
+            let self_pair = m.entity1 == m.entity2 && m.entity1_nav == m.entity2_nav;
+            let two = self_pair || free(&m.entity2, &m.entity2_nav);
+            one && two
+        })
+        .collect();
+    (relationships, many)
+}
+
+/// What a real org's metadata says, merged: the `$metadata` document for tables, columns and
+/// lookups; `EntityDefinitions` (`value` of
+/// `EntityDefinitions?$select=LogicalName,SchemaName,PrimaryNameAttribute,DisplayName,DisplayCollectionName,ObjectTypeCode,OwnershipType,IsIntersect&$expand=Keys($select=SchemaName,KeyAttributes)`)
+/// for primary names, labels, ownership, alternate keys and which tables are intersect tables
+/// (those are left out: N:N pairs are reached through their relationships); and the
+/// many-to-many relationships (`value` of
+/// `RelationshipDefinitions/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata`).
+pub fn learn(
+    csdl: &str,
+    entities: &crate::json::Value,
+    many_to_many: &crate::json::Value,
+) -> Result<Schema, CsdlError> {
+    use crate::json::Value;
+    let (mut tables, mut relationships) = read_parts(csdl)?;
+    let items = |v: &Value| -> Vec<crate::json::Object> {
+        v.as_object()
+            .and_then(|o| o.get("value"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|i| i.as_object().cloned()).collect())
+            .unwrap_or_default()
+    };
+    let text = |o: &crate::json::Object, k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+    let label = |o: &crate::json::Object, k: &str| {
+        o.get(k)
+            .and_then(Value::as_object)
+            .and_then(|l| l.get("UserLocalizedLabel"))
+            .and_then(Value::as_object)
+            .and_then(|l| l.get("Label"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let definitions: HashMap<String, crate::json::Object> =
+        items(entities).into_iter().filter_map(|o| Some((text(&o, "LogicalName")?, o))).collect();
+    let intersect: HashSet<String> = definitions
+        .iter()
+        .filter(|(_, o)| o.get("IsIntersect").and_then(Value::as_bool) == Some(true))
+        .map(|(n, _)| n.clone())
+        .collect();
+    tables.retain(|t| !intersect.contains(&t.logical_name));
+    relationships.retain(|r| !intersect.contains(&r.referencing_table) && !intersect.contains(&r.referenced_table));
+    for t in &mut tables {
+        let Some(d) = definitions.get(&t.logical_name) else { continue };
+        if let Some(n) = text(d, "PrimaryNameAttribute").filter(|n| t.columns.iter().any(|c| c.logical_name == *n)) {
+            t.primary_name = n;
+        }
+        if let Some(n) = text(d, "SchemaName") {
+            t.schema_name = n;
+        }
+        if let Some(n) = label(d, "DisplayName") {
+            t.display_name = n;
+        }
+        if let Some(n) = label(d, "DisplayCollectionName") {
+            t.display_collection_name = n;
+        }
+        if let Some(code) = d.get("ObjectTypeCode").and_then(Value::as_number).and_then(|n| n.as_i64()) {
+            t.object_type_code = i32::try_from(code).unwrap_or(0);
+        }
+        t.ownership = match text(d, "OwnershipType").as_deref() {
+            Some("UserOwned" | "TeamOwned") => Ownership::UserOwned,
+            Some("BusinessOwned") => Ownership::BusinessOwned,
+            Some(_) => Ownership::OrganizationOwned,
+            None => t.ownership,
+        };
+        if let Some(Value::Array(keys)) = d.get("Keys") {
+            for k in keys.iter().filter_map(Value::as_object) {
+                let columns: Vec<String> = match k.get("KeyAttributes") {
+                    Some(Value::Array(c)) => c.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    _ => continue,
+                };
+                if !columns.is_empty() && columns.iter().all(|c| t.columns.iter().any(|x| x.logical_name == *c)) {
+                    t.keys.push(crate::metadata::AlternateKey {
+                        schema_name: text(k, "SchemaName").unwrap_or_default(),
+                        columns,
+                    });
+                }
+            }
+        }
+    }
+    let known: HashSet<&str> = tables.iter().map(|t| t.logical_name.as_str()).collect();
+    let many: Vec<crate::metadata::ManyToMany> = items(many_to_many)
+        .into_iter()
+        .filter_map(|o| {
+            let m = crate::metadata::ManyToMany {
+                schema_name: text(&o, "SchemaName")?,
+                intersect: text(&o, "IntersectEntityName")?,
+                entity1: text(&o, "Entity1LogicalName")?,
+                entity1_column: text(&o, "Entity1IntersectAttribute")?,
+                entity1_nav: text(&o, "Entity1NavigationPropertyName")?,
+                entity2: text(&o, "Entity2LogicalName")?,
+                entity2_column: text(&o, "Entity2IntersectAttribute")?,
+                entity2_nav: text(&o, "Entity2NavigationPropertyName")?,
+            };
+            (known.contains(m.entity1.as_str())
+                && known.contains(m.entity2.as_str())
+                && !known.contains(m.intersect.as_str()))
+            .then_some(m)
+        })
+        .collect();
+    let (relationships, many) = distinct_navigations(relationships, many);
+    Ok(Schema::with_many_to_many(tables, relationships, many)?)
+}
+
+fn read_parts(text: &str) -> Result<(Vec<Table>, Vec<Relationship>), CsdlError> {
     let root = xml::parse(text, MAX_DOCUMENT)?;
     let schemas = schemas(&root)?;
     let types: HashMap<&str, &Element> =
@@ -341,7 +477,7 @@ pub fn read(text: &str) -> Result<Schema, CsdlError> {
             index: Default::default(),
         });
     }
-    Ok(Schema::new(tables, relationships)?)
+    Ok((tables, relationships))
 }
 
 /// What an agent may see, for [`filter`].

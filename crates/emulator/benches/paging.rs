@@ -515,6 +515,7 @@ fn config(dir: &Path) -> EmulatorConfig {
         seed: None,
         protection: None,
         client_certificates: Vec::new(),
+        schema: None,
     }
 }
 

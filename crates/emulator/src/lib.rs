@@ -133,6 +133,9 @@ pub struct EmulatorConfig {
     pub protection: Option<Protection>,
     /// Certificates registered for certificate sign-in (client assertions).
     pub client_certificates: Vec<CertificateRegistration>,
+    /// The tables served; `None`: the standard tables ([`dataverse::Schema::standard`]). Tests
+    /// add custom tables this way, as a real org has its own.
+    pub schema: Option<dataverse::Schema>,
 }
 
 /// A certificate registered on a client (`--client-cert [CLIENT_ID=]FILE`): assertions signed
@@ -157,6 +160,7 @@ impl Default for EmulatorConfig {
             seed: None,
             protection: None,
             client_certificates: Vec::new(),
+            schema: None,
         }
     }
 }

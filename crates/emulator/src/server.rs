@@ -142,7 +142,7 @@ pub(crate) async fn start(config: EmulatorConfig) -> Result<RunningEmulator, Emu
     };
     let (credentials, default_client_created) = clients(&config, dir)?;
     let keys = SigningKeys::new(Keys::new(&files::signing_key(dir)?));
-    let schema = Schema::standard();
+    let schema = config.schema.clone().unwrap_or_else(Schema::standard);
     let store = Store::open(dir, &schema).await?;
     let setup = |e: DataverseError| EmulatorError::Setup(e.message);
     let mut ids = Ids::new(config.seed);

@@ -39,9 +39,16 @@ use dataverse::batch::{
 use dataverse::print::{Redact, print_target};
 
 /// Runs a `POST …/$batch` through the phases (see the module doc).
-pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Agent, raw: &RawRequest<'_>) -> Response {
+pub(crate) async fn run(
+    gw: &Gateway,
+    schema: &dataverse::Schema,
+    inc: &Incoming,
+    mut rec: Draft,
+    agent: Agent,
+    raw: &RawRequest<'_>,
+) -> Response {
     rec.set_batch();
-    let mut batch = match parse_batch(&gw.schema, raw, &gw.config.limits) {
+    let mut batch = match parse_batch(schema, raw, &gw.config.limits) {
         Ok(b) => b,
         Err(e) => {
             let d = e.to_dataverse();
@@ -80,7 +87,7 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
             return refuse(gw, inc, rec.decision(), refusal).await;
         }
     };
-    let authorized = match authorize_batch(&gw.schema, agent.clone(), &policy, batch) {
+    let authorized = match authorize_batch(schema, agent.clone(), &policy, batch) {
         Ok(a) => a,
         Err(refused) => {
             rec.reasons = refused
@@ -120,7 +127,7 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
     };
     let mut attempt = rec.attempt();
     attempt.rows = Some(parts as u64);
-    fill_tables(gw, &authorized, &mut attempt);
+    fill_tables(schema, &authorized, &mut attempt);
     let attempt = match gw.append(attempt).await {
         Ok(a) => a,
         Err(e) => {
@@ -128,15 +135,15 @@ pub(crate) async fn run(gw: &Gateway, inc: &Incoming, mut rec: Draft, agent: Age
             return audit_unavailable(inc);
         }
     };
-    let result = gw.upstream.send_batch(&gw.schema, &authorized, &inc.request_id).await;
+    let result = gw.upstream.send_batch(schema, &authorized, &inc.request_id).await;
     let rewriter = LinkRewriter::new(gw.upstream.org_url(), &public_base, authorized.batch().version.as_str());
-    let view = View { schema: &gw.schema, policy: &policy, asked: &asked };
+    let view = View { schema, policy: &policy, asked: &asked };
     let mut outcome = audit_record::outcome(&attempt, inc, Decision::Allowed);
     outcome.rows = Some(parts as u64);
     let (response, part_records) = match result {
         Ok(up) => {
             outcome.upstream_status = Some(up.status);
-            answer(gw, &authorized, &view, &rewriter, &attempt, inc, up)
+            answer(&authorized, &view, &rewriter, &attempt, inc, up)
         }
         Err(e) => {
             outcome.decision = Some(Decision::Error);
@@ -163,10 +170,10 @@ fn label(number: usize, content_id: Option<&str>) -> String {
 }
 
 /// The batch record lists every table the parts touch.
-fn fill_tables(gw: &Gateway, authorized: &AuthorizedBatch, record: &mut AuditRecord) {
+fn fill_tables(schema: &dataverse::Schema, authorized: &AuthorizedBatch, record: &mut AuditRecord) {
     for t in authorized.touches() {
         for a in &t.tables {
-            let set = gw.schema.table(&a.table).map_or_else(|| a.table.clone(), |tb| tb.set_name.clone());
+            let set = schema.table(&a.table).map_or_else(|| a.table.clone(), |tb| tb.set_name.clone());
             let access = audit::TableAccess::new(a.table.clone(), set, a.privilege);
             if !record.tables.contains(&access) {
                 record.tables.push(access);
@@ -198,7 +205,6 @@ impl View<'_> {
 
 /// The agent's answer from the upstream's, and one outcome record per part answered.
 fn answer(
-    gw: &Gateway,
     authorized: &AuthorizedBatch,
     filter: &View<'_>,
     rw: &LinkRewriter,
@@ -233,7 +239,7 @@ fn answer(
         let asked = batch.items.get(i);
         out.push(match (item, asked) {
             (ResponseItem::Response(r), Some(TypedItem::Request(part))) => {
-                ResponseItem::Response(one(gw, authorized.touches(), filter, rw, attempt, inc, part, r, &mut records))
+                ResponseItem::Response(one(authorized.touches(), filter, rw, attempt, inc, part, r, &mut records))
             }
             (ResponseItem::ChangeSet(rs), Some(TypedItem::ChangeSet(parts))) => {
                 let all = rs.len() == parts.len();
@@ -247,7 +253,7 @@ fn answer(
                             .and_then(|c| parts.iter().find(|p| p.content_id.as_deref() == Some(c)))
                             .or_else(|| if all { parts.get(j) } else { None });
                         match part {
-                            Some(p) => one(gw, authorized.touches(), filter, rw, attempt, inc, p, r, &mut records),
+                            Some(p) => one(authorized.touches(), filter, rw, attempt, inc, p, r, &mut records),
                             None => unmatched(r),
                         }
                     })
@@ -329,7 +335,6 @@ fn keep_headers(r: &PartResponse, rw: Option<&LinkRewriter>) -> Vec<(String, Str
 /// Filters one part's answer as the request alone would be, and records its outcome.
 #[allow(clippy::too_many_arguments)]
 fn one(
-    gw: &Gateway,
     touches: &[dataverse::Touches],
     view: &View<'_>,
     rw: &LinkRewriter,
@@ -345,14 +350,14 @@ fn one(
     // The part's own tables, columns and rows, not the batch's (a `$n` key is a placeholder).
     let mut draft = Draft::new(inc, false);
     if let Some(t) = touches.get(part.number.saturating_sub(1)) {
-        draft.set_touches(&gw.schema, t);
+        draft.set_touches(view.schema, t);
     }
     let own = draft.decision();
     record.tables = own.tables;
     record.columns = own.columns;
     record.record_ids = own.record_ids.into_iter().filter(|id| *id != uuid::Uuid::nil().to_string()).collect();
     record.kind = Kind::parse(part.request.kind().name());
-    record.path = print_target(&gw.schema, &part.request, Redact::Literals)
+    record.path = print_target(view.schema, &part.request, Redact::Literals)
         .map(|t| format!("/api/data/{}/{t}", part.request.version.as_str()));
     record.upstream_status = Some(r.status);
     let mut headers = keep_headers(&r, Some(rw));

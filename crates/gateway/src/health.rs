@@ -1,14 +1,15 @@
 //! Liveness and readiness probes: `GET /healthz` and `GET /readyz`.
 //!
 //! What it does: `/healthz` answers 200 `{"status":"ok"}` whenever the process serves HTTP; it
-//! consults nothing. `/readyz` runs three checks concurrently, each given up after
+//! consults nothing. `/readyz` runs four checks concurrently, each given up after
 //! [`CHECK_TIMEOUT`], and answers 200 `{"status":"ready","checks":{…}}` when all pass, else 503
 //! `{"status":"not_ready","checks":{…}}`, each check being `"ok"` or a short reason:
 //! - `store`: `SELECT 1` on the store's pool;
 //! - `audit`: this process's audit writer is running and an audit commit could start (the
 //!   database's write lock is taken, the audit table read, and the transaction rolled back:
 //!   nothing is written, no record is made);
-//! - `upstream_token`: the token cache holds a token that is not due for renewal, or gets one now.
+//! - `upstream_token`: the token cache holds a token that is not due for renewal, or gets one now;
+//! - `schema`: the org's tables are known (learned, or loaded from the cache).
 //!
 //! Reasons are fixed phrases (`&'static str`), never an error's text, so no path, URL, connection
 //! string, token or secret can appear in the body; the details go to the log. Concurrent
@@ -52,12 +53,14 @@ pub struct ReadyReport {
     pub audit: Check,
     /// An upstream token is at hand.
     pub upstream_token: Check,
+    /// The org's schema is known.
+    pub schema: Check,
 }
 
 impl ReadyReport {
     /// Whether every check passed.
     pub fn is_ready(&self) -> bool {
-        self.store.is_ok() && self.audit.is_ok() && self.upstream_token.is_ok()
+        self.store.is_ok() && self.audit.is_ok() && self.upstream_token.is_ok() && self.schema.is_ok()
     }
 }
 
@@ -72,6 +75,7 @@ struct Checks {
     store: &'static str,
     audit: &'static str,
     upstream_token: &'static str,
+    schema: &'static str,
 }
 
 /// What `/readyz` checks: the store, this process's audit writer and the upstream token cache.
@@ -80,14 +84,20 @@ pub struct Readiness {
     store: Store,
     audit: ChainAppender,
     tokens: TokenCache,
+    schema: Arc<crate::schema_source::SchemaSource>,
     /// The last evaluation and when it finished (callers that waited for it reuse it).
     last: tokio::sync::Mutex<Option<(Instant, ReadyReport)>>,
 }
 
 impl Readiness {
     /// Checks over these handles (clones of the ones requests use).
-    pub fn new(store: Store, audit: ChainAppender, tokens: TokenCache) -> Self {
-        Readiness { store, audit, tokens, last: tokio::sync::Mutex::new(None) }
+    pub fn new(
+        store: Store,
+        audit: ChainAppender,
+        tokens: TokenCache,
+        schema: Arc<crate::schema_source::SchemaSource>,
+    ) -> Self {
+        Readiness { store, audit, tokens, schema, last: tokio::sync::Mutex::new(None) }
     }
 
     /// Runs the checks, or returns the evaluation that finished while this call waited for
@@ -105,7 +115,14 @@ impl Readiness {
             bounded("audit", self.audit_check()),
             bounded("upstream_token", self.token_check()),
         );
-        let report = ReadyReport { store, audit, upstream_token };
+        let schema = match self.schema.problem() {
+            None => Ok(()),
+            Some(reason) => {
+                tracing::warn!(reason, "readiness: the org's schema is not known");
+                Err("not learned")
+            }
+        };
+        let report = ReadyReport { store, audit, upstream_token, schema };
         *last = Some((Instant::now(), report.clone()));
         report
     }
@@ -172,6 +189,7 @@ async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
             store: text(report.store),
             audit: text(report.audit),
             upstream_token: text(report.upstream_token),
+            schema: text(report.schema),
         },
     };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -189,10 +207,11 @@ mod tests {
 
     #[test]
     fn ready_only_when_every_check_passes() {
-        let ok = ReadyReport { store: Ok(()), audit: Ok(()), upstream_token: Ok(()) };
+        let ok = ReadyReport { store: Ok(()), audit: Ok(()), upstream_token: Ok(()), schema: Ok(()) };
         assert!(ok.is_ready());
         assert!(!ReadyReport { store: Err("unavailable"), ..ok.clone() }.is_ready());
         assert!(!ReadyReport { audit: Err("not writable"), ..ok.clone() }.is_ready());
-        assert!(!ReadyReport { upstream_token: Err("timed out"), ..ok }.is_ready());
+        assert!(!ReadyReport { upstream_token: Err("timed out"), ..ok.clone() }.is_ready());
+        assert!(!ReadyReport { schema: Err("not learned"), ..ok }.is_ready());
     }
 }

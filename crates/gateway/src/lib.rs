@@ -27,6 +27,7 @@ mod metrics;
 mod pipeline;
 mod refusal;
 mod retry;
+pub mod schema_source;
 mod server;
 mod token_cache;
 mod upstream;

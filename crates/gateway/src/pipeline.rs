@@ -93,13 +93,30 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         headers: &header_pairs,
         body: &inc.body,
     };
-    let request = match parse_request(&gw.schema, &raw, &gw.config.limits) {
+    // The org's schema (learned when none is yet: an agent's request, never an anonymous one).
+    let mut schema = match gw.schema.for_request(&gw.upstream).await {
+        crate::schema_source::Current::Known(s) => s,
+        crate::schema_source::Current::Unknown(reason) => {
+            return refuse(gw, &inc, rec.unclassified(), Refusal::new("upstream_unavailable", reason)).await;
+        }
+    };
+    let mut parsed = parse_request(&schema, &raw, &gw.config.limits);
+    // A table or column the schema does not know: the org may have a new one. One refresh, then
+    // the request is parsed again (and refused if the name is still unknown).
+    if names_unknown(&parsed)
+        && let Some(newer) = gw.schema.refresh_for_unknown(&gw.upstream).await
+    {
+        schema = newer;
+        parsed = parse_request(&schema, &raw, &gw.config.limits);
+    }
+    let request = match parsed {
         Ok(r) => r,
         Err(e) => return refuse(gw, &inc, rec.unclassified(), parse_refusal(&e)).await,
     };
-    rec.set_request(&gw.schema, &request);
+    let schema: &dataverse::Schema = &schema;
+    rec.set_request(schema, &request);
     if request.kind() == dataverse::RequestKind::Batch && request.method == dataverse::Method::Post {
-        return crate::batch::run(gw, &inc, rec, agent, &raw).await;
+        return crate::batch::run(gw, schema, &inc, rec, agent, &raw).await;
     }
     if let Some(origin) = foreign_origin(&request, &gw.public_base(&inc.headers)) {
         let msg = format!("a reference in the body points at {origin}, which is not this service");
@@ -112,9 +129,9 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         request.headers.prefer.include_annotations = Some(crate::annotations::upstream_list(&asked));
     }
     // Phases: classify, authorize.
-    let classification = classify(&gw.schema, &request);
+    let classification = classify(schema, &request);
     if let Classification::Classified(t) = &classification {
-        rec.set_touches(&gw.schema, t);
+        rec.set_touches(schema, t);
     }
     let policy = match gw.store.policy(&agent.id).await {
         Ok(p) => p,
@@ -129,7 +146,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
             .await;
         }
     };
-    let authorized = match authorize(&gw.schema, agent.clone(), &policy, request, classification) {
+    let authorized = match authorize(schema, agent.clone(), &policy, request, classification) {
         Ok(a) => a,
         Err(Refused { reasons }) => {
             let first = reasons.first().map_or(("unclassified", String::new()), |r| (r.code, r.message.clone()));
@@ -156,7 +173,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
             return audit_unavailable(&inc);
         }
     };
-    let result = gw.upstream.send(&gw.schema, &authorized, &inc.request_id).await;
+    let result = gw.upstream.send(schema, &authorized, &inc.request_id).await;
     // Retries (design §6.5) are logged by the upstream client; the record has no field for them.
     let retries = result.as_ref().map_or(0, |r| r.retries);
     let public_base = gw.public_base(&inc.headers);
@@ -164,7 +181,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let (response, outcome) = match result {
         Ok(up) => respond(
             &rewriter,
-            &Filter { schema: &gw.schema, policy: &policy, asked: &asked },
+            &Filter { schema, policy: &policy, asked: &asked },
             authorized.request(),
             up,
             &inc,
@@ -244,6 +261,17 @@ pub(crate) async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord
             tracing::error!(error = %e, "audit record of a refusal not committed");
             audit_unavailable(inc)
         }
+    }
+}
+
+/// Whether parsing failed (or found nothing to do) because the request names a table, column
+/// or navigation property the schema does not know.
+fn names_unknown(parsed: &Result<Request, dataverse::ParseError>) -> bool {
+    let unknown = |m: &str| m.contains("property named") || m.starts_with("Resource not found for the segment");
+    match parsed {
+        Err(dataverse::ParseError::Syntax(m) | dataverse::ParseError::NotFound(m)) => unknown(m),
+        Ok(Request { operation: dataverse::Operation::Unsupported { reason, .. }, .. }) => unknown(reason),
+        _ => false,
     }
 }
 

@@ -42,7 +42,7 @@ pub struct GatewayConfig {
 
 /// Everything a request needs.
 pub struct Gateway {
-    pub(crate) schema: Arc<Schema>,
+    pub(crate) schema: Arc<crate::schema_source::SchemaSource>,
     pub(crate) store: Store,
     pub(crate) audit: ChainAppender,
     pub(crate) upstream: UpstreamClient,
@@ -55,8 +55,19 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Builds the gateway state; opens this process's audit chain.
+    /// Builds the gateway state with a fixed schema; opens this process's audit chain.
     pub fn new(schema: Arc<Schema>, store: Store, upstream: UpstreamClient, config: GatewayConfig) -> Arc<Gateway> {
+        Gateway::with_schema(crate::schema_source::SchemaSource::fixed(schema), store, upstream, config)
+    }
+
+    /// Builds the gateway state with this schema source (a learned schema: see
+    /// [`crate::schema_source`]); opens this process's audit chain.
+    pub fn with_schema(
+        schema: crate::schema_source::SchemaSource,
+        store: Store,
+        upstream: UpstreamClient,
+        config: GatewayConfig,
+    ) -> Arc<Gateway> {
         let chain_id = format!(
             "gw-{}-{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
@@ -66,7 +77,9 @@ impl Gateway {
         let limiter = Limiter::new(config.agent_limits.clone());
         let budget = Limiter::upstream(&config.upstream_budget);
         let floods = crate::floods::Floods::new(config.unauthenticated_per_minute, config.agent_limits.clock.clone());
-        let readiness = Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone()));
+        let schema = Arc::new(schema);
+        let readiness =
+            Arc::new(Readiness::new(store.clone(), audit.clone(), upstream.tokens().clone(), schema.clone()));
         let metrics = crate::metrics::Metrics::default().with_token_refreshes(upstream.tokens().refreshes());
         Arc::new(Gateway { schema, store, audit, upstream, config, limiter, budget, floods, metrics, readiness })
     }
@@ -77,6 +90,11 @@ impl Gateway {
         let sealed = self.audit.append(record).await?;
         self.metrics.observe(&sealed, started.elapsed().as_secs_f64());
         Ok(sealed)
+    }
+
+    /// The schema source.
+    pub fn schema(&self) -> &crate::schema_source::SchemaSource {
+        &self.schema
     }
 
     /// The metrics (`GET /metrics` on the admin listener).
@@ -223,6 +241,8 @@ pub fn spawn_checkpointer(gw: Arc<Gateway>, every: Duration) -> tokio::task::Joi
             if let Err(e) = gw.audit.checkpoint(audit::Timestamp::from_datetime(chrono::Utc::now())).await {
                 tracing::error!(error = %e, "audit checkpoint failed");
             }
+            // A learned schema: a newer cache file, or the org again when it is due.
+            gw.schema.tick(&gw.upstream).await;
         }
     })
 }

@@ -103,6 +103,21 @@ impl UpstreamClient {
         }
     }
 
+    /// `GET {org}/api/data/v9.2/{path}` with the token, for Stanchion's own reads (learning the
+    /// schema), never for agents' requests.
+    pub async fn get_raw(&self, path: &str, accept: &str, request_id: &str) -> Result<UpstreamResponse, UpstreamError> {
+        let url = format!("{}/api/data/v9.2/{path}", self.org_url);
+        self.send_retrying(request_id, true, || {
+            self.http
+                .get(url.as_str())
+                .header("accept", accept)
+                .header("odata-version", "4.0")
+                .header("odata-maxversion", "4.0")
+                .timeout(Duration::from_secs(300))
+        })
+        .await
+    }
+
     /// The org URL.
     pub fn org_url(&self) -> &str {
         &self.org_url

@@ -29,5 +29,7 @@ mod navigation;
 mod paging;
 #[path = "gateway/retries.rs"]
 mod retries;
+#[path = "gateway/schema.rs"]
+mod schema;
 #[path = "gateway/token.rs"]
 mod token;

@@ -318,7 +318,7 @@ fn table<'a>(schema: &'a Schema, name: &str) -> Result<&'a dataverse::metadata::
 
 pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
     let store = config.open_store().await?;
-    let schema = Schema::standard();
+    let schema = crate::run::known_schema(config);
     let command_kind = match command {
         PolicyCommand::HideColumn { .. } => "hide",
         _ => "other",

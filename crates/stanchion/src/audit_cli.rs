@@ -132,7 +132,7 @@ pub async fn audit(config: &Config, command: AuditCommand) -> Result<u8> {
             };
             let table = match table {
                 Some(t) => Some(
-                    dataverse::Schema::standard()
+                    crate::run::known_schema(config)
                         .table_by_any_name(&t)
                         .map(|tb| tb.logical_name.clone())
                         .with_context(|| format!("there is no table '{t}'"))?,

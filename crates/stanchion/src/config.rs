@@ -28,6 +28,9 @@ pub struct Upstream {
     pub client_secret_file: String,
     pub certificate_file: String,
     pub max_retry_wait: String,
+    /// How often the org's tables are learned again (the cache file and unknown names also
+    /// refresh them).
+    pub schema_refresh: String,
     /// Only from the environment (`STANCHION_UPSTREAM_CLIENT_SECRET`).
     #[serde(skip)]
     pub client_secret: Option<String>,
@@ -43,6 +46,7 @@ impl Default for Upstream {
             client_secret_file: String::new(),
             certificate_file: String::new(),
             max_retry_wait: "5s".into(),
+            schema_refresh: "6h".into(),
             client_secret: None,
         }
     }
@@ -67,6 +71,14 @@ pub fn duration(text: &str) -> Option<Duration> {
 }
 
 impl Upstream {
+    /// `schema_refresh` as a duration.
+    pub fn schema_refresh(&self) -> Result<Duration> {
+        let v = self.schema_refresh.as_str();
+        duration(v)
+            .filter(|d| !d.is_zero())
+            .with_context(|| format!("upstream.schema_refresh must be a duration like \"6h\" or \"30m\", not '{v}'"))
+    }
+
     /// `max_retry_wait` as a duration (`"5s"`, `"500ms"`, `"0s"` = no retries).
     pub fn max_retry_wait(&self) -> Result<Duration> {
         let v = self.max_retry_wait.as_str();
@@ -183,6 +195,7 @@ impl Config {
         };
         config.apply_env(|k| std::env::var(k).ok())?;
         config.upstream.max_retry_wait()?;
+        config.upstream.schema_refresh()?;
         Ok(config)
     }
 
@@ -220,6 +233,7 @@ impl Config {
         s!(self.upstream.client_secret_file, "STANCHION_UPSTREAM_CLIENT_SECRET_FILE");
         s!(self.upstream.certificate_file, "STANCHION_UPSTREAM_CERTIFICATE_FILE");
         s!(self.upstream.max_retry_wait, "STANCHION_UPSTREAM_MAX_RETRY_WAIT");
+        s!(self.upstream.schema_refresh, "STANCHION_UPSTREAM_SCHEMA_REFRESH");
         if let Some(v) = get("STANCHION_UPSTREAM_CLIENT_SECRET") {
             self.upstream.client_secret = Some(v);
         }
@@ -246,6 +260,11 @@ impl Config {
         n!(self.limits.upstream_concurrency, "STANCHION_LIMITS_UPSTREAM_CONCURRENCY");
         n!(self.limits.unauthenticated_per_ip_per_minute, "STANCHION_LIMITS_UNAUTHENTICATED_PER_IP_PER_MINUTE");
         Ok(())
+    }
+
+    /// The cache of the org's learned tables.
+    pub fn schema_cache(&self) -> PathBuf {
+        self.data_dir().join("schema-cache.json")
     }
 
     pub fn data_dir(&self) -> PathBuf {

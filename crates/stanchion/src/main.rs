@@ -60,11 +60,26 @@ enum Command {
         #[command(subcommand)]
         command: audit_cli::AuditCommand,
     },
+    /// The org's tables as Stanchion knows them.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
     /// Apply the store's pending schema migrations (serve and demo also do); --check only reports
     /// them (exit 1 when any is pending or the database is not one this binary can run).
     Migrate {
         #[arg(long)]
         check: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Learn the org's tables now ($metadata, EntityDefinitions, N:N relationships) and write the
+    /// cache a running gateway reloads.
+    Refresh {
         #[arg(long)]
         json: bool,
     },
@@ -105,5 +120,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Policy { command } => admin_cli::policy(&config, command).await,
         Command::Audit { command } => audit_cli::audit(&config, command).await,
         Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
+        Command::Schema { command: SchemaCommand::Refresh { json } } => run::schema_refresh(&config, json).await,
     }
 }

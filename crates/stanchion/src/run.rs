@@ -90,6 +90,7 @@ pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u
         seed: args.seed,
         protection: args.protect,
         client_certificates: client_certificates(&args.client_cert)?,
+        schema: None,
     })
     .await?;
     print_line(&format!("listening emulator={}", running.org_url));
@@ -122,6 +123,7 @@ async fn upstream(config: &Config, seed: Option<u64>) -> Result<Upstream> {
             seed,
             protection: None,
             client_certificates: Vec::new(),
+            schema: None,
         })
         .await?;
         let client = running.clients.first().context("the emulator has no client")?.clone();
@@ -209,7 +211,19 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
             clock: Arc::new(SystemClock),
         },
     };
-    let gateway = Gateway::new(Arc::new(Schema::standard()), store, upstream.client.clone(), gw_config);
+    // The org's tables: from the cache file when there is one, else learned now (a failure is
+    // reported by /readyz and to agents, and learning is tried again on their requests).
+    let schema = gateway::schema_source::SchemaSource::learned(
+        Some(config.schema_cache()),
+        config.upstream.schema_refresh()?,
+        upstream.client.org_url(),
+    );
+    if schema.now().is_none()
+        && let gateway::schema_source::Current::Unknown(reason) = schema.for_request(&upstream.client).await
+    {
+        tracing::warn!(reason, "serving without the org's tables until they can be learned");
+    }
+    let gateway = Gateway::with_schema(schema, store, upstream.client.clone(), gw_config);
     let addr = Config::addr(&config.listen.agents, "listen.agents")?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let agents_url = listen::url(&listener, tls.is_some())?;
@@ -254,6 +268,60 @@ impl Started {
             e.shutdown().await;
         }
         Ok(0)
+    }
+}
+
+/// `stanchion schema refresh`: learns the org's tables now and writes the cache file a running
+/// gateway reloads (at its next unknown name or periodic check).
+pub async fn schema_refresh(config: &Config, json: bool) -> Result<u8> {
+    if config.upstream.org_url == "embedded" {
+        bail!("the embedded emulator's tables are the standard ones: there is nothing to refresh");
+    }
+    let upstream = upstream(config, None).await?;
+    let cached = gateway::schema_source::CachedSchema::fetch(&upstream.client).await?;
+    let schema = cached.schema()?;
+    std::fs::create_dir_all(config.data_dir())?;
+    cached.save(&config.schema_cache())?;
+    let standard = Schema::standard();
+    let mut custom: Vec<&str> = schema
+        .tables()
+        .iter()
+        .filter(|t| standard.table(&t.logical_name).is_none())
+        .map(|t| t.logical_name.as_str())
+        .collect();
+    custom.sort_unstable();
+    if json {
+        let value = serde_json::json!({
+            "org_url": cached.org_url,
+            "fetched_at": cached.fetched_at,
+            "tables": schema.tables().len(),
+            "relationships": schema.relationships().len() + schema.many_to_many().len(),
+            "not_standard": custom,
+            "cache": config.schema_cache().display().to_string(),
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "learned {} tables and {} relationships from {} ({} not among the standard tables: {})",
+            schema.tables().len(),
+            schema.relationships().len() + schema.many_to_many().len(),
+            cached.org_url,
+            custom.len(),
+            if custom.is_empty() { "none".to_owned() } else { custom.join(", ") }
+        );
+        println!("cache written to {}", config.schema_cache().display());
+    }
+    Ok(0)
+}
+
+/// The schema admin commands check names against: the org's learned tables when the cache
+/// holds them, else the standard tables (the embedded emulator's).
+pub fn known_schema(config: &Config) -> Schema {
+    match gateway::schema_source::CachedSchema::load(&config.schema_cache()) {
+        Ok(Some(c)) if c.org_url.trim_end_matches('/') == config.upstream.org_url.trim_end_matches('/') => {
+            c.schema().unwrap_or_else(|_| Schema::standard())
+        }
+        _ => Schema::standard(),
     }
 }
 

@@ -23,5 +23,7 @@ mod policy_file;
 mod prune;
 #[path = "cli/python.rs"]
 mod python;
+#[path = "cli/schema.rs"]
+mod schema;
 #[path = "cli/tls.rs"]
 mod tls;

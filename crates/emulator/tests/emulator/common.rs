@@ -19,6 +19,7 @@ pub fn config(storage: Storage) -> EmulatorConfig {
         seed: None,
         protection: None,
         client_certificates: Vec::new(),
+        schema: None,
     }
 }
 

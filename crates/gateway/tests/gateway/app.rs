@@ -57,7 +57,37 @@ pub async fn spawn_app_with_tokens(
     edit: impl FnOnce(&mut ClientCredentials),
     clock: Arc<dyn Clock>,
 ) -> App {
-    spawn(config, edit, clock, None, |_, upstream| upstream).await
+    spawn(config, edit, clock, None, |_, upstream| upstream, Learn::No).await
+}
+
+/// How the gateway gets its schema.
+pub enum Learn {
+    /// The standard tables, fixed.
+    No,
+    /// Learned from the emulator, which serves `emulator` (default: the standard tables);
+    /// cached at `cache`, which starts as `preload` (made this emulator's) when given.
+    From {
+        emulator: Option<Box<Schema>>,
+        cache: std::path::PathBuf,
+        preload: Option<Box<gateway::schema_source::CachedSchema>>,
+    },
+}
+
+/// A gateway that learns its schema from the emulator (see [`Learn::From`]).
+pub async fn spawn_learning(emulator: Option<Schema>, cache: std::path::PathBuf) -> App {
+    let learn = Learn::From { emulator: emulator.map(Box::new), cache, preload: None };
+    spawn(GatewayConfig::default(), |_| {}, Arc::new(SystemClock), None, |_, u| u, learn).await
+}
+
+/// Like [`spawn_learning`], with the cache file holding `preload` (an older answer of this org)
+/// when the gateway starts.
+pub async fn spawn_learning_from_cache(
+    emulator: Option<Schema>,
+    cache: std::path::PathBuf,
+    preload: gateway::schema_source::CachedSchema,
+) -> App {
+    let learn = Learn::From { emulator: emulator.map(Box::new), cache, preload: Some(Box::new(preload)) };
+    spawn(GatewayConfig::default(), |_| {}, Arc::new(SystemClock), None, |_, u| u, learn).await
 }
 
 /// Like [`spawn_app`], with the emulator enforcing `protection` (service protection limits) and
@@ -67,7 +97,7 @@ pub async fn spawn_app_with_upstream(
     protection: Option<Protection>,
     upstream: impl FnOnce(&RunningEmulator, UpstreamClient) -> UpstreamClient,
 ) -> App {
-    spawn(GatewayConfig::default(), |_| {}, Arc::new(SystemClock), protection, upstream).await
+    spawn(GatewayConfig::default(), |_| {}, Arc::new(SystemClock), protection, upstream, Learn::No).await
 }
 
 async fn spawn(
@@ -76,8 +106,13 @@ async fn spawn(
     clock: Arc<dyn Clock>,
     protection: Option<Protection>,
     edit_upstream: impl FnOnce(&RunningEmulator, UpstreamClient) -> UpstreamClient,
+    learn: Learn,
 ) -> App {
     gateway::install_crypto_provider();
+    let emulator_schema = match &learn {
+        Learn::From { emulator, .. } => emulator.as_deref().cloned(),
+        Learn::No => None,
+    };
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator::start(EmulatorConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -87,6 +122,7 @@ async fn spawn(
         seed: Some(7),
         protection,
         client_certificates: Vec::new(),
+        schema: emulator_schema,
     })
     .await
     .unwrap();
@@ -109,7 +145,21 @@ async fn spawn(
     edit(&mut credentials);
     let tokens = TokenCache::new(http.clone(), credentials, clock);
     let upstream = edit_upstream(&emulator, UpstreamClient::new(http.clone(), emulator.org_url.clone(), tokens));
-    let gw = Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config);
+    let gw = match learn {
+        Learn::No => Gateway::new(Arc::new(Schema::standard()), store.clone(), upstream, config),
+        Learn::From { cache, preload, .. } => {
+            if let Some(mut preload) = preload {
+                preload.org_url = upstream.org_url().to_owned();
+                preload.save(&cache).unwrap();
+            }
+            let source = gateway::schema_source::SchemaSource::learned(
+                Some(cache),
+                std::time::Duration::from_secs(3600),
+                upstream.org_url(),
+            );
+            Gateway::with_schema(source, store.clone(), upstream, config)
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = gateway::router(gw.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -124,7 +174,8 @@ impl App {
         let (_, key) = self.store.create_agent(&actor, name).await.unwrap();
         let schema = Schema::standard();
         for (t, level) in tables {
-            let set = schema.table(t).unwrap().set_name.clone();
+            // A custom table (learned schemas): its set name as the tests name them.
+            let set = schema.table(t).map_or_else(|| format!("{t}s"), |tb| tb.set_name.clone());
             self.store.set_table_level(&actor, name, t, &set, *level).await.unwrap();
         }
         if delete {

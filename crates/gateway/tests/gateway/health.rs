@@ -36,7 +36,7 @@ async fn readyz(http: &reqwest::Client, url: &str) -> (u16, Value, String) {
 }
 
 fn not_ready(store: &str, audit: &str, upstream_token: &str) -> Value {
-    json!({"status": "not_ready", "checks": {"store": store, "audit": audit, "upstream_token": upstream_token}})
+    json!({"status": "not_ready", "checks": {"store": store, "audit": audit, "upstream_token": upstream_token, "schema": "ok"}})
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn readyz_is_ready_when_every_check_passes() {
     let app = spawn_app().await;
     let (status, _, text) = readyz(&app.http, &app.url).await;
     assert_eq!(status, 200);
-    assert_eq!(text, r#"{"status":"ready","checks":{"store":"ok","audit":"ok","upstream_token":"ok"}}"#);
+    assert_eq!(text, r#"{"status":"ready","checks":{"store":"ok","audit":"ok","upstream_token":"ok","schema":"ok"}}"#);
     // Concurrent probes share evaluations and all get an answer.
     let probes: Vec<_> = (0..8)
         .map(|_| {

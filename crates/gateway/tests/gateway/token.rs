@@ -18,6 +18,7 @@ async fn emulator() -> RunningEmulator {
         listen: "127.0.0.1:0".parse().unwrap(),
         storage: Storage::InMemory,
         client_certificates: vec![CertificateRegistration { client_id: None, pem: APP_CRT.into() }],
+        schema: None,
         ..EmulatorConfig::default()
     })
     .await
