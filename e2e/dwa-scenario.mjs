@@ -331,6 +331,27 @@ async function runFull() {
     return `${all.value.length} rows`;
   });
 
+  await step("fetchAll pages FetchXML with paging cookies (count 4) and matches the OData rows", async () => {
+    const fetchXml =
+      "<fetch count='4'><entity name='account'><attribute name='name'/><order attribute='name'/>" +
+      "<link-entity name='contact' from='contactid' to='primarycontactid' link-type='outer' alias='pc'>" +
+      "<attribute name='fullname'/></link-entity></entity></fetch>";
+    const all = await api.fetchAll({
+      collection: "accounts",
+      fetchXml,
+      includeAnnotations: "Microsoft.Dynamics.CRM.fetchxmlpagingcookie",
+    });
+    check(all && Array.isArray(all.value), `expected {value: [...]}, got ${show(all)}`);
+    const ids = new Set(all.value.map((r) => r.accountid));
+    check(ids.size === all.value.length, "a row came back twice across FetchXML pages");
+    const n = await api.count({ collection: "accounts" });
+    check(Number(n) === all.value.length, `count ${show(n)} != FetchXML rows ${all.value.length}`);
+    const names = all.value.map((r) => r.name);
+    const sorted = [...names].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" }));
+    check(JSON.stringify(names) === JSON.stringify(sorted), `not ordered by name: ${show(names.slice(0, 5))}`);
+    return `${all.value.length} rows`;
+  });
+
   await step("formatted values on request (includeAnnotations)", async () => {
     const res = await api.retrieveMultiple({
       collection: "accounts",

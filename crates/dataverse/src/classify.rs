@@ -128,6 +128,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         Operation::WhoAmI => t.open_to_all = true,
         Operation::Query(q) | Operation::Count(q) => read_query(&mut t, schema, q),
         Operation::Aggregate(a) => read_aggregation(&mut t, schema, a),
+        Operation::Fetch(f) => read_fetch_entity(&mut t, &f.root),
         Operation::Retrieve { table, key, select, expand } => {
             t.add(table, Privilege::Read);
             t.add_key(table, key);
@@ -259,6 +260,33 @@ fn read_aggregation(t: &mut Touches, schema: &Schema, a: &crate::query::Aggregat
     t.add_columns(&a.table, a.aggregates.iter().filter_map(|g| g.column.as_ref()));
     for o in &a.orderby {
         read_order(t, schema, &a.table, o);
+    }
+}
+
+/// FetchXML (design §4): the entity and every `link-entity` are reads of their tables; the
+/// columns named (attributes, orders, conditions, `from` and `to`) are reads of those columns,
+/// so hidden ones are refused wherever they appear.
+fn read_fetch_entity(t: &mut Touches, e: &crate::fetch::FetchEntity) {
+    fn conditions<'a>(f: &'a crate::fetch::FetchFilter, out: &mut Vec<&'a str>) {
+        for item in &f.items {
+            match item {
+                crate::fetch::FetchItem::Condition(c) => out.push(&c.attribute),
+                crate::fetch::FetchItem::Filter(inner) => conditions(inner, out),
+            }
+        }
+    }
+    t.add(&e.table, Privilege::Read);
+    t.add_columns(&e.table, e.attributes.iter().map(|(c, _)| c));
+    t.add_columns(&e.table, e.orders.iter().map(|(c, _)| c));
+    let mut named = Vec::new();
+    for f in &e.filters {
+        conditions(f, &mut named);
+    }
+    t.add_columns(&e.table, named);
+    for l in &e.links {
+        t.add_columns(&e.table, [&l.to]);
+        t.add_columns(&l.entity.table, [&l.from]);
+        read_fetch_entity(t, &l.entity);
     }
 }
 

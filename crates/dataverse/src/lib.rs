@@ -13,6 +13,7 @@ pub mod batch;
 pub mod classify;
 pub mod csdl;
 pub mod error;
+pub mod fetch;
 pub mod json;
 pub mod metadata;
 pub mod metadata_query;

@@ -559,8 +559,16 @@ impl Route<'_> {
     fn collection(&self, table: &Table) -> Result<Operation, Routed> {
         match self.method {
             Method::Get => {
-                if self.options.has("fetchXml") {
-                    return self.unsupported(RequestKind::FetchXmlQuery, "FetchXML queries are not supported yet");
+                if let Some(text) = self.options.raw("fetchXml") {
+                    self.check_prefer(&["maxpagesize"])?;
+                    self.options.only(&["fetchXml"], "a FetchXML query")?;
+                    return match crate::fetch::parse(text, self.schema, table) {
+                        Ok(f) => Ok(Operation::Fetch(f)),
+                        Err(crate::fetch::FetchError::Invalid(m)) => Err(ParseError::Syntax(m).into()),
+                        Err(crate::fetch::FetchError::Unsupported(m)) => {
+                            self.unsupported(RequestKind::FetchXmlQuery, m)
+                        }
+                    };
                 }
                 if self.options.has("$deltatoken") || self.headers.prefer.track_changes {
                     return self.unsupported(RequestKind::ChangeTracking, "change tracking is not supported yet");
@@ -682,6 +690,12 @@ impl Route<'_> {
         }
         Ok(())
     }
+}
+
+/// `$filter` text parsed for `table` (no parameter aliases): the FetchXML and SQL lowerings
+/// write OData and parse it with the one parser.
+pub(crate) fn filter_text(text: &str, schema: &Schema, table: &Table) -> Result<crate::query::Filter, String> {
+    filter::parse_filter(text, schema, table, &[]).map_err(|filter::FilterError::Syntax(m)| m)
 }
 
 /// Splits `name(key)` into the name and the key text.

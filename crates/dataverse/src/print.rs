@@ -168,6 +168,10 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
             query = query_options(schema, t, q, redact);
             raw_tail = skiptoken(q, redact).map(|v| ("$skiptoken", v));
         }
+        (Operation::Fetch(f), Some(t)) => {
+            out.push_str(&t.set_name);
+            query.push(("fetchXml", crate::fetch::print(f, redact == Redact::Literals)));
+        }
         (Operation::Aggregate(a), Some(t)) => {
             out.push_str(&t.set_name);
             query = aggregation_options(schema, t, a, redact);

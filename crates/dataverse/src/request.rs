@@ -297,6 +297,8 @@ pub enum Operation {
     Count(Query),
     /// `GET /$metadata`: the CSDL document.
     MetadataDocument,
+    /// `GET /{set}?fetchXml=…`.
+    Fetch(crate::fetch::Fetch),
     /// `GET /{set}?$apply=…`: groups and aggregate values.
     Aggregate(crate::query::Aggregation),
     /// `GET /{set}({id})?$select`.
@@ -454,6 +456,7 @@ impl Request {
         match &self.operation {
             Operation::ServiceDocument => RequestKind::ServiceDocument,
             Operation::MetadataDocument => RequestKind::MetadataCsdl,
+            Operation::Fetch(_) => RequestKind::FetchXmlQuery,
             Operation::WhoAmI => RequestKind::UnboundFunction,
             Operation::Query(_) => RequestKind::Query,
             Operation::Count(_) => RequestKind::Count,
@@ -478,6 +481,7 @@ impl Request {
         match &self.operation {
             Operation::Query(q) | Operation::Count(q) => Some(&q.table),
             Operation::Aggregate(a) => Some(&a.table),
+            Operation::Fetch(f) => Some(&f.root.table),
             Operation::Retrieve { table, .. }
             | Operation::RetrieveProperty { table, .. }
             | Operation::Create { table, .. }

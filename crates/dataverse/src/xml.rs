@@ -118,6 +118,33 @@ impl Element {
         out
     }
 
+    /// The element alone, without declaration or indentation (FetchXML in a URL).
+    pub fn to_compact(&self) -> String {
+        let mut out = String::new();
+        self.write_compact(&mut out);
+        out
+    }
+
+    fn write_compact(&self, out: &mut String) {
+        out.push('<');
+        out.push_str(&self.name);
+        for (n, v) in &self.attributes {
+            let _ = write!(out, " {n}=\"{}\"", escape(v, true));
+        }
+        if self.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        for c in &self.children {
+            match c {
+                Node::Element(e) => e.write_compact(out),
+                Node::Text(t) => out.push_str(&escape(t, false)),
+            }
+        }
+        let _ = write!(out, "</{}>", self.name);
+    }
+
     fn write(&self, out: &mut String, depth: usize) {
         out.push('<');
         out.push_str(&self.name);

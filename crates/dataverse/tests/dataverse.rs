@@ -10,6 +10,8 @@ mod batch_requests;
 mod classify;
 #[path = "dataverse/csdl.rs"]
 mod csdl;
+#[path = "dataverse/fetch.rs"]
+mod fetch;
 #[path = "dataverse/fuzz_corpus.rs"]
 mod fuzz_corpus;
 #[path = "dataverse/json.rs"]

@@ -20,6 +20,7 @@
 
 pub(crate) mod aggregate;
 mod dates;
+pub(crate) mod fetch;
 mod functions;
 mod navigation;
 

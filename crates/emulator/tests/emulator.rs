@@ -17,6 +17,8 @@ mod binds;
 mod common;
 #[path = "emulator/expand.rs"]
 mod expand;
+#[path = "emulator/fetch.rs"]
+mod fetch;
 #[path = "emulator/fixture.rs"]
 mod fixture;
 #[path = "emulator/functions.rs"]

@@ -343,6 +343,26 @@ impl Filter<'_> {
                     }
                 }
             }
+            // FetchXML rows: the root table's columns as any row's, and linked tables' as
+            // `alias.column`, dropped when hidden or when the alias is not one of the query's.
+            Operation::Fetch(f) => {
+                let aliases = dataverse::fetch::link_aliases(f);
+                if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
+                    for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                        row.retain(|k, _| {
+                            let property = k.split_once('@').map_or(k, |(p, _)| p);
+                            match property.split_once('.') {
+                                None => true,
+                                Some((alias, column)) => aliases
+                                    .iter()
+                                    .find(|(a, _)| a == alias)
+                                    .is_some_and(|(_, table)| !self.hidden_property(table, column)),
+                            }
+                        });
+                        self.row(&f.root.table, &[], row);
+                    }
+                }
+            }
             // Group rows carry only the keys and aggregate values asked for (and their
             // annotations): anything else is dropped, so nothing unasked can ride along.
             Operation::Aggregate(a) => {
@@ -392,6 +412,13 @@ impl Filter<'_> {
         }
         crate::annotations::filter(self.schema, self.policy, self.asked, value);
         Ok(())
+    }
+
+    /// Whether a property of `table`'s rows (`x`, `_x_value`, `x_base`) shows a hidden column.
+    fn hidden_property(&self, table: &str, property: &str) -> bool {
+        let lookup = property.strip_prefix('_').and_then(|p| p.strip_suffix("_value"));
+        let base = property.strip_suffix("_base");
+        [Some(property), lookup, base].into_iter().flatten().any(|c| self.policy.is_hidden(table, c))
     }
 
     /// Removes hidden columns of `table` from one row, and from its expanded rows at every depth.

@@ -9,6 +9,8 @@ mod aggregate;
 mod app;
 #[path = "gateway/batch.rs"]
 mod batch;
+#[path = "gateway/fetch.rs"]
+mod fetch;
 #[path = "gateway/health.rs"]
 mod health;
 #[path = "gateway/hidden.rs"]

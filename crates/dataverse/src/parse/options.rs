@@ -9,7 +9,7 @@ use crate::request::Operation;
 
 /// Options Stanchion parses today.
 const SUPPORTED: &[&str] =
-    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply", "sql"];
+    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply", "sql", "fetchXml"];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
@@ -20,7 +20,6 @@ const RECOGNISED: &[(&str, &str)] = &[
     ("$levels", "$levels is not supported yet (Dataverse does not support it either)"),
     ("$deltatoken", "change tracking is not supported yet"),
     ("$schemaversion", "$schemaversion is not supported yet"),
-    ("fetchXml", "FetchXML queries are not supported yet"),
     ("savedQuery", "saved queries (savedQuery=) are refused: Stanchion cannot see what they read"),
     ("userQuery", "user queries (userQuery=) are refused: Stanchion cannot see what they read"),
 ];

@@ -57,7 +57,11 @@ fn every_kind_is_recognised() {
         ("GET", "/api/data/v9.2/$metadata".into(), RequestKind::MetadataCsdl),
         ("GET", "/api/data/v9.2/accounts".into(), RequestKind::Query),
         ("GET", "/api/data/v9.2/accounts/$count".into(), RequestKind::Count),
-        ("GET", "/api/data/v9.2/accounts?fetchXml=%3Cfetch%2F%3E".into(), RequestKind::FetchXmlQuery),
+        (
+            "GET",
+            "/api/data/v9.2/accounts?fetchXml=%3Cfetch%3E%3Centity%20name%3D%27account%27%2F%3E%3C%2Ffetch%3E".into(),
+            RequestKind::FetchXmlQuery,
+        ),
         ("GET", format!("/api/data/v9.2/accounts({id})"), RequestKind::Retrieve),
         ("GET", format!("/api/data/v9.2/accounts({id})/name"), RequestKind::RetrieveProperty),
         ("DELETE", format!("/api/data/v9.2/accounts({id})"), RequestKind::Delete),

@@ -7,6 +7,7 @@
 
 mod aggregate;
 pub(super) mod batch;
+mod fetch;
 mod rows;
 
 use super::App;
@@ -138,6 +139,7 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
         }
         Operation::Query(q) => query(&ctx, q).await,
         Operation::Aggregate(a) => aggregate::aggregate(&ctx, a).await,
+        Operation::Fetch(f) => fetch::fetch(&ctx, f).await,
         Operation::Count(q) => {
             // Spec §3.7: `/{set}/$count` is a bare number, text/plain, capped at 5000 (the BOM
             // of §2.5 belongs to collection-navigation counts only).

@@ -1,0 +1,674 @@
+//! FetchXML (spec §4): parsed from the `fetchXml` query option into [`Fetch`], checked against
+//! the schema, printed back canonically for forwarding, and lowered per condition to the query
+//! IR's [`Filter`] (the emulator executes that; the parser lowers every condition once so bad
+//! names and values are refused before anything is sent).
+//!
+//! Parsing goes through [`crate::xml`] (no DTDs, no undeclared entities, size and depth
+//! limits) and refuses every element and attribute it does not know, naming it (design §6.1).
+//! Supported: `fetch` (`top`, `count`, `page`, `paging-cookie`, `distinct`,
+//! `returntotalrecordcount`, and the legacy `version`, `mapping='logical'`, `output-format`,
+//! `no-lock`), `entity`, `attribute` (with `alias`), `all-attributes`, `order`, nested
+//! `filter`/`condition` with every operator of spec §4.3 that the query functions cover,
+//! `link-entity` (nested; `inner`, `outer`, `exists`, `in`, `any`, `not any`). Not supported yet
+//! (refused as such): `aggregate='true'`, `link-type='all'`/`'not all'`, `valueof`, conditions
+//! naming a link by `entityname`, multi-select and language operators.
+
+use crate::metadata::{Schema, Table};
+use crate::query::Filter;
+use crate::xml::{self, Element};
+
+/// Longest FetchXML accepted (bytes, decoded).
+pub const MAX_LEN: usize = 64 * 1024;
+
+/// A FetchXML query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    /// The `entity` element.
+    pub root: FetchEntity,
+    /// `top`: most rows.
+    pub top: Option<u32>,
+    /// `count`: page size.
+    pub count: Option<u32>,
+    /// `page`: 1-based page number.
+    pub page: Option<u32>,
+    /// `paging-cookie`, as received.
+    pub paging_cookie: Option<String>,
+    /// `distinct='true'`.
+    pub distinct: bool,
+    /// `returntotalrecordcount='true'`.
+    pub total_count: bool,
+}
+
+/// An `entity` or `link-entity`'s contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchEntity {
+    /// Table logical name.
+    pub table: String,
+    /// `attribute` elements: (column, alias).
+    pub attributes: Vec<(String, Option<String>)>,
+    /// `all-attributes`.
+    pub all_attributes: bool,
+    /// `order` elements: (column, descending).
+    pub orders: Vec<(String, bool)>,
+    /// `filter` elements (all must hold).
+    pub filters: Vec<FetchFilter>,
+    /// `link-entity` elements.
+    pub links: Vec<FetchLink>,
+}
+
+/// A `link-entity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchLink {
+    /// The linked table and what is read of it.
+    pub entity: FetchEntity,
+    /// `from`: the column of the linked table.
+    pub from: String,
+    /// `to`: the column of the parent element's table.
+    pub to: String,
+    /// `link-type`.
+    pub kind: LinkKind,
+    /// `alias`, as given.
+    pub alias: Option<String>,
+}
+
+/// `link-type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// `inner` (the default): rows with a linked row, one per linked row.
+    Inner,
+    /// `outer`: every row, with the linked row's columns when there is one.
+    Outer,
+    /// `exists`, `in`, `any`: rows with at least one matching linked row (no columns).
+    Exists,
+    /// `not any`: rows with no matching linked row.
+    NotAny,
+}
+
+impl LinkKind {
+    fn name(self, original_any: bool) -> &'static str {
+        match self {
+            LinkKind::Inner => "inner",
+            LinkKind::Outer => "outer",
+            LinkKind::Exists if original_any => "any",
+            LinkKind::Exists => "exists",
+            LinkKind::NotAny => "not any",
+        }
+    }
+}
+
+/// A `filter`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchFilter {
+    /// `type='or'`.
+    pub or: bool,
+    /// Conditions and nested filters, in order.
+    pub items: Vec<FetchItem>,
+}
+
+/// One item of a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchItem {
+    /// A `condition`.
+    Condition(FetchCondition),
+    /// A nested `filter`.
+    Filter(FetchFilter),
+}
+
+/// A `condition`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchCondition {
+    /// `attribute` (logical name).
+    pub attribute: String,
+    /// `operator`, as written (`neq` kept as `ne`).
+    pub operator: String,
+    /// `value` or `<value>` children.
+    pub values: Vec<String>,
+}
+
+/// Why a FetchXML query is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// Not acceptable: a 400 naming the problem.
+    Invalid(String),
+    /// Valid FetchXML Stanchion does not support yet.
+    Unsupported(String),
+}
+
+fn invalid(m: impl Into<String>) -> FetchError {
+    FetchError::Invalid(m.into())
+}
+
+fn unsupported(m: impl Into<String>) -> FetchError {
+    FetchError::Unsupported(m.into())
+}
+
+fn flag(e: &Element, name: &str) -> Result<bool, FetchError> {
+    match e.get(name) {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(v) => Err(invalid(format!("{name}='{v}' must be true or false"))),
+    }
+}
+
+fn number(e: &Element, name: &str) -> Result<Option<u32>, FetchError> {
+    e.get(name)
+        .map(|v| v.parse::<u32>().map_err(|_| invalid(format!("{name}='{v}' must be a whole number"))))
+        .transpose()
+}
+
+fn only(e: &Element, allowed: &[&str]) -> Result<(), FetchError> {
+    match e.attributes.iter().find(|(n, _)| !allowed.contains(&n.as_str())) {
+        Some((n, _)) => Err(invalid(format!("The attribute '{n}' is not valid on <{}>", e.name))),
+        None => Ok(()),
+    }
+}
+
+fn column<'t>(table: &'t Table, name: &str, what: &str) -> Result<&'t crate::metadata::Column, FetchError> {
+    table.column(name).ok_or_else(|| {
+        invalid(format!("'{}' entity doesn't contain attribute with Name = '{name}' ({what})", table.logical_name))
+    })
+}
+
+/// Parses the `fetchXml` option for the entity set's table.
+pub fn parse(text: &str, schema: &Schema, set_table: &Table) -> Result<Fetch, FetchError> {
+    if text.len() > MAX_LEN {
+        return Err(invalid(format!("The FetchXML is longer than {MAX_LEN} bytes")));
+    }
+    let root = xml::parse(text, MAX_LEN).map_err(|e| invalid(format!("The FetchXML is not valid: {e}")))?;
+    if root.name != "fetch" {
+        return Err(invalid(format!("The FetchXML root element must be <fetch>, not <{}>", root.name)));
+    }
+    only(
+        &root,
+        &[
+            "version",
+            "mapping",
+            "output-format",
+            "count",
+            "page",
+            "paging-cookie",
+            "top",
+            "distinct",
+            "aggregate",
+            "returntotalrecordcount",
+            "no-lock",
+            "latematerialize",
+            "useraworderby",
+        ],
+    )?;
+    if root.get("mapping").is_some_and(|m| m != "logical") {
+        return Err(invalid("mapping must be 'logical'"));
+    }
+    if flag(&root, "aggregate")? {
+        return Err(unsupported("FetchXML aggregation (aggregate='true') is not supported yet: use $apply"));
+    }
+    let top = number(&root, "top")?;
+    let count = number(&root, "count")?;
+    let page = number(&root, "page")?;
+    if top.is_some() && (count.is_some() || page.is_some()) {
+        return Err(invalid("The top attribute can't be specified with paging attribute page or count"));
+    }
+    for (name, v) in [("top", top), ("count", count)] {
+        if v.is_some_and(|n| n == 0 || n > 5000) {
+            return Err(invalid(format!("{name} must be between 1 and 5000")));
+        }
+    }
+    if page == Some(0) {
+        return Err(invalid("page starts at 1"));
+    }
+    let entities: Vec<&Element> = root.elements().collect();
+    let [entity] = entities.as_slice() else {
+        return Err(invalid("<fetch> must hold exactly one <entity>"));
+    };
+    if entity.name != "entity" {
+        return Err(invalid(format!("<fetch> must hold <entity>, not <{}>", entity.name)));
+    }
+    only(entity, &["name"])?;
+    let name = entity.get("name").ok_or_else(|| invalid("<entity> needs a name"))?;
+    if name != set_table.logical_name {
+        return Err(invalid(format!(
+            "The entity name '{name}' does not match the entity set {} of the URL",
+            set_table.set_name
+        )));
+    }
+    let root_entity = entity_contents(entity, schema, set_table, 0)?;
+    Ok(Fetch {
+        root: root_entity,
+        top,
+        count,
+        page,
+        paging_cookie: root.get("paging-cookie").map(str::to_owned),
+        distinct: flag(&root, "distinct")?,
+        total_count: flag(&root, "returntotalrecordcount")?,
+    })
+}
+
+fn entity_contents(e: &Element, schema: &Schema, table: &Table, depth: usize) -> Result<FetchEntity, FetchError> {
+    if depth > 10 {
+        return Err(invalid("link-entity is nested too deeply"));
+    }
+    let mut out = FetchEntity {
+        table: table.logical_name.clone(),
+        attributes: Vec::new(),
+        all_attributes: false,
+        orders: Vec::new(),
+        filters: Vec::new(),
+        links: Vec::new(),
+    };
+    for c in e.elements() {
+        match c.name.as_str() {
+            "attribute" => {
+                only(c, &["name", "alias"])?;
+                let name = c.get("name").ok_or_else(|| invalid("<attribute> needs a name"))?;
+                column(table, name, "attribute")?;
+                let alias = c.get("alias").map(alias_ok).transpose()?;
+                out.attributes.push((name.to_owned(), alias));
+            }
+            "all-attributes" => {
+                only(c, &[])?;
+                out.all_attributes = true;
+            }
+            "order" => {
+                only(c, &["attribute", "descending"])?;
+                let name = c.get("attribute").ok_or_else(|| unsupported("<order> by alias is not supported yet"))?;
+                column(table, name, "order")?;
+                out.orders.push((name.to_owned(), flag(c, "descending")?));
+            }
+            "filter" => out.filters.push(filter(c, table, schema, 0)?),
+            "link-entity" => out.links.push(link(c, schema, table, depth)?),
+            other => return Err(invalid(format!("The element <{other}> is not valid inside <{}>", e.name))),
+        }
+    }
+    Ok(out)
+}
+
+fn alias_ok(a: &str) -> Result<String, FetchError> {
+    let ok = !a.is_empty()
+        && a.len() <= 100
+        && a.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok { Ok(a.to_owned()) } else { Err(invalid(format!("'{a}' is not a valid alias"))) }
+}
+
+fn link(e: &Element, schema: &Schema, parent: &Table, depth: usize) -> Result<FetchLink, FetchError> {
+    only(e, &["name", "from", "to", "alias", "link-type", "visible", "intersect"])?;
+    let name = e.get("name").ok_or_else(|| invalid("<link-entity> needs a name"))?;
+    let table = schema.table(name).ok_or_else(|| invalid(format!("The entity '{name}' does not exist")))?;
+    let from = e.get("from").ok_or_else(|| invalid("<link-entity> needs from"))?;
+    let to = e.get("to").ok_or_else(|| invalid("<link-entity> needs to"))?;
+    column(table, from, "link-entity from")?;
+    column(parent, to, "link-entity to")?;
+    let kind = match e.get("link-type").unwrap_or("inner") {
+        "inner" => LinkKind::Inner,
+        "outer" => LinkKind::Outer,
+        "exists" | "in" | "any" => LinkKind::Exists,
+        "not any" => LinkKind::NotAny,
+        "all" | "not all" | "matchfirstrowusingcrossapply" => {
+            return Err(unsupported(format!("link-type='{}' is not supported yet", e.get("link-type").unwrap_or(""))));
+        }
+        other => return Err(invalid(format!("link-type='{other}' is not valid"))),
+    };
+    let entity = entity_contents(e, schema, table, depth + 1)?;
+    if matches!(kind, LinkKind::Exists | LinkKind::NotAny) && (!entity.attributes.is_empty() || entity.all_attributes) {
+        return Err(invalid(format!(
+            "A link-entity with link-type '{}' cannot return attributes",
+            e.get("link-type").unwrap_or("")
+        )));
+    }
+    Ok(FetchLink {
+        entity,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        kind,
+        alias: e.get("alias").map(alias_ok).transpose()?,
+    })
+}
+
+fn filter(e: &Element, table: &Table, schema: &Schema, depth: usize) -> Result<FetchFilter, FetchError> {
+    if depth > 16 {
+        return Err(invalid("filters are nested too deeply"));
+    }
+    only(e, &["type", "hint"])?;
+    let or = match e.get("type").unwrap_or("and") {
+        "and" => false,
+        "or" => true,
+        other => return Err(invalid(format!("filter type='{other}' must be and or or"))),
+    };
+    let mut items = Vec::new();
+    for c in e.elements() {
+        match c.name.as_str() {
+            "condition" => items.push(FetchItem::Condition(condition(c, table, schema)?)),
+            "filter" => items.push(FetchItem::Filter(filter(c, table, schema, depth + 1)?)),
+            "link-entity" => return Err(unsupported("link-entity inside a filter is not supported yet")),
+            other => return Err(invalid(format!("The element <{other}> is not valid inside <filter>"))),
+        }
+    }
+    Ok(FetchFilter { or, items })
+}
+
+fn condition(e: &Element, table: &Table, schema: &Schema) -> Result<FetchCondition, FetchError> {
+    only(e, &["attribute", "operator", "value", "entityname", "valueof", "uiname", "uitype", "uihidden"])?;
+    if e.get("entityname").is_some() {
+        return Err(unsupported(
+            "conditions naming a link-entity (entityname) are not supported yet: put the condition inside the link-entity",
+        ));
+    }
+    if e.get("valueof").is_some() {
+        return Err(unsupported("column comparisons (valueof) are not supported yet"));
+    }
+    let attribute = e.get("attribute").ok_or_else(|| invalid("<condition> needs an attribute"))?;
+    column(table, attribute, "condition")?;
+    let mut operator = e.get("operator").ok_or_else(|| invalid("<condition> needs an operator"))?.to_owned();
+    if operator == "neq" {
+        operator = "ne".into();
+    }
+    let mut values: Vec<String> = e.get("value").map(|v| vec![v.to_owned()]).unwrap_or_default();
+    for v in e.elements() {
+        if v.name != "value" {
+            return Err(invalid(format!("The element <{}> is not valid inside <condition>", v.name)));
+        }
+        values.push(
+            v.children
+                .iter()
+                .map(|n| match n {
+                    xml::Node::Text(t) => t.as_str(),
+                    xml::Node::Element(_) => "",
+                })
+                .collect(),
+        );
+    }
+    let c = FetchCondition { attribute: attribute.to_owned(), operator, values };
+    // Lowered once so a bad operator, value or type is refused now.
+    lower_condition(&c, schema, table)?;
+    Ok(c)
+}
+
+/// The OData query function of a FetchXML date, user or hierarchy operator.
+fn function_of(operator: &str) -> Option<&'static str> {
+    Some(match operator {
+        "yesterday" => "Yesterday",
+        "today" => "Today",
+        "tomorrow" => "Tomorrow",
+        "last-seven-days" => "Last7Days",
+        "next-seven-days" => "Next7Days",
+        "last-week" => "LastWeek",
+        "this-week" => "ThisWeek",
+        "next-week" => "NextWeek",
+        "last-month" => "LastMonth",
+        "this-month" => "ThisMonth",
+        "next-month" => "NextMonth",
+        "last-year" => "LastYear",
+        "this-year" => "ThisYear",
+        "next-year" => "NextYear",
+        "last-x-hours" => "LastXHours",
+        "next-x-hours" => "NextXHours",
+        "last-x-days" => "LastXDays",
+        "next-x-days" => "NextXDays",
+        "last-x-weeks" => "LastXWeeks",
+        "next-x-weeks" => "NextXWeeks",
+        "last-x-months" => "LastXMonths",
+        "next-x-months" => "NextXMonths",
+        "last-x-years" => "LastXYears",
+        "next-x-years" => "NextXYears",
+        "olderthan-x-minutes" => "OlderThanXMinutes",
+        "olderthan-x-hours" => "OlderThanXHours",
+        "olderthan-x-days" => "OlderThanXDays",
+        "olderthan-x-weeks" => "OlderThanXWeeks",
+        "olderthan-x-months" => "OlderThanXMonths",
+        "olderthan-x-years" => "OlderThanXYears",
+        "on" => "On",
+        "on-or-before" => "OnOrBefore",
+        "on-or-after" => "OnOrAfter",
+        "this-fiscal-year" => "ThisFiscalYear",
+        "this-fiscal-period" => "ThisFiscalPeriod",
+        "next-fiscal-year" => "NextFiscalYear",
+        "next-fiscal-period" => "NextFiscalPeriod",
+        "last-fiscal-year" => "LastFiscalYear",
+        "last-fiscal-period" => "LastFiscalPeriod",
+        "last-x-fiscal-years" => "LastXFiscalYears",
+        "last-x-fiscal-periods" => "LastXFiscalPeriods",
+        "next-x-fiscal-years" => "NextXFiscalYears",
+        "next-x-fiscal-periods" => "NextXFiscalPeriods",
+        "in-fiscal-year" => "InFiscalYear",
+        "in-fiscal-period" => "InFiscalPeriod",
+        "in-fiscal-period-and-year" => "InFiscalPeriodAndYear",
+        "in-or-before-fiscal-period-and-year" => "InOrBeforeFiscalPeriodAndYear",
+        "in-or-after-fiscal-period-and-year" => "InOrAfterFiscalPeriodAndYear",
+        "eq-userid" => "EqualUserId",
+        "ne-userid" => "NotEqualUserId",
+        "eq-userteams" => "EqualUserTeams",
+        "eq-useroruserteams" => "EqualUserOrUserTeams",
+        "eq-useroruserhierarchy" => "EqualUserOrUserHierarchy",
+        "eq-useroruserhierarchyandteams" => "EqualUserOrUserHierarchyAndTeams",
+        "eq-businessid" => "EqualBusinessId",
+        "ne-businessid" => "NotEqualBusinessId",
+        "above" => "Above",
+        "eq-or-above" => "AboveOrEqual",
+        "under" => "Under",
+        "eq-or-under" => "UnderOrEqual",
+        "not-under" => "NotUnder",
+        _ => return None,
+    })
+}
+
+/// An OData literal of `value` for `column`: quoted text, or as written for numbers, dates,
+/// GUIDs and booleans (the OData parser checks it against the column's type).
+fn literal(column: &crate::metadata::Column, value: &str) -> String {
+    use crate::metadata::ColumnType as T;
+    match &column.kind {
+        T::String { .. } | T::Memo { .. } => format!("'{}'", value.replace('\'', "''")),
+        T::Boolean { .. } => match value {
+            "1" | "true" => "true".into(),
+            "0" | "false" => "false".into(),
+            other => format!("'{}'", other.replace('\'', "''")),
+        },
+        T::Uniqueidentifier | T::Lookup { .. } => value.trim_matches(|c| c == '{' || c == '}').to_owned(),
+        _ => {
+            if value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.' | b':'))
+                && !value.is_empty()
+            {
+                value.to_owned()
+            } else {
+                format!("'{}'", value.replace('\'', "''"))
+            }
+        }
+    }
+}
+
+/// A condition as the query IR's filter over `table`.
+pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Result<Filter, FetchError> {
+    let col = column(table, &c.attribute, "condition")?;
+    let name = col.odata_name();
+    let one = || -> Result<String, FetchError> {
+        match c.values.as_slice() {
+            [v] => Ok(literal(col, v)),
+            _ => Err(invalid(format!("The operator '{}' takes one value", c.operator))),
+        }
+    };
+    let none = || -> Result<(), FetchError> {
+        if c.values.is_empty() { Ok(()) } else { Err(invalid(format!("The operator '{}' takes no value", c.operator))) }
+    };
+    let text_value = || -> Result<String, FetchError> {
+        match c.values.as_slice() {
+            [v] => Ok(v.clone()),
+            _ => Err(invalid(format!("The operator '{}' takes one value", c.operator))),
+        }
+    };
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let odata = match c.operator.as_str() {
+        op @ ("eq" | "ne" | "gt" | "ge" | "lt" | "le") => format!("{name} {op} {}", one()?),
+        "null" => {
+            none()?;
+            format!("{name} eq null")
+        }
+        "not-null" => {
+            none()?;
+            format!("{name} ne null")
+        }
+        "like" | "not-like" => {
+            let v = text_value()?;
+            let (starts, ends) = (v.starts_with('%'), v.ends_with('%') && v.len() > 1);
+            let f = match (starts, ends) {
+                (true, true) => format!("contains({name},{})", quoted(&v[1..v.len() - 1])),
+                (false, true) => format!("startswith({name},{})", quoted(&v[..v.len() - 1])),
+                (true, false) => format!("endswith({name},{})", quoted(&v[1..])),
+                (false, false) => format!("{name} eq {}", quoted(&v)),
+            };
+            if c.operator == "like" { f } else { format!("not ({f})") }
+        }
+        "begins-with" => format!("startswith({name},{})", quoted(&text_value()?)),
+        "not-begin-with" => format!("not startswith({name},{})", quoted(&text_value()?)),
+        "ends-with" => format!("endswith({name},{})", quoted(&text_value()?)),
+        "not-end-with" => format!("not endswith({name},{})", quoted(&text_value()?)),
+        "in" | "not-in" => {
+            if c.values.is_empty() {
+                return Err(invalid(format!("The operator '{}' needs at least one value", c.operator)));
+            }
+            let parts: Vec<String> = c.values.iter().map(|v| format!("{name} eq {}", literal(col, v))).collect();
+            let f = format!("({})", parts.join(" or "));
+            if c.operator == "in" { f } else { format!("not {f}") }
+        }
+        "between" | "not-between" => {
+            let [low, high] = c.values.as_slice() else {
+                return Err(invalid(format!("The operator '{}' takes two values", c.operator)));
+            };
+            let f = format!("({name} ge {} and {name} le {})", literal(col, low), literal(col, high));
+            if c.operator == "between" { f } else { format!("not {f}") }
+        }
+        op => {
+            let Some(function) = function_of(op) else {
+                return Err(match op {
+                    "contain-values" | "not-contain-values" | "eq-userlanguage" => {
+                        unsupported(format!("The operator '{op}' is not supported yet"))
+                    }
+                    _ => invalid(format!("'{op}' is not a condition operator")),
+                });
+            };
+            let args = match c.values.as_slice() {
+                [] => String::new(),
+                [v] => format!(",PropertyValue={}", literal(col, v)),
+                [a, b] => format!(",PropertyValue1={},PropertyValue2={}", literal(col, a), literal(col, b)),
+                _ => return Err(invalid(format!("The operator '{op}' takes at most two values"))),
+            };
+            format!("Microsoft.Dynamics.CRM.{function}(PropertyName='{}'{args})", col.logical_name)
+        }
+    };
+    crate::parse::filter_text(&odata, schema, table).map_err(|m| invalid(format!("condition on {}: {m}", c.attribute)))
+}
+
+/// A filter as the query IR's filter over `table`; `None` when it holds nothing.
+pub fn lower_filter(f: &FetchFilter, schema: &Schema, table: &Table) -> Result<Option<Filter>, FetchError> {
+    let mut out: Option<Filter> = None;
+    for item in &f.items {
+        let next = match item {
+            FetchItem::Condition(c) => Some(lower_condition(c, schema, table)?),
+            FetchItem::Filter(inner) => lower_filter(inner, schema, table)?,
+        };
+        if let Some(next) = next {
+            out = Some(match out {
+                None => next,
+                Some(prev) if f.or => Filter::Or(Box::new(prev), Box::new(next)),
+                Some(prev) => Filter::And(Box::new(prev), Box::new(next)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The alias each link's columns come back under (`alias`, else the table name and an ordinal
+/// counted over the whole query in document order, `contact1`), in document order (depth first).
+pub fn link_aliases(fetch: &Fetch) -> Vec<(String, String)> {
+    fn walk(e: &FetchEntity, counts: &mut std::collections::HashMap<String, u32>, out: &mut Vec<(String, String)>) {
+        for l in &e.links {
+            let n = counts.entry(l.entity.table.clone()).or_insert(0);
+            *n += 1;
+            let alias = l.alias.clone().unwrap_or_else(|| format!("{}{}", l.entity.table, n));
+            out.push((alias, l.entity.table.clone()));
+            walk(&l.entity, counts, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&fetch.root, &mut Default::default(), &mut out);
+    out
+}
+
+/// The canonical FetchXML of a query (compact, attributes in a fixed order); condition values
+/// are `?` when `redact`.
+pub fn print(fetch: &Fetch, redact: bool) -> String {
+    let mut root = Element::new("fetch").attr("mapping", "logical");
+    if let Some(t) = fetch.top {
+        root = root.attr("top", t.to_string());
+    }
+    if let Some(c) = fetch.count {
+        root = root.attr("count", c.to_string());
+    }
+    if let Some(p) = fetch.page {
+        root = root.attr("page", p.to_string());
+    }
+    if let Some(c) = &fetch.paging_cookie {
+        root = root.attr("paging-cookie", if redact { "?" } else { c.as_str() });
+    }
+    if fetch.distinct {
+        root = root.attr("distinct", "true");
+    }
+    if fetch.total_count {
+        root = root.attr("returntotalrecordcount", "true");
+    }
+    let entity = entity_element(Element::new("entity").attr("name", &fetch.root.table), &fetch.root, redact);
+    root.child(entity).to_compact()
+}
+
+fn entity_element(mut e: Element, f: &FetchEntity, redact: bool) -> Element {
+    if f.all_attributes {
+        e = e.child(Element::new("all-attributes"));
+    }
+    for (name, alias) in &f.attributes {
+        let mut a = Element::new("attribute").attr("name", name);
+        if let Some(alias) = alias {
+            a = a.attr("alias", alias);
+        }
+        e = e.child(a);
+    }
+    for (name, descending) in &f.orders {
+        let mut o = Element::new("order").attr("attribute", name);
+        if *descending {
+            o = o.attr("descending", "true");
+        }
+        e = e.child(o);
+    }
+    for filter in &f.filters {
+        e = e.child(filter_element(filter, redact));
+    }
+    for l in &f.links {
+        let mut le = Element::new("link-entity")
+            .attr("name", &l.entity.table)
+            .attr("from", &l.from)
+            .attr("to", &l.to)
+            .attr("link-type", l.kind.name(false));
+        if let Some(a) = &l.alias {
+            le = le.attr("alias", a);
+        }
+        e = e.child(entity_element(le, &l.entity, redact));
+    }
+    e
+}
+
+fn filter_element(f: &FetchFilter, redact: bool) -> Element {
+    let mut e = Element::new("filter").attr("type", if f.or { "or" } else { "and" });
+    for item in &f.items {
+        e = e.child(match item {
+            FetchItem::Filter(inner) => filter_element(inner, redact),
+            FetchItem::Condition(c) => {
+                let mut ce = Element::new("condition").attr("attribute", &c.attribute).attr("operator", &c.operator);
+                for v in &c.values {
+                    let mut ve = Element::new("value");
+                    ve.children.push(xml::Node::Text(if redact { "?".to_owned() } else { v.clone() }));
+                    ce = ce.child(ve);
+                }
+                ce
+            }
+        });
+    }
+    e
+}
