@@ -173,7 +173,20 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Syntax(format!("A {} request to this resource takes no body", method.as_str())));
     }
-    Ok(Request { method, version, operation, headers })
+    let request = Request { method, version, operation, headers };
+    // Parameter aliases, `sql=` and `$apply` can print longer than they were sent (an alias
+    // used twice, an `IN` list as `or`s); what is forwarded must fit the same limit.
+    let expands = !options.aliases().is_empty() || options.has("sql") || options.has("$apply");
+    if expands
+        && let Some(target) = crate::print::print_target(schema, &request, crate::print::Redact::Nothing)
+        && format!("/api/data/{}/", version.as_str()).len() + target.len() > limits.max_url
+    {
+        return Err(ParseError::TooLarge {
+            status: 414,
+            message: format!("The query expands to a URL longer than {} bytes", limits.max_url),
+        });
+    }
+    Ok(request)
 }
 
 /// Why routing stopped.

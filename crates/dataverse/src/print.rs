@@ -473,6 +473,11 @@ fn orderby_text(schema: &Schema, table: &Table, orderby: &[OrderBy]) -> String {
     items.join(",")
 }
 
+/// A filter as `$filter` text (what is forwarded).
+pub(crate) fn filter_odata(schema: &Schema, table: &Table, f: &Filter) -> String {
+    filter_text(schema, table, f, Redact::Nothing)
+}
+
 fn filter_text(schema: &Schema, table: &Table, f: &Filter, redact: Redact) -> String {
     let mut s = String::new();
     Ctx { schema, table, var: None, redact }.filter(&mut s, f, 0);

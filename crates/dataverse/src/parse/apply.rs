@@ -38,9 +38,6 @@ const UNSUPPORTED: &[&str] = &[
     "traverse",
 ];
 
-/// Longest `$apply` accepted (bytes, decoded).
-const MAX_LEN: usize = 8 * 1024;
-
 /// What `$apply` lowers to.
 pub(crate) enum Applied {
     /// Only `filter(…)` steps: an ordinary query with this filter.
@@ -65,11 +62,9 @@ pub(crate) fn parse_apply(
     table: &Table,
     aliases: &[(&str, &str)],
 ) -> Result<Applied, Routed> {
-    if text.len() > MAX_LEN {
-        return Err(syntax(format!("$apply is longer than {MAX_LEN} bytes")));
-    }
     let mut filter: Option<Filter> = None;
     let mut grouped: Option<(Vec<GroupKey>, Vec<Aggregate>)> = None;
+    let mut steps = 0;
     for step in split_top_level(text, '/')? {
         let (name, args) = call(step)?;
         if grouped.is_some() {
@@ -79,6 +74,7 @@ pub(crate) fn parse_apply(
         }
         match name {
             "filter" => {
+                steps += 1;
                 if args.trim().is_empty() {
                     return Err(syntax("filter() in $apply is empty"));
                 }
@@ -95,6 +91,13 @@ pub(crate) fn parse_apply(
             }
             other => return Err(syntax(format!("'{other}' is not an $apply transformation"))),
         }
+    }
+    // Each step joined with `and` prints one level deeper: what is forwarded must parse.
+    if let Some(f) = &filter
+        && steps > 1
+        && parse_filter(&crate::print::filter_odata(schema, table, f), schema, table, &[]).is_err()
+    {
+        return Err(syntax("The filter() steps of $apply are nested too deeply"));
     }
     Ok(match grouped {
         None => Applied::Filter(filter.ok_or_else(|| syntax("$apply is empty"))?),
