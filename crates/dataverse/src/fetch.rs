@@ -463,7 +463,12 @@ fn literal(column: &crate::metadata::Column, value: &str) -> String {
             "0" | "false" => "false".into(),
             other => format!("'{}'", other.replace('\'', "''")),
         },
-        T::Uniqueidentifier | T::Lookup { .. } => value.trim_matches(|c| c == '{' || c == '}').to_owned(),
+        T::Uniqueidentifier | T::Lookup { .. } => {
+            match uuid::Uuid::try_parse(value.trim_matches(|c| c == '{' || c == '}')) {
+                Ok(id) => id.to_string(),
+                Err(_) => format!("'{}'", value.replace('\'', "''")),
+            }
+        }
         _ => {
             if value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.' | b':'))
                 && !value.is_empty()
@@ -554,7 +559,30 @@ pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Re
             format!("Microsoft.Dynamics.CRM.{function}(PropertyName='{}'{args})", col.logical_name)
         }
     };
-    crate::parse::filter_text(&odata, schema, table).map_err(|m| invalid(format!("condition on {}: {m}", c.attribute)))
+    let filter = crate::parse::filter_text(&odata, schema, table)
+        .map_err(|m| invalid(format!("condition on {}: {m}", c.attribute)))?;
+    // The condition must be about its own column only, whatever its value held.
+    if !only_column(&filter, &c.attribute) {
+        return Err(invalid(format!("The value of the condition on {} is not a value", c.attribute)));
+    }
+    Ok(filter)
+}
+
+/// Whether every column the filter names is `column` of its own table.
+fn only_column(f: &Filter, column: &str) -> bool {
+    use crate::query::Operand;
+    match f {
+        Filter::And(a, b) | Filter::Or(a, b) => only_column(a, column) && only_column(b, column),
+        Filter::Not(a) => only_column(a, column),
+        Filter::Compare { left, right, .. } => [left, right].into_iter().all(|o| match o {
+            Operand::Column(c) => c == column,
+            Operand::Related { .. } => false,
+            Operand::Value(_) => true,
+        }),
+        Filter::Text { path, column: c, .. } => path.is_empty() && c == column,
+        Filter::Function { column: c, .. } => c == column,
+        Filter::Any { .. } | Filter::All { .. } => false,
+    }
 }
 
 /// A filter as the query IR's filter over `table`; `None` when it holds nothing.

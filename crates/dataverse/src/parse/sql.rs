@@ -644,6 +644,12 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
                     Some(c) => format!("{function}_{}", c.logical_name),
                     None => "count".to_owned(),
                 });
+                // Written into `$apply`: only a plain name, never text that reads as more syntax.
+                let plain = alias.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !plain {
+                    return Err(syntax(format!("'{alias}' is not a valid alias: letters, digits and _ only")));
+                }
                 aggregates.push(match (column, *function) {
                     (None, _) => format!("$count as {alias}"),
                     (Some(c), f) => {

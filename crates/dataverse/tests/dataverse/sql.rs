@@ -94,6 +94,7 @@ fn refusals_name_the_construct() {
         ("SELECT nosuch FROM account", "nosuch"),
         ("SELECT name FROM account WHERE createdon > 'yesterday'", "cannot be compared"),
         ("SELECT name FROM account WHERE name = 'unterminated", "unterminated"),
+        ("SELECT COUNT(*) AS [n,revenue with sum as t] FROM account", "not a valid alias"),
     ] {
         match sql("accounts", text) {
             Err(ParseError::Syntax(m)) => assert!(m.contains(want), "{text}: {m}"),

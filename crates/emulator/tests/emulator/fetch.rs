@@ -132,6 +132,16 @@ async fn refusals() {
         ),
         ("<fetch top='10' count='5'><entity name='account'/></fetch>", 400, "top"),
         (
+            "<fetch><entity name='account'><filter><condition attribute='primarycontactid' operator='eq' value='00000000-0000-0000-0000-000000000001 or name eq &apos;x&apos;'/></filter></entity></fetch>",
+            400,
+            "primarycontactid",
+        ),
+        (
+            "<fetch><entity name='account'><filter><condition attribute='numberofemployees' operator='eq' value='1 or name eq 1'/></filter></entity></fetch>",
+            400,
+            "numberofemployees",
+        ),
+        (
             "<fetch aggregate='true'><entity name='account'><attribute name='revenue' aggregate='sum' alias='t'/></entity></fetch>",
             501,
             "aggregate",
