@@ -276,8 +276,8 @@ fn read_fetch_entity(t: &mut Touches, e: &crate::fetch::FetchEntity) {
         }
     }
     t.add(&e.table, Privilege::Read);
-    t.add_columns(&e.table, e.attributes.iter().map(|(c, _)| c));
-    t.add_columns(&e.table, e.orders.iter().map(|(c, _)| c));
+    t.add_columns(&e.table, e.attributes.iter().map(|a| &a.name));
+    t.add_columns(&e.table, e.orders.iter().filter_map(|o| o.attribute.as_ref()));
     let mut named = Vec::new();
     for f in &e.filters {
         conditions(f, &mut named);

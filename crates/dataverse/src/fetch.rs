@@ -9,9 +9,12 @@
 //! `returntotalrecordcount`, and the legacy `version`, `mapping='logical'`, `output-format`,
 //! `no-lock`), `entity`, `attribute` (with `alias`), `all-attributes`, `order`, nested
 //! `filter`/`condition` with every operator of spec §4.3 that the query functions cover,
-//! `link-entity` (nested; `inner`, `outer`, `exists`, `in`, `any`, `not any`). Not supported yet
-//! (refused as such): `aggregate='true'`, `link-type='all'`/`'not all'`, `valueof`, conditions
-//! naming a link by `entityname`, multi-select and language operators.
+//! `link-entity` (nested; `inner`, `outer`, `exists`, `in`, `any`, `not any`), and aggregation
+//! (`aggregate='true'`: `groupby` with `dategrouping`, `count`, `countcolumn` with `distinct`,
+//! `sum`, `avg`, `min`, `max` under aliases; see [`Fetch::aggregation`]). Not supported yet
+//! (refused as such): links and paging in aggregate queries, fiscal date grouping,
+//! `link-type='all'`/`'not all'`, `valueof`, conditions naming a link by `entityname`,
+//! multi-select and language operators.
 
 use crate::metadata::{Schema, Table};
 use crate::query::Filter;
@@ -37,6 +40,8 @@ pub struct Fetch {
     pub distinct: bool,
     /// `returntotalrecordcount='true'`.
     pub total_count: bool,
+    /// `aggregate='true'`: the attributes are group keys and aggregates (see [`Fetch::aggregation`]).
+    pub aggregate: bool,
 }
 
 /// An `entity` or `link-entity`'s contents.
@@ -44,16 +49,44 @@ pub struct Fetch {
 pub struct FetchEntity {
     /// Table logical name.
     pub table: String,
-    /// `attribute` elements: (column, alias).
-    pub attributes: Vec<(String, Option<String>)>,
+    /// `attribute` elements.
+    pub attributes: Vec<FetchAttribute>,
     /// `all-attributes`.
     pub all_attributes: bool,
-    /// `order` elements: (column, descending).
-    pub orders: Vec<(String, bool)>,
+    /// `order` elements.
+    pub orders: Vec<FetchOrder>,
     /// `filter` elements (all must hold).
     pub filters: Vec<FetchFilter>,
     /// `link-entity` elements.
     pub links: Vec<FetchLink>,
+}
+
+/// An `attribute`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchAttribute {
+    /// The column (logical name).
+    pub name: String,
+    /// `alias`.
+    pub alias: Option<String>,
+    /// `aggregate` (aggregate queries): `count`, `countcolumn`, `sum`, `avg`, `min`, `max`.
+    pub aggregate: Option<String>,
+    /// `distinct='true'` (with `countcolumn`).
+    pub distinct: bool,
+    /// `groupby='true'`.
+    pub groupby: bool,
+    /// `dategrouping`.
+    pub date_part: Option<crate::query::DatePart>,
+}
+
+/// An `order`: by a column, or by an alias (aggregate queries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOrder {
+    /// `attribute`.
+    pub attribute: Option<String>,
+    /// `alias`.
+    pub alias: Option<String>,
+    /// `descending='true'`.
+    pub descending: bool,
 }
 
 /// A `link-entity`.
@@ -200,9 +233,7 @@ pub fn parse(text: &str, schema: &Schema, set_table: &Table) -> Result<Fetch, Fe
     if root.get("mapping").is_some_and(|m| m != "logical") {
         return Err(invalid("mapping must be 'logical'"));
     }
-    if flag(&root, "aggregate")? {
-        return Err(unsupported("FetchXML aggregation (aggregate='true') is not supported yet: use $apply"));
-    }
+    let aggregate = flag(&root, "aggregate")?;
     let top = number(&root, "top")?;
     let count = number(&root, "count")?;
     let page = number(&root, "page")?;
@@ -232,8 +263,8 @@ pub fn parse(text: &str, schema: &Schema, set_table: &Table) -> Result<Fetch, Fe
             set_table.set_name
         )));
     }
-    let root_entity = entity_contents(entity, schema, set_table, 0)?;
-    Ok(Fetch {
+    let root_entity = entity_contents(entity, schema, set_table, 0, aggregate)?;
+    let fetch = Fetch {
         root: root_entity,
         top,
         count,
@@ -241,10 +272,21 @@ pub fn parse(text: &str, schema: &Schema, set_table: &Table) -> Result<Fetch, Fe
         paging_cookie: root.get("paging-cookie").map(str::to_owned),
         distinct: flag(&root, "distinct")?,
         total_count: flag(&root, "returntotalrecordcount")?,
-    })
+        aggregate,
+    };
+    if aggregate {
+        fetch.aggregation(schema)?;
+    }
+    Ok(fetch)
 }
 
-fn entity_contents(e: &Element, schema: &Schema, table: &Table, depth: usize) -> Result<FetchEntity, FetchError> {
+fn entity_contents(
+    e: &Element,
+    schema: &Schema,
+    table: &Table,
+    depth: usize,
+    aggregate: bool,
+) -> Result<FetchEntity, FetchError> {
     if depth > 10 {
         return Err(invalid("link-entity is nested too deeply"));
     }
@@ -259,23 +301,64 @@ fn entity_contents(e: &Element, schema: &Schema, table: &Table, depth: usize) ->
     for c in e.elements() {
         match c.name.as_str() {
             "attribute" => {
-                only(c, &["name", "alias"])?;
+                only(c, &["name", "alias", "aggregate", "groupby", "dategrouping", "distinct", "usertimezone"])?;
                 let name = c.get("name").ok_or_else(|| invalid("<attribute> needs a name"))?;
                 column(table, name, "attribute")?;
                 let alias = c.get("alias").map(alias_ok).transpose()?;
-                out.attributes.push((name.to_owned(), alias));
+                let aggregate_fn = c.get("aggregate").map(str::to_owned);
+                let groupby = flag(c, "groupby")?;
+                if !aggregate && (aggregate_fn.is_some() || groupby) {
+                    return Err(invalid("aggregate and groupby need aggregate='true' on <fetch>"));
+                }
+                let date_part = match c.get("dategrouping") {
+                    None => None,
+                    Some("day") => Some(crate::query::DatePart::Day),
+                    Some("week") => Some(crate::query::DatePart::Week),
+                    Some("month") => Some(crate::query::DatePart::Month),
+                    Some("quarter") => Some(crate::query::DatePart::Quarter),
+                    Some("year") => Some(crate::query::DatePart::Year),
+                    Some(other @ ("fiscal-period" | "fiscal-year")) => {
+                        return Err(unsupported(format!("dategrouping='{other}' is not supported yet")));
+                    }
+                    Some(other) => return Err(invalid(format!("dategrouping='{other}' is not valid"))),
+                };
+                out.attributes.push(FetchAttribute {
+                    name: name.to_owned(),
+                    alias,
+                    aggregate: aggregate_fn,
+                    distinct: flag(c, "distinct")?,
+                    groupby,
+                    date_part,
+                });
             }
             "all-attributes" => {
                 only(c, &[])?;
+                if aggregate {
+                    return Err(invalid("all-attributes cannot be used in an aggregate query"));
+                }
                 out.all_attributes = true;
             }
             "order" => {
-                only(c, &["attribute", "descending"])?;
-                let name = c.get("attribute").ok_or_else(|| unsupported("<order> by alias is not supported yet"))?;
-                column(table, name, "order")?;
-                out.orders.push((name.to_owned(), flag(c, "descending")?));
+                only(c, &["attribute", "alias", "descending"])?;
+                let order = FetchOrder {
+                    attribute: c.get("attribute").map(str::to_owned),
+                    alias: c.get("alias").map(alias_ok).transpose()?,
+                    descending: flag(c, "descending")?,
+                };
+                match (&order.attribute, &order.alias, aggregate) {
+                    (Some(name), None, false) => {
+                        column(table, name, "order")?;
+                    }
+                    (None, Some(_), true) => {}
+                    (_, _, true) => return Err(invalid("An order in an aggregate query names an alias")),
+                    _ => return Err(invalid("An order names an attribute")),
+                }
+                out.orders.push(order);
             }
             "filter" => out.filters.push(filter(c, table, schema, 0)?),
+            "link-entity" if aggregate => {
+                return Err(unsupported("link-entity in an aggregate FetchXML query is not supported yet"));
+            }
             "link-entity" => out.links.push(link(c, schema, table, depth)?),
             other => return Err(invalid(format!("The element <{other}> is not valid inside <{}>", e.name))),
         }
@@ -309,7 +392,7 @@ fn link(e: &Element, schema: &Schema, parent: &Table, depth: usize) -> Result<Fe
         }
         other => return Err(invalid(format!("link-type='{other}' is not valid"))),
     };
-    let entity = entity_contents(e, schema, table, depth + 1)?;
+    let entity = entity_contents(e, schema, table, depth + 1, false)?;
     if matches!(kind, LinkKind::Exists | LinkKind::NotAny) && (!entity.attributes.is_empty() || entity.all_attributes) {
         return Err(invalid(format!(
             "A link-entity with link-type '{}' cannot return attributes",
@@ -604,6 +687,122 @@ pub fn lower_filter(f: &FetchFilter, schema: &Schema, table: &Table) -> Result<O
     Ok(out)
 }
 
+impl Fetch {
+    /// An aggregate query (`aggregate='true'`) as the query IR's aggregation: `groupby`
+    /// attributes are the keys, the others the aggregates, each under its alias (required);
+    /// orders name aliases of keys.
+    pub fn aggregation(&self, schema: &Schema) -> Result<crate::query::Aggregation, FetchError> {
+        use crate::query::{Aggregate, AggregateFunction as F, Aggregation, GroupKey, OrderBy};
+        let table = schema.table(&self.root.table).ok_or_else(|| invalid("unknown entity"))?;
+        let mut group_by = Vec::new();
+        let mut aggregates = Vec::new();
+        let mut aliases: Vec<&str> = Vec::new();
+        for a in &self.root.attributes {
+            let alias = a
+                .alias
+                .as_deref()
+                .ok_or_else(|| invalid(format!("The attribute {} of an aggregate query needs an alias", a.name)))?;
+            if aliases.contains(&alias) {
+                return Err(invalid(format!("The alias '{alias}' is used twice")));
+            }
+            aliases.push(alias);
+            let kind = &column(table, &a.name, "attribute")?.kind;
+            match (a.groupby, a.aggregate.as_deref()) {
+                (true, None) => {
+                    let date =
+                        matches!(kind, crate::metadata::ColumnType::DateTime | crate::metadata::ColumnType::DateOnly);
+                    if a.date_part.is_some() != date {
+                        return Err(invalid(format!(
+                            "{}: dategrouping goes with date columns, and date columns are grouped with dategrouping",
+                            a.name
+                        )));
+                    }
+                    group_by.push(GroupKey {
+                        path: Vec::new(),
+                        column: a.name.clone(),
+                        alias: Some(alias.to_owned()),
+                        date_part: a.date_part,
+                    });
+                }
+                (false, Some(function)) => {
+                    let function = match (function, a.distinct) {
+                        ("count", _) => F::Count,
+                        ("countcolumn", false) => F::CountColumn,
+                        ("countcolumn", true) => F::CountDistinct,
+                        ("sum", _) => F::Sum,
+                        ("avg", _) => F::Average,
+                        ("min", _) => F::Min,
+                        ("max", _) => F::Max,
+                        (other, _) => return Err(invalid(format!("aggregate='{other}' is not valid"))),
+                    };
+                    let number = matches!(
+                        kind,
+                        crate::metadata::ColumnType::Integer
+                            | crate::metadata::ColumnType::BigInt
+                            | crate::metadata::ColumnType::Decimal
+                            | crate::metadata::ColumnType::Double
+                            | crate::metadata::ColumnType::Money
+                    );
+                    let date =
+                        matches!(kind, crate::metadata::ColumnType::DateTime | crate::metadata::ColumnType::DateOnly);
+                    let fits = match function {
+                        F::Sum | F::Average => number,
+                        F::Min | F::Max => number || date,
+                        _ => true,
+                    };
+                    if !fits {
+                        return Err(invalid(format!(
+                            "{} cannot be aggregated with {}",
+                            a.name,
+                            a.aggregate.as_deref().unwrap_or("")
+                        )));
+                    }
+                    let column = (function != F::Count).then(|| a.name.clone());
+                    aggregates.push(Aggregate { function, column, alias: alias.to_owned() });
+                }
+                (true, Some(_)) => return Err(invalid(format!("{} is both a group key and an aggregate", a.name))),
+                (false, None) => {
+                    return Err(invalid(format!(
+                        "The attribute {} of an aggregate query needs aggregate or groupby",
+                        a.name
+                    )));
+                }
+            }
+        }
+        if group_by.is_empty() && aggregates.is_empty() {
+            return Err(invalid("An aggregate query needs at least one attribute"));
+        }
+        let mut orderby = Vec::new();
+        for o in &self.root.orders {
+            let alias = o.alias.as_deref().unwrap_or_default();
+            let key = group_by.iter().find(|k| k.alias.as_deref() == Some(alias)).ok_or_else(|| {
+                unsupported(format!("ordering by '{alias}' is not supported yet: order by a group key's alias"))
+            })?;
+            orderby.push(OrderBy { path: Vec::new(), column: key.column.clone(), descending: o.descending });
+        }
+        let mut filter = None;
+        for f in &self.root.filters {
+            if let Some(next) = lower_filter(f, schema, table)? {
+                filter = Some(match filter {
+                    None => next,
+                    Some(prev) => Filter::And(Box::new(prev), Box::new(next)),
+                });
+            }
+        }
+        if self.page.is_some_and(|p| p > 1) {
+            return Err(unsupported("paging an aggregate FetchXML query is not supported yet"));
+        }
+        Ok(Aggregation {
+            table: table.logical_name.clone(),
+            filter,
+            group_by,
+            aggregates,
+            orderby,
+            top: self.top.or(self.count),
+        })
+    }
+}
+
 /// The alias each link's columns come back under (`alias`, else the table name and an ordinal
 /// counted over the whole query in document order, `contact1`), in document order (depth first).
 pub fn link_aliases(fetch: &Fetch) -> Vec<(String, String)> {
@@ -643,6 +842,9 @@ pub fn print(fetch: &Fetch, redact: bool) -> String {
     if fetch.total_count {
         root = root.attr("returntotalrecordcount", "true");
     }
+    if fetch.aggregate {
+        root = root.attr("aggregate", "true");
+    }
     let entity = entity_element(Element::new("entity").attr("name", &fetch.root.table), &fetch.root, redact);
     root.child(entity).to_compact()
 }
@@ -651,19 +853,37 @@ fn entity_element(mut e: Element, f: &FetchEntity, redact: bool) -> Element {
     if f.all_attributes {
         e = e.child(Element::new("all-attributes"));
     }
-    for (name, alias) in &f.attributes {
-        let mut a = Element::new("attribute").attr("name", name);
-        if let Some(alias) = alias {
-            a = a.attr("alias", alias);
+    for a in &f.attributes {
+        let mut x = Element::new("attribute").attr("name", &a.name);
+        if let Some(alias) = &a.alias {
+            x = x.attr("alias", alias);
         }
-        e = e.child(a);
+        if let Some(g) = &a.aggregate {
+            x = x.attr("aggregate", g);
+        }
+        if a.distinct {
+            x = x.attr("distinct", "true");
+        }
+        if a.groupby {
+            x = x.attr("groupby", "true");
+        }
+        if let Some(d) = a.date_part {
+            x = x.attr("dategrouping", d.name());
+        }
+        e = e.child(x);
     }
-    for (name, descending) in &f.orders {
-        let mut o = Element::new("order").attr("attribute", name);
-        if *descending {
-            o = o.attr("descending", "true");
+    for o in &f.orders {
+        let mut x = Element::new("order");
+        if let Some(a) = &o.attribute {
+            x = x.attr("attribute", a);
         }
-        e = e.child(o);
+        if let Some(a) = &o.alias {
+            x = x.attr("alias", a);
+        }
+        if o.descending {
+            x = x.attr("descending", "true");
+        }
+        e = e.child(x);
     }
     for filter in &f.filters {
         e = e.child(filter_element(filter, redact));

@@ -54,6 +54,39 @@ pub struct GroupKey {
     pub path: Vec<Hop>,
     /// Column logical name (of the last hop's table when `path` is not empty).
     pub column: String,
+    /// The name the key comes back under (FetchXML's `alias`); `None`: see
+    /// [`GroupKey::output_name`].
+    pub alias: Option<String>,
+    /// Grouping a date by a part of it (FetchXML's `dategrouping`), in UTC.
+    pub date_part: Option<DatePart>,
+}
+
+/// A part of a date to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePart {
+    /// The day of the month, 1–31.
+    Day,
+    /// The week of the year.
+    Week,
+    /// The month, 1–12.
+    Month,
+    /// The quarter, 1–4.
+    Quarter,
+    /// The year.
+    Year,
+}
+
+impl DatePart {
+    /// FetchXML's `dategrouping` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatePart::Day => "day",
+            DatePart::Week => "week",
+            DatePart::Month => "month",
+            DatePart::Quarter => "quarter",
+            DatePart::Year => "year",
+        }
+    }
 }
 
 impl GroupKey {
@@ -61,6 +94,9 @@ impl GroupKey {
     /// (`statuscode`, `_parentaccountid_value`), or `{table}_{column}` for a related column
     /// (`contact_fullname`, spec §3.11).
     pub fn output_name(&self, schema: &crate::metadata::Schema, table: &str) -> String {
+        if let Some(alias) = &self.alias {
+            return alias.clone();
+        }
         match self.path.last() {
             Some(hop) => format!("{}_{}", hop.table, self.column),
             None => schema
@@ -100,13 +136,21 @@ pub enum AggregateFunction {
     Min,
     /// The largest value.
     Max,
+    /// The number of rows where the column has a value (FetchXML's `countcolumn`).
+    CountColumn,
+    /// The number of distinct values of the column (FetchXML's `countcolumn` with
+    /// `distinct='true'`).
+    CountDistinct,
 }
 
 impl AggregateFunction {
-    /// The `$apply` keyword (`with sum`); `None` for `$count`, which is written `$count as x`.
+    /// The `$apply` keyword (`with sum`); `None` for `$count`, which is written `$count as x`,
+    /// and for `CountColumn`, which only FetchXML has (an aggregation from FetchXML is printed
+    /// as FetchXML, never as `$apply`).
     pub fn keyword(self) -> Option<&'static str> {
         match self {
-            AggregateFunction::Count => None,
+            AggregateFunction::Count | AggregateFunction::CountColumn => None,
+            AggregateFunction::CountDistinct => Some("countdistinct"),
             AggregateFunction::Sum => Some("sum"),
             AggregateFunction::Average => Some("average"),
             AggregateFunction::Min => Some("min"),

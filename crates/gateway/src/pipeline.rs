@@ -347,8 +347,14 @@ impl Filter<'_> {
             // `alias.column`, dropped when hidden or when the alias is not one of the query's.
             Operation::Fetch(f) => {
                 let aliases = dataverse::fetch::link_aliases(f);
+                // Aggregate rows hold the attributes' aliases and nothing else.
+                let names: Vec<&str> = f.root.attributes.iter().filter_map(|a| a.alias.as_deref()).collect();
                 if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
                     for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                        if f.aggregate {
+                            row.retain(|k, _| names.contains(&k.split_once('@').map_or(k, |(p, _)| p)));
+                            continue;
+                        }
                         row.retain(|k, _| {
                             let property = k.split_once('@').map_or(k, |(p, _)| p);
                             match property.split_once('.') {

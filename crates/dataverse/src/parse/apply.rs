@@ -186,7 +186,7 @@ fn group_by(args: &str, schema: &Schema, table: &Table) -> Result<(Vec<GroupKey>
                 "groupby with date and time values is not supported ('{name}'); use FetchXML dategrouping"
             )));
         }
-        let key = GroupKey { path, column: column.logical_name.clone() };
+        let key = GroupKey { path, column: column.logical_name.clone(), alias: None, date_part: None };
         if keys.contains(&key) {
             return Err(syntax(format!("groupby names '{name}' twice")));
         }
@@ -265,7 +265,7 @@ fn check_aggregable(function: AggregateFunction, kind: &ColumnType, name: &str) 
     );
     let date = matches!(kind, ColumnType::DateTime | ColumnType::DateOnly);
     let ok = match function {
-        AggregateFunction::Count => true,
+        AggregateFunction::Count | AggregateFunction::CountColumn | AggregateFunction::CountDistinct => true,
         AggregateFunction::Sum | AggregateFunction::Average => number,
         AggregateFunction::Min | AggregateFunction::Max => number || date,
     };

@@ -50,3 +50,11 @@ fn links_are_reads_of_their_tables_and_columns() {
         assert!(t.columns.contains(&(table.to_owned(), column.to_owned())), "{table}.{column}");
     }
 }
+
+#[test]
+fn aggregate_queries_refuse_links() {
+    let r = parse(
+        "<fetch aggregate='true'><entity name='account'><attribute name='name' groupby='true' alias='n'/><link-entity name='contact' from='contactid' to='primarycontactid'/></entity></fetch>",
+    );
+    assert!(matches!(r.operation, Operation::Unsupported { .. }), "{:?}", r.operation);
+}

@@ -16,7 +16,7 @@ use crate::read::MAX_ROWS;
 use crate::rows::{Cell, lookup_type_column};
 use dataverse::error::DataverseError;
 use dataverse::metadata::{Column, ColumnType, RequiredLevel, Table};
-use dataverse::query::{AggregateFunction, Aggregation};
+use dataverse::query::{AggregateFunction, Aggregation, DatePart};
 use sea_query::{Alias, Expr, Func, Order, SelectStatement};
 
 /// One value of each result row.
@@ -63,7 +63,24 @@ pub(crate) fn statement(
     let mut key_exprs = Vec::new();
     for (i, key) in a.group_by.iter().enumerate() {
         let alias = format!("_r{}", slots.len());
-        let slot = if key.path.is_empty() {
+        let slot = if let Some(part) = key.date_part.filter(|_| key.path.is_empty()) {
+            // FetchXML's dategrouping: a part of the stored UTC text, as a whole number.
+            column(table, &key.column)?;
+            // The stored text is `YYYY-MM-DDTHH:MM:SSZ`; identifiers come from the schema.
+            let col = format!("\"{}\".\"{}\"", scope.alias, key.column);
+            let expr = Expr::cust(match part {
+                DatePart::Year => format!("CAST(substr({col}, 1, 4) AS INTEGER)"),
+                DatePart::Month => format!("CAST(substr({col}, 6, 2) AS INTEGER)"),
+                DatePart::Day => format!("CAST(substr({col}, 9, 2) AS INTEGER)"),
+                DatePart::Week => format!("CAST(strftime('%W', substr({col}, 1, 10)) AS INTEGER)"),
+                DatePart::Quarter => format!("((CAST(substr({col}, 6, 2) AS INTEGER) + 2) / 3)"),
+            });
+            q.expr_as(expr.clone(), Alias::new(alias.clone()));
+            q.add_group_by([expr.clone()]);
+            key_exprs.push(expr);
+            let name = key.output_name(env.schema, &table.logical_name);
+            Slot { alias, read_real: false, column: shown(name, ColumnType::Integer), target_alias: None }
+        } else if key.path.is_empty() {
             let c = column(table, &key.column)?;
             q.expr_as(scope.col(&key.column), Alias::new(alias.clone()));
             q.add_group_by([scope.col(&key.column)]);
@@ -75,7 +92,20 @@ pub(crate) fn statement(
                 t
             });
             key_exprs.push(scope.col(&key.column));
-            Slot { alias, read_real: false, column: c.clone(), target_alias }
+            let mut shown_column = c.clone();
+            if let Some(a) = &key.alias {
+                // A FetchXML alias names the key in the answer.
+                shown_column.logical_name = a.clone();
+                if shown_column.is_lookup() {
+                    shown_column.kind = ColumnType::Uniqueidentifier;
+                }
+            }
+            Slot {
+                alias,
+                read_real: false,
+                column: shown_column,
+                target_alias: target_alias.filter(|_| key.alias.is_none()),
+            }
         } else {
             let (expr, c, _) = sql.related(&scope, &key.path, &key.column)?;
             q.expr_as(expr.clone(), Alias::new(alias.clone()));
@@ -98,6 +128,10 @@ pub(crate) fn statement(
         let real = |e: Expr| Expr::expr(Func::cast_as(e, Alias::new("REAL")));
         let (expr, read_real, kind) = match (g.function, c.map(|c| &c.kind), col) {
             (AggregateFunction::Count, _, _) => (Expr::expr(Func::count(Expr::cust("*"))), false, ColumnType::BigInt),
+            (AggregateFunction::CountColumn, _, Some(e)) => (Expr::expr(Func::count(e)), false, ColumnType::BigInt),
+            (AggregateFunction::CountDistinct, _, Some(e)) => {
+                (Expr::expr(Func::count_distinct(e)), false, ColumnType::BigInt)
+            }
             (_, None, _) | (_, _, None) => {
                 return Err(DataverseError::bad_request(format!("The aggregate '{}' names no column", g.alias)));
             }

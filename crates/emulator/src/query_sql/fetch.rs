@@ -53,7 +53,7 @@ fn returned<'t>(table: &'t Table, e: &FetchEntity) -> Result<Vec<&'t Column>, Da
     if e.all_attributes {
         return Ok(table.columns.iter().collect());
     }
-    e.attributes.iter().map(|(c, _)| column(table, c)).collect()
+    e.attributes.iter().map(|a| column(table, &a.name)).collect()
 }
 
 struct Builder<'a, 'e> {
@@ -132,8 +132,10 @@ impl<'a> Builder<'a, '_> {
                             q.expr_as(linked.col(&t), Alias::new(format!("{}_{t}", linked.alias)));
                         }
                     }
-                    for (c, desc) in &l.entity.orders {
-                        self.orders.push((linked.col(c), *desc));
+                    for o in &l.entity.orders {
+                        if let Some(c) = &o.attribute {
+                            self.orders.push((linked.col(c), o.descending));
+                        }
                     }
                     self.links.push(LinkColumns { alias, table, columns, sql: linked.alias.clone() });
                     self.links(q, &linked, &l.entity)?;
@@ -208,7 +210,7 @@ pub(crate) fn statement<'a>(
         env,
         next: 0,
         aliases: dataverse::fetch::link_aliases(f).into_iter(),
-        orders: f.root.orders.iter().map(|(c, d)| (root.col(c), *d)).collect(),
+        orders: f.root.orders.iter().filter_map(|o| Some((root.col(o.attribute.as_ref()?), o.descending))).collect(),
         links: Vec::new(),
         _e: std::marker::PhantomData,
     };

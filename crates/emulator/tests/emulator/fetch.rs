@@ -142,12 +142,57 @@ async fn refusals() {
             "numberofemployees",
         ),
         (
-            "<fetch aggregate='true'><entity name='account'><attribute name='revenue' aggregate='sum' alias='t'/></entity></fetch>",
+            "<fetch aggregate='true'><entity name='account'><attribute name='revenue' aggregate='sum'/></entity></fetch>",
+            400,
+            "alias",
+        ),
+        (
+            "<fetch aggregate='true'><entity name='account'><attribute name='name' aggregate='sum' alias='s'/></entity></fetch>",
+            400,
+            "name",
+        ),
+        (
+            "<fetch aggregate='true'><entity name='account'><attribute name='createdon' groupby='true' alias='c'/></entity></fetch>",
+            400,
+            "dategrouping",
+        ),
+        (
+            "<fetch aggregate='true'><entity name='account'><attribute name='name' groupby='true' alias='n'/><link-entity name='contact' from='contactid' to='primarycontactid'/></entity></fetch>",
             501,
-            "aggregate",
+            "link-entity",
         ),
     ] {
         let m = assert_error(e.get(&url("accounts", xml)).await, status, "0x0").await;
         assert!(m.contains(want), "{xml}: {m}");
     }
+}
+
+/// `aggregate='true'`: group keys and aggregates under their aliases, date parts, distinct counts.
+#[tokio::test]
+async fn aggregates_come_back_under_their_aliases() {
+    let e = fixture().await;
+    let v = fetch(&e, "accounts", "<fetch aggregate='true'><entity name='account'><attribute name='address1_stateorprovince' groupby='true' alias='state'/><attribute name='revenue' aggregate='sum' alias='total'/><attribute name='accountid' aggregate='count' alias='n'/><attribute name='primarycontactid' aggregate='countcolumn' alias='with_contact'/><attribute name='primarycontactid' aggregate='countcolumn' distinct='true' alias='contacts'/><order alias='state' descending='true'/><filter><condition attribute='name' operator='ne' value='Nobody'/></filter></entity></fetch>").await;
+    assert_eq!(
+        v["value"],
+        json!([
+            {"state": "WA", "total": 400000.5, "n": 3, "with_contact": 2, "contacts": 1},
+            {"state": "OR", "total": 40000.0, "n": 1, "with_contact": 1, "contacts": 1},
+        ])
+    );
+    let v = fetch(&e, "accounts", "<fetch aggregate='true'><entity name='account'><attribute name='createdon' groupby='true' dategrouping='year' alias='year'/><attribute name='accountid' aggregate='count' alias='n'/></entity></fetch>").await;
+    let year: i64 = chrono_year();
+    assert_eq!(v["value"], json!([{"year": year, "n": 4}]));
+}
+
+fn chrono_year() -> i64 {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+    // Civil year from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    yoe + era * 400 + i64::from(month <= 2)
 }

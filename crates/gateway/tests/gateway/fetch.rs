@@ -40,10 +40,26 @@ async fn fetchxml_is_checked_and_filtered_like_odata() {
     let sentence = app.records(&rid).await.last().unwrap().sentence();
     assert!(sentence.contains("with FetchXML"), "{sentence}");
 
+    // Aggregates: the aliases come back, nothing else.
+    let xml = "<fetch aggregate='true'><entity name='account'><attribute name='statecode' groupby='true' alias='state'/><attribute name='accountid' aggregate='count' alias='n'/></entity></fetch>";
+    let resp = app.send(&key, "GET", &url(xml), None).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    for row in body["value"].as_array().unwrap() {
+        let mut keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["n", "state"], "{row}");
+    }
+
     // Refused before forwarding.
     let lead_key = app.agent("Account Only", &[("account", Level::Read)], false).await;
     for (key, xml, want) in [
         (&key, "<fetch><entity name='account'><attribute name='revenue'/></entity></fetch>", "hidden_column"),
+        (
+            &key,
+            "<fetch aggregate='true'><entity name='account'><attribute name='revenue' aggregate='sum' alias='t'/></entity></fetch>",
+            "hidden_column",
+        ),
         (
             &key,
             "<fetch><entity name='account'><attribute name='name'/><filter><condition attribute='revenue' operator='gt' value='1'/></filter></entity></fetch>",

@@ -53,6 +53,15 @@ fn raw(columns: &[&Column], prefix: &str, version: bool, row: &sqlx::sqlite::Sql
 
 pub(in crate::server) async fn fetch(ctx: &rows::Ctx<'_>, f: &Fetch) -> Result<Response, DataverseError> {
     let app = ctx.app;
+    if f.aggregate {
+        // Answered as the aggregation it stands for, each value under its alias.
+        let a = f.aggregation(&app.schema).map_err(|e| match e {
+            dataverse::fetch::FetchError::Invalid(m) | dataverse::fetch::FetchError::Unsupported(m) => {
+                DataverseError::bad_request(m)
+            }
+        })?;
+        return super::aggregate::aggregate(ctx, &a).await;
+    }
     let t = table(app, &f.root.table)?;
     let st = fetch_statement(ctx.env, t, f)?;
     let size = u64::from(f.top.or(f.count).unwrap_or(MAX_ROWS));
