@@ -1,16 +1,18 @@
-//! The `sql=` query option (spec §6.7): Dataverse's documented `SELECT` subset on one table,
-//! lowered to the query IR by writing the equivalent OData query options (`$select`,
-//! `$filter`, `$orderby`, `$top`, or `$apply` for `DISTINCT`, aggregates and `GROUP BY`) and
-//! parsing those with the one parser. A SQL query is therefore typed, checked against the
-//! schema, classified, printed and executed exactly as its OData twin, and forwarded in that
-//! form.
+//! The `sql=` query option (spec §6.7): Dataverse's documented `SELECT` subset, lowered to
+//! the query IR by writing its twin in a language the one parser reads and parsing that: on one
+//! table the OData options (`$select`, `$filter`, `$orderby`, `$top`, or `$apply` for
+//! `DISTINCT`, aggregates and `GROUP BY`); with `JOIN`s the FetchXML (each joined table a
+//! `link-entity`). A SQL query is therefore typed, checked against the schema, classified,
+//! printed and executed exactly as its twin, and forwarded in that form.
 //!
 //! Grammar (keywords case-insensitive, identifiers are logical names, optionally qualified by
-//! the table's name or alias, or in `[brackets]`):
+//! a table's name or alias, or in `[brackets]`):
 //!
 //! ```text
-//! SELECT [DISTINCT] [TOP n] item, … FROM table [[AS] alias]
+//! SELECT [DISTINCT] [TOP n] item, … FROM table [[AS] alias] join…
 //!   [WHERE condition] [GROUP BY column, …] [ORDER BY column [ASC|DESC], …] [;]
+//! join      = [INNER] JOIN table [[AS] alias] ON column = column [AND condition]
+//!           | LEFT [OUTER] JOIN table [[AS] alias] ON column = column [AND condition]
 //! item      = column | COUNT(*) [AS a] | {SUM|AVG|MIN|MAX}(column) [AS a]
 //! condition = condition OR condition | condition AND condition | NOT condition | (condition)
 //!           | column {= | != | <> | < | > | <= | >=} literal | column [NOT] LIKE 'pattern'
@@ -18,13 +20,17 @@
 //!           | column IS [NOT] NULL
 //! ```
 //!
+//! A join follows a lookup: one side of its `ON` equality is a lookup, the other the primary
+//! id of the table it points at.
+//!
 //! Refused with a 400 naming the construct, as Dataverse refuses them: anything but one
 //! `SELECT` (writes, DDL, `DECLARE`, several statements), `SELECT *`, subqueries, `UNION`,
 //! `HAVING`, `WITH`, `OFFSET`/`FETCH`, `RIGHT`/`FULL`/`CROSS JOIN`, expressions in the select
-//! list, column-to-column comparisons. Refused as not supported yet (Dataverse supports them):
-//! `JOIN`/`LEFT JOIN`, column aliases outside aggregates, `COUNT(column)`, `LIKE` patterns that
-//! neither begin nor end with `%`. `TOP n` is accepted although the documentation lists it as
-//! unsupported: Microsoft's Python SDK sends it.
+//! list, column-to-column comparisons outside `ON`. Refused as not supported yet (Dataverse
+//! supports them): column aliases outside aggregates, `COUNT(column)`, `LIKE` patterns that
+//! neither begin nor end with `%` (without joins), aggregates and `DISTINCT` with joins, `WHERE`
+//! conditions spanning tables or testing a `LEFT JOIN` table. `TOP n` is accepted although the
+//! documentation lists it as unsupported: Microsoft's Python SDK sends it.
 
 use super::options::Options;
 use super::url::Pair;
@@ -185,12 +191,175 @@ enum Item {
     Aggregate { function: &'static str, column: Option<ColumnRef>, alias: Option<String> },
 }
 
+/// A table in `FROM` or a `JOIN`.
+struct Source<'s> {
+    table: &'s Table,
+    alias: Option<String>,
+    /// For a joined table: the source it joins, the two columns (its own, the parent's) and
+    /// whether it is a `LEFT JOIN`.
+    join: Option<Join>,
+    /// Conditions of its `ON` clause beyond the column equality.
+    on: Vec<Cond<'s>>,
+}
+
+struct Join {
+    parent: usize,
+    from: String,
+    to: String,
+    left: bool,
+}
+
+/// A literal as OData writes it and as its raw value (FetchXML).
+#[derive(Debug, Clone)]
+struct Lit {
+    odata: String,
+    raw: String,
+}
+
+#[derive(Debug, Clone)]
+enum PredKind {
+    Null,
+    Like(String),
+    In(Vec<Lit>),
+    Between(Lit, Lit),
+    Cmp(&'static str, Lit),
+}
+
+/// `column …` on one table (`not` for `IS NOT NULL`, `NOT LIKE`, `NOT IN`, `NOT BETWEEN`).
+#[derive(Debug, Clone)]
+struct Pred<'s> {
+    source: usize,
+    column: &'s Column,
+    not: bool,
+    kind: PredKind,
+}
+
+/// A `WHERE` or `ON` condition, kept as written (groups included) so its OData twin reads the
+/// same.
+#[derive(Debug, Clone)]
+enum Cond<'s> {
+    Or(Vec<Cond<'s>>),
+    And(Vec<Cond<'s>>),
+    Not(Box<Cond<'s>>),
+    Group(Box<Cond<'s>>),
+    Pred(Pred<'s>),
+}
+
+impl<'s> Cond<'s> {
+    /// The `$filter` text.
+    fn odata(&self) -> Result<String, Routed> {
+        Ok(match self {
+            Cond::Or(items) => items.iter().map(Cond::odata).collect::<Result<Vec<_>, _>>()?.join(" or "),
+            Cond::And(items) => items.iter().map(Cond::odata).collect::<Result<Vec<_>, _>>()?.join(" and "),
+            Cond::Not(c) => format!("not ({})", c.odata()?),
+            Cond::Group(c) => format!("({})", c.odata()?),
+            Cond::Pred(p) => {
+                let name = p.column.odata_name();
+                if let PredKind::Null = p.kind {
+                    return Ok(format!("{name} {} null", if p.not { "ne" } else { "eq" }));
+                }
+                let text = match &p.kind {
+                    PredKind::Null => unreachable!("handled above"),
+                    PredKind::Like(pattern) => like(&name, pattern)?,
+                    PredKind::In(values) => {
+                        let parts: Vec<String> = values.iter().map(|v| format!("{name} eq {}", v.odata)).collect();
+                        format!("({})", parts.join(" or "))
+                    }
+                    PredKind::Between(low, high) => format!("({name} ge {} and {name} le {})", low.odata, high.odata),
+                    PredKind::Cmp(op, v) => format!("{name} {op} {}", v.odata),
+                };
+                if p.not { format!("not ({text})") } else { text }
+            }
+        })
+    }
+
+    /// The sources the condition names.
+    fn sources(&self, out: &mut Vec<usize>) {
+        match self {
+            Cond::Or(items) | Cond::And(items) => items.iter().for_each(|c| c.sources(out)),
+            Cond::Not(c) | Cond::Group(c) => c.sources(out),
+            Cond::Pred(p) => {
+                if !out.contains(&p.source) {
+                    out.push(p.source);
+                }
+            }
+        }
+    }
+
+    /// The conditions that must all hold (through groups and `AND`s).
+    fn conjuncts(self, out: &mut Vec<Cond<'s>>) {
+        match self {
+            Cond::And(items) => items.into_iter().for_each(|c| c.conjuncts(out)),
+            Cond::Group(c) => c.conjuncts(out),
+            other => out.push(other),
+        }
+    }
+
+    /// As a FetchXML `filter` child (`condition` or `filter`).
+    fn fetch(&self, negate: bool) -> Result<crate::xml::Element, Routed> {
+        use crate::xml::{Element, Node};
+        Ok(match self {
+            Cond::Or(items) | Cond::And(items) => {
+                if negate {
+                    return Err(unsupported("NOT over AND/OR in sql with JOIN is not supported yet"));
+                }
+                let mut f = Element::new("filter").attr("type", if matches!(self, Cond::Or(_)) { "or" } else { "and" });
+                for c in items {
+                    f = f.child(c.fetch(false)?);
+                }
+                f
+            }
+            Cond::Group(c) => c.fetch(negate)?,
+            Cond::Not(c) => c.fetch(!negate)?,
+            Cond::Pred(p) => {
+                let not = p.not != negate;
+                let value = |v: &str| {
+                    let mut e = Element::new("value");
+                    e.children.push(Node::Text(v.to_owned()));
+                    e
+                };
+                let c = Element::new("condition").attr("attribute", &p.column.logical_name);
+                match &p.kind {
+                    PredKind::Null => c.attr("operator", if not { "not-null" } else { "null" }),
+                    PredKind::Like(pattern) => {
+                        c.attr("operator", if not { "not-like" } else { "like" }).attr("value", pattern.as_str())
+                    }
+                    PredKind::In(values) => {
+                        let mut c = c.attr("operator", if not { "not-in" } else { "in" });
+                        for v in values {
+                            c = c.child(value(&v.raw));
+                        }
+                        c
+                    }
+                    PredKind::Between(low, high) => c
+                        .attr("operator", if not { "not-between" } else { "between" })
+                        .child(value(&low.raw))
+                        .child(value(&high.raw)),
+                    PredKind::Cmp(op, v) => {
+                        let op = match (*op, not) {
+                            (op, false) => op,
+                            ("eq", true) => "ne",
+                            ("ne", true) => "eq",
+                            ("lt", true) => "ge",
+                            ("ge", true) => "lt",
+                            ("gt", true) => "le",
+                            (_, true) => "gt",
+                        };
+                        c.attr("operator", op).attr("value", v.raw.as_str())
+                    }
+                }
+            }
+        })
+    }
+}
+
 struct Parser<'s> {
     toks: Vec<Tok>,
     at: usize,
+    schema: &'s Schema,
     table: &'s Table,
-    /// The table's alias in `FROM`, once read.
-    alias: Option<String>,
+    /// `FROM` (first) and the joined tables.
+    sources: Vec<Source<'s>>,
     depth: usize,
 }
 
@@ -283,17 +452,45 @@ impl<'s> Parser<'s> {
         Ok(ColumnRef { qualifier: None, name: first })
     }
 
-    /// The column of the table a reference names.
-    fn column(&self, r: &ColumnRef) -> Result<&'s Column, Routed> {
-        if let Some(q) = &r.qualifier {
-            let ok = q.eq_ignore_ascii_case(&self.table.logical_name)
-                || self.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q));
-            if !ok {
-                return Err(syntax(format!("'{q}.{}' names a table that is not in FROM", r.name)));
-            }
-        }
+    /// The source and column a reference names: qualified by a table name or alias, or, with
+    /// no qualifier, the one table that has it.
+    fn column(&self, r: &ColumnRef) -> Result<(usize, &'s Column), Routed> {
         let logical = r.name.to_ascii_lowercase();
-        self.table.column(&logical).ok_or_else(|| Routed::Error(super::options::unknown_property(self.table, &r.name)))
+        let found: Vec<(usize, &'s Column)> = self
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, src)| {
+                r.qualifier.as_deref().is_none_or(|q| {
+                    src.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q))
+                        || (src.alias.is_none() || self.sources.len() == 1)
+                            && q.eq_ignore_ascii_case(&src.table.logical_name)
+                })
+            })
+            .filter_map(|(i, src)| src.table.column(&logical).map(|c| (i, c)))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => match &r.qualifier {
+                Some(q)
+                    if !self.sources.iter().any(|src| {
+                        src.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q))
+                            || q.eq_ignore_ascii_case(&src.table.logical_name)
+                    }) =>
+                {
+                    Err(syntax(format!("'{q}.{}' names a table that is not in FROM", r.name)))
+                }
+                Some(q) => {
+                    let src = self.sources.iter().find(|src| {
+                        src.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(q))
+                            || q.eq_ignore_ascii_case(&src.table.logical_name)
+                    });
+                    Err(Routed::Error(super::options::unknown_property(src.map_or(self.table, |s| s.table), &r.name)))
+                }
+                None => Err(Routed::Error(super::options::unknown_property(self.table, &r.name))),
+            },
+            _ => Err(syntax(format!("'{}' is in more than one table: qualify it", r.name))),
+        }
     }
 
     fn item(&mut self) -> Result<Item, Routed> {
@@ -343,8 +540,20 @@ impl<'s> Parser<'s> {
         })
     }
 
-    /// An OData literal for a SQL literal compared with `column`.
-    fn literal(&mut self, column: &Column) -> Result<String, Routed> {
+    /// A SQL literal compared with `column`: its OData text and raw value.
+    fn literal(&mut self, column: &Column) -> Result<Lit, Routed> {
+        let odata = self.literal_text(column)?;
+        let raw = match self.toks.get(self.at - 1) {
+            Some(Tok::Str(s)) => s.clone(),
+            Some(Tok::Number(_)) if matches!(column.kind, ColumnType::Boolean { .. }) => {
+                (if odata == "true" { "1" } else { "0" }).to_owned()
+            }
+            _ => odata.clone(),
+        };
+        Ok(Lit { odata, raw })
+    }
+
+    fn literal_text(&mut self, column: &Column) -> Result<String, Routed> {
         let negative = self.eat_sym("-");
         let tok = self.peek().cloned();
         self.at += 1;
@@ -392,30 +601,30 @@ impl<'s> Parser<'s> {
         })
     }
 
-    fn condition(&mut self) -> Result<String, Routed> {
+    fn condition(&mut self) -> Result<Cond<'s>, Routed> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(syntax("The sql condition is nested too deeply"));
         }
-        let mut out = self.conjunction()?;
+        let mut items = vec![self.conjunction()?];
         while self.eat_word("or") {
-            out = format!("{out} or {}", self.conjunction()?);
+            items.push(self.conjunction()?);
         }
         self.depth -= 1;
-        Ok(out)
+        Ok(if items.len() == 1 { items.remove(0) } else { Cond::Or(items) })
     }
 
-    fn conjunction(&mut self) -> Result<String, Routed> {
-        let mut out = self.unary()?;
+    fn conjunction(&mut self) -> Result<Cond<'s>, Routed> {
+        let mut items = vec![self.unary()?];
         while self.eat_word("and") {
-            out = format!("{out} and {}", self.unary()?);
+            items.push(self.unary()?);
         }
-        Ok(out)
+        Ok(if items.len() == 1 { items.remove(0) } else { Cond::And(items) })
     }
 
-    fn unary(&mut self) -> Result<String, Routed> {
+    fn unary(&mut self) -> Result<Cond<'s>, Routed> {
         if self.eat_word("not") {
-            return Ok(format!("not ({})", self.unary()?));
+            return Ok(Cond::Not(Box::new(self.unary()?)));
         }
         if self.eat_sym("(") {
             if self.is_word("select") {
@@ -423,59 +632,136 @@ impl<'s> Parser<'s> {
             }
             let inner = self.condition()?;
             self.expect_sym(")")?;
-            return Ok(format!("({inner})"));
+            return Ok(Cond::Group(Box::new(inner)));
         }
         self.predicate()
     }
 
-    fn predicate(&mut self) -> Result<String, Routed> {
+    fn predicate(&mut self) -> Result<Cond<'s>, Routed> {
         let r = self.column_ref()?;
-        let column = self.column(&r)?;
-        let name = column.odata_name();
+        let (source, column) = self.column(&r)?;
+        let pred = |not: bool, kind: PredKind| Ok(Cond::Pred(Pred { source, column, not, kind }));
         if self.eat_word("is") {
             let not = self.eat_word("not");
             self.expect_word("null")?;
-            return Ok(format!("{name} {} null", if not { "ne" } else { "eq" }));
+            return pred(not, PredKind::Null);
         }
         let not = self.eat_word("not");
-        let text = if self.eat_word("like") {
+        if self.eat_word("like") {
             let Some(Tok::Str(pattern)) = self.peek().cloned() else {
                 return Err(self.unexpected("LIKE takes a string pattern"));
             };
             self.at += 1;
-            like(&name, &pattern)?
-        } else if self.eat_word("in") {
+            return pred(not, PredKind::Like(pattern));
+        }
+        if self.eat_word("in") {
             self.expect_sym("(")?;
             if self.is_word("select") {
                 return Err(syntax("Subqueries are not supported in sql"));
             }
-            let mut parts = vec![format!("{name} eq {}", self.literal(column)?)];
+            let mut values = vec![self.literal(column)?];
             while self.eat_sym(",") {
-                parts.push(format!("{name} eq {}", self.literal(column)?));
+                values.push(self.literal(column)?);
             }
             self.expect_sym(")")?;
-            format!("({})", parts.join(" or "))
-        } else if self.eat_word("between") {
+            return pred(not, PredKind::In(values));
+        }
+        if self.eat_word("between") {
             let low = self.literal(column)?;
             self.expect_word("and")?;
             let high = self.literal(column)?;
-            format!("({name} ge {low} and {name} le {high})")
-        } else if not {
+            return pred(not, PredKind::Between(low, high));
+        }
+        if not {
             return Err(self.unexpected("LIKE, IN or BETWEEN expected after NOT"));
-        } else {
-            let op = match self.peek() {
-                Some(Tok::Sym("=")) => "eq",
-                Some(Tok::Sym("!=" | "<>")) => "ne",
-                Some(Tok::Sym("<")) => "lt",
-                Some(Tok::Sym(">")) => "gt",
-                Some(Tok::Sym("<=")) => "le",
-                Some(Tok::Sym(">=")) => "ge",
-                _ => return Err(self.unexpected("a comparison expected")),
-            };
-            self.at += 1;
-            format!("{name} {op} {}", self.literal(column)?)
+        }
+        let op = match self.peek() {
+            Some(Tok::Sym("=")) => "eq",
+            Some(Tok::Sym("!=" | "<>")) => "ne",
+            Some(Tok::Sym("<")) => "lt",
+            Some(Tok::Sym(">")) => "gt",
+            Some(Tok::Sym("<=")) => "le",
+            Some(Tok::Sym(">=")) => "ge",
+            _ => return Err(self.unexpected("a comparison expected")),
         };
-        Ok(if not { format!("not ({text})") } else { text })
+        self.at += 1;
+        let value = self.literal(column)?;
+        pred(false, PredKind::Cmp(op, value))
+    }
+
+    /// The join of source `index` to an earlier one along a lookup: one side is the joined
+    /// table's column, the other an earlier table's, and one of them is a lookup to the other's
+    /// table whose other side is that table's primary id.
+    fn join_columns(
+        &self,
+        index: usize,
+        a: (usize, &'s Column),
+        b: (usize, &'s Column),
+        left: bool,
+    ) -> Result<Join, Routed> {
+        let (own, parent) = match (a.0 == index, b.0 == index) {
+            (true, false) => (a, b),
+            (false, true) => (b, a),
+            _ => return Err(syntax("ON must compare a column of the joined table with one of a table before it")),
+        };
+        let own_table = self.sources[index].table;
+        let parent_table = self.sources[parent.0].table;
+        let points = |c: &Column, target: &Table| matches!(&c.kind, ColumnType::Lookup { targets } if targets.contains(&target.logical_name));
+        let along = (own.1.logical_name == own_table.primary_id && points(parent.1, own_table))
+            || (parent.1.logical_name == parent_table.primary_id && points(own.1, parent_table));
+        if !along {
+            return Err(syntax(format!(
+                "JOIN must follow a lookup: {}.{} and {}.{} are not a lookup and the id it points at",
+                parent_table.logical_name, parent.1.logical_name, own_table.logical_name, own.1.logical_name
+            )));
+        }
+        Ok(Join { parent: parent.0, from: own.1.logical_name.clone(), to: parent.1.logical_name.clone(), left })
+    }
+
+    /// `[INNER] JOIN t [AS a] ON x.col = y.col [AND …]` and `LEFT [OUTER] JOIN …`, after `FROM`.
+    fn joins(&mut self) -> Result<(), Routed> {
+        loop {
+            let left = if self.eat_word("left") {
+                self.eat_word("outer");
+                true
+            } else {
+                self.eat_word("inner");
+                false
+            };
+            if !self.eat_word("join") {
+                if left {
+                    return Err(self.unexpected("JOIN expected after LEFT"));
+                }
+                return Ok(());
+            }
+            let name = self.name()?.to_ascii_lowercase();
+            let table = self.schema.table(&name).ok_or_else(|| syntax(format!("The table '{name}' does not exist")))?;
+            let alias = if self.eat_word("as") || matches!(self.peek(), Some(Tok::Word(w)) if !is_keyword(w)) {
+                Some(self.name()?)
+            } else {
+                None
+            };
+            let index = self.sources.len();
+            self.sources.push(Source { table, alias, join: None, on: Vec::new() });
+            self.expect_word("on")?;
+            let a = self.column_ref()?;
+            self.expect_sym("=")?;
+            let b = self.column_ref()?;
+            let join = self.join_columns(index, self.column(&a)?, self.column(&b)?, left)?;
+            let mut rest = Vec::new();
+            if self.eat_word("and") {
+                self.condition()?.conjuncts(&mut rest);
+            }
+            for c in &rest {
+                let mut used = Vec::new();
+                c.sources(&mut used);
+                if used != [index] {
+                    return Err(unsupported("ON conditions in sql may only test the joined table (for now)"));
+                }
+            }
+            self.sources[index].join = Some(join);
+            self.sources[index].on = rest;
+        }
     }
 }
 
@@ -542,7 +828,7 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
     if sql.len() > MAX_LEN {
         return Err(syntax(format!("sql is longer than {MAX_LEN} bytes")));
     }
-    let mut p = Parser { toks: tokens(sql)?, at: 0, table, alias: None, depth: 0 };
+    let mut p = Parser { toks: tokens(sql)?, at: 0, schema, table, sources: Vec::new(), depth: 0 };
     if !p.eat_word("select") {
         return Err(p.unexpected("a sql query starts with SELECT"));
     }
@@ -564,7 +850,7 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
     } else {
         None
     };
-    // Items are read before FROM names the alias: keep them as written, resolve after.
+    // Items are read before FROM names the tables: keep them as written, resolve after.
     let mut items = vec![p.item()?];
     while p.eat_sym(",") {
         items.push(p.item()?);
@@ -580,46 +866,39 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
             table.logical_name, table.set_name
         )));
     }
-    if p.eat_word("as") || matches!(p.peek(), Some(Tok::Word(w)) if !is_keyword(w)) {
-        p.alias = Some(p.name()?);
-    }
+    let alias = if p.eat_word("as") || matches!(p.peek(), Some(Tok::Word(w)) if !is_keyword(w)) {
+        Some(p.name()?)
+    } else {
+        None
+    };
+    p.sources.push(Source { table, alias, join: None, on: Vec::new() });
     if matches!(p.peek(), Some(Tok::Sym(","))) {
         return Err(syntax("Several tables in FROM are not supported in sql"));
     }
+    p.joins()?;
     let filter = if p.eat_word("where") { Some(p.condition()?) } else { None };
-    let mut group_by = Vec::new();
+    let mut group_by: Vec<ColumnRef> = Vec::new();
     if p.eat_word("group") {
         p.expect_word("by")?;
         loop {
-            let r = p.column_ref()?;
-            group_by.push(p.column(&r)?.odata_name());
+            group_by.push(p.column_ref()?);
             if !p.eat_sym(",") {
                 break;
             }
         }
     }
-    let mut orderby = Vec::new();
+    let mut orderby: Vec<(ColumnRef, bool)> = Vec::new();
     if p.eat_word("order") {
         p.expect_word("by")?;
         loop {
             let r = p.column_ref()?;
-            let name = match p.column(&r) {
-                Ok(c) => c.odata_name(),
-                // Ordering by an aggregate's alias: let the OData parser give Dataverse's error.
-                Err(e) => {
-                    let alias = items.iter().any(
-                        |i| matches!(i, Item::Aggregate { alias: Some(a), .. } if a.eq_ignore_ascii_case(&r.name)),
-                    );
-                    if alias { r.name.clone() } else { return Err(e) }
-                }
-            };
             let desc = if p.eat_word("desc") {
                 true
             } else {
                 p.eat_word("asc");
                 false
             };
-            orderby.push(if desc { format!("{name} desc") } else { name });
+            orderby.push((r, desc));
             if !p.eat_sym(",") {
                 break;
             }
@@ -632,70 +911,203 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
         }
         return Err(p.unexpected("the end of the query expected"));
     }
+    let query = Statement { distinct, top, items, filter, group_by, orderby };
+    if p.sources.len() > 1 { query.fetch(&p) } else { query.odata(&p) }
+}
 
-    let mut columns = Vec::new();
-    let mut aggregates = Vec::new();
-    for item in &items {
-        match item {
-            Item::Column(r) => columns.push(p.column(r)?.odata_name()),
-            Item::Aggregate { function, column, alias } => {
-                let column = column.as_ref().map(|c| p.column(c)).transpose()?;
-                let alias = alias.clone().unwrap_or_else(|| match column {
-                    Some(c) => format!("{function}_{}", c.logical_name),
-                    None => "count".to_owned(),
-                });
-                // Written into `$apply`: only a plain name, never text that reads as more syntax.
-                let plain = alias.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                    && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if !plain {
-                    return Err(syntax(format!("'{alias}' is not a valid alias: letters, digits and _ only")));
+/// A parsed `SELECT`, before it is lowered.
+struct Statement<'s> {
+    distinct: bool,
+    top: Option<String>,
+    items: Vec<Item>,
+    filter: Option<Cond<'s>>,
+    group_by: Vec<ColumnRef>,
+    orderby: Vec<(ColumnRef, bool)>,
+}
+
+impl<'s> Statement<'s> {
+    /// One table: the OData twin (`$select`/`$filter`/`$orderby`/`$top`, or `$apply`).
+    fn odata(self, p: &Parser<'s>) -> Result<Operation, Routed> {
+        let group_by: Vec<String> =
+            self.group_by.iter().map(|r| p.column(r).map(|(_, c)| c.odata_name())).collect::<Result<_, _>>()?;
+        let mut orderby = Vec::new();
+        for (r, desc) in &self.orderby {
+            let name = match p.column(r) {
+                Ok((_, c)) => c.odata_name(),
+                // Ordering by an aggregate's alias: let the OData parser give Dataverse's error.
+                Err(e) => {
+                    let alias = self.items.iter().any(
+                        |i| matches!(i, Item::Aggregate { alias: Some(a), .. } if a.eq_ignore_ascii_case(&r.name)),
+                    );
+                    if alias { r.name.clone() } else { return Err(e) }
                 }
-                aggregates.push(match (column, *function) {
-                    (None, _) => format!("$count as {alias}"),
-                    (Some(c), f) => {
-                        let method = if f == "avg" { "average" } else { f };
-                        format!("{} with {method} as {alias}", c.odata_name())
+            };
+            orderby.push(if *desc { format!("{name} desc") } else { name });
+        }
+        let mut columns = Vec::new();
+        let mut aggregates = Vec::new();
+        for item in &self.items {
+            match item {
+                Item::Column(r) => columns.push(p.column(r)?.1.odata_name()),
+                Item::Aggregate { function, column, alias } => {
+                    let column = column.as_ref().map(|c| p.column(c).map(|(_, c)| c)).transpose()?;
+                    let alias = alias.clone().unwrap_or_else(|| match column {
+                        Some(c) => format!("{function}_{}", c.logical_name),
+                        None => "count".to_owned(),
+                    });
+                    // Written into `$apply`: only a plain name, never text that reads as more syntax.
+                    let plain = alias.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                        && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    if !plain {
+                        return Err(syntax(format!("'{alias}' is not a valid alias: letters, digits and _ only")));
                     }
-                });
+                    aggregates.push(match (column, *function) {
+                        (None, _) => format!("$count as {alias}"),
+                        (Some(c), f) => {
+                            let method = if f == "avg" { "average" } else { f };
+                            format!("{} with {method} as {alias}", c.odata_name())
+                        }
+                    });
+                }
             }
         }
-    }
-    let mut pairs: Vec<(&'static str, String)> = Vec::new();
-    if aggregates.is_empty() && group_by.is_empty() && !distinct {
-        pairs.push(("$select", columns.join(",")));
-        if let Some(f) = filter {
-            pairs.push(("$filter", f));
+        let filter = self.filter.as_ref().map(Cond::odata).transpose()?;
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
+        if aggregates.is_empty() && group_by.is_empty() && !self.distinct {
+            pairs.push(("$select", columns.join(",")));
+            if let Some(f) = filter {
+                pairs.push(("$filter", f));
+            }
+        } else {
+            if (!aggregates.is_empty() || !group_by.is_empty())
+                && let Some(c) = columns.iter().find(|c| !group_by.contains(c))
+            {
+                return Err(syntax(format!("Column '{c}' is selected with aggregates, so it must be in GROUP BY")));
+            }
+            let keys = if group_by.is_empty() { columns.clone() } else { group_by.clone() };
+            let mut steps = Vec::new();
+            if let Some(f) = filter {
+                steps.push(format!("filter({f})"));
+            }
+            let aggregate = format!("aggregate({})", aggregates.join(","));
+            steps.push(match (keys.is_empty(), aggregates.is_empty()) {
+                (true, _) => aggregate,
+                (false, true) => format!("groupby(({}))", keys.join(",")),
+                (false, false) => format!("groupby(({}),{aggregate})", keys.join(",")),
+            });
+            pairs.push(("$apply", steps.join("/")));
         }
-    } else {
-        if (!aggregates.is_empty() || !group_by.is_empty())
-            && let Some(c) = columns.iter().find(|c| !group_by.contains(c))
+        if !orderby.is_empty() {
+            pairs.push(("$orderby", orderby.join(",")));
+        }
+        if let Some(n) = self.top {
+            pairs.push(("$top", n));
+        }
+        let options = Options::from_pairs(
+            pairs
+                .into_iter()
+                .map(|(name, value)| Pair { name: Cow::Borrowed(name), value: Cow::Owned(value), raw_value: "" })
+                .collect(),
+        );
+        options.collection(p.schema, p.table)
+    }
+
+    /// With `JOIN`s: the FetchXML twin — each joined table a `link-entity` (`inner`, or `outer`
+    /// for `LEFT JOIN`) under the table it joins, its columns answered as `alias.column`
+    /// (the SQL alias, else the table name); `WHERE` conditions that must all hold go to the
+    /// table they test (a `LEFT JOIN` table's only in its `ON`).
+    fn fetch(self, p: &Parser<'s>) -> Result<Operation, Routed> {
+        use crate::xml::Element;
+        if self.distinct || !self.group_by.is_empty() || self.items.iter().any(|i| matches!(i, Item::Aggregate { .. }))
         {
-            return Err(syntax(format!("Column '{c}' is selected with aggregates, so it must be in GROUP BY")));
+            return Err(unsupported("DISTINCT, GROUP BY and aggregates with JOIN in sql are not supported yet"));
         }
-        let keys = if group_by.is_empty() { columns.clone() } else { group_by.clone() };
-        let mut steps = Vec::new();
-        if let Some(f) = filter {
-            steps.push(format!("filter({f})"));
+        let n = p.sources.len();
+        let mut attributes: Vec<Vec<Element>> = vec![Vec::new(); n];
+        let mut orders: Vec<Vec<Element>> = vec![Vec::new(); n];
+        let mut filters: Vec<Vec<Element>> = vec![Vec::new(); n];
+        for item in &self.items {
+            if let Item::Column(r) = item {
+                let (i, c) = p.column(r)?;
+                attributes[i].push(Element::new("attribute").attr("name", &c.logical_name));
+            }
         }
-        let aggregate = format!("aggregate({})", aggregates.join(","));
-        steps.push(match (keys.is_empty(), aggregates.is_empty()) {
-            (true, _) => aggregate,
-            (false, true) => format!("groupby(({}))", keys.join(",")),
-            (false, false) => format!("groupby(({}),{aggregate})", keys.join(",")),
-        });
-        pairs.push(("$apply", steps.join("/")));
+        for (r, desc) in &self.orderby {
+            let (i, c) = p.column(r)?;
+            let mut o = Element::new("order").attr("attribute", &c.logical_name);
+            if *desc {
+                o = o.attr("descending", "true");
+            }
+            orders[i].push(o);
+        }
+        if let Some(filter) = self.filter {
+            let mut conjuncts = Vec::new();
+            filter.conjuncts(&mut conjuncts);
+            for c in conjuncts {
+                let mut used = Vec::new();
+                c.sources(&mut used);
+                let [i] = used.as_slice() else {
+                    return Err(unsupported("a WHERE condition over several tables with JOIN is not supported yet"));
+                };
+                if p.sources[*i].join.as_ref().is_some_and(|j| j.left) {
+                    return Err(unsupported(
+                        "WHERE conditions on a LEFT JOIN table are not supported yet: put them in its ON clause",
+                    ));
+                }
+                filters[*i].push(c.fetch(false)?);
+            }
+        }
+        for (i, src) in p.sources.iter().enumerate() {
+            for c in &src.on {
+                filters[i].push(c.fetch(false)?);
+            }
+        }
+        // Build from the last joined table up, so each link is complete when its parent takes it.
+        let mut elements: Vec<Option<Element>> = Vec::with_capacity(n);
+        for (i, src) in p.sources.iter().enumerate() {
+            let mut e = match &src.join {
+                None => Element::new("entity").attr("name", &src.table.logical_name),
+                Some(j) => {
+                    let alias = src.alias.clone().unwrap_or_else(|| src.table.logical_name.clone());
+                    Element::new("link-entity")
+                        .attr("name", &src.table.logical_name)
+                        .attr("from", &j.from)
+                        .attr("to", &j.to)
+                        .attr("link-type", if j.left { "outer" } else { "inner" })
+                        .attr("alias", alias)
+                }
+            };
+            for a in attributes[i].drain(..) {
+                e = e.child(a);
+            }
+            for o in orders[i].drain(..) {
+                e = e.child(o);
+            }
+            if !filters[i].is_empty() {
+                let mut f = Element::new("filter").attr("type", "and");
+                for c in filters[i].drain(..) {
+                    f = f.child(c);
+                }
+                e = e.child(f);
+            }
+            elements.push(Some(e));
+        }
+        for i in (1..n).rev() {
+            let parent = p.sources[i].join.as_ref().map_or(0, |j| j.parent);
+            let child = elements[i].take().ok_or_else(|| syntax("a JOIN is joined twice"))?;
+            let host = elements[parent].take().ok_or_else(|| syntax("a JOIN is joined twice"))?;
+            elements[parent] = Some(host.child(child));
+        }
+        let entity = elements[0].take().ok_or_else(|| syntax("no table"))?;
+        let mut fetch = Element::new("fetch").attr("mapping", "logical");
+        if let Some(t) = &self.top {
+            fetch = fetch.attr("top", t.as_str());
+        }
+        let text = fetch.child(entity).to_compact();
+        match crate::fetch::parse(&text, p.schema, p.table) {
+            Ok(f) => Ok(Operation::Fetch(f)),
+            Err(crate::fetch::FetchError::Invalid(m)) => Err(syntax(m)),
+            Err(crate::fetch::FetchError::Unsupported(m)) => Err(unsupported(m)),
+        }
     }
-    if !orderby.is_empty() {
-        pairs.push(("$orderby", orderby.join(",")));
-    }
-    if let Some(n) = top {
-        pairs.push(("$top", n));
-    }
-    let options = Options::from_pairs(
-        pairs
-            .into_iter()
-            .map(|(name, value)| Pair { name: Cow::Borrowed(name), value: Cow::Owned(value), raw_value: "" })
-            .collect(),
-    );
-    options.collection(schema, table)
 }

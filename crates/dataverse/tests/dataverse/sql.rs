@@ -95,6 +95,9 @@ fn refusals_name_the_construct() {
         ("SELECT name FROM account WHERE createdon > 'yesterday'", "cannot be compared"),
         ("SELECT name FROM account WHERE name = 'unterminated", "unterminated"),
         ("SELECT COUNT(*) AS [n,revenue with sum as t] FROM account", "not a valid alias"),
+        ("SELECT a.name FROM account a JOIN contact c ON a.name = c.fullname", "must follow a lookup"),
+        ("SELECT a.name FROM account a JOIN contact c ON c.contactid = c.parentcustomerid", "joined table with one"),
+        ("SELECT a.name FROM account a JOIN nosuch n ON a.accountid = n.x", "does not exist"),
     ] {
         match sql("accounts", text) {
             Err(ParseError::Syntax(m)) => assert!(m.contains(want), "{text}: {m}"),
@@ -102,8 +105,15 @@ fn refusals_name_the_construct() {
         }
     }
     for (text, want) in [
-        ("SELECT a.name, c.fullname FROM account a JOIN contact c ON a.primarycontactid = c.contactid", "JOIN"),
-        ("SELECT a.name FROM account a LEFT JOIN contact c ON a.primarycontactid = c.contactid", "JOIN"),
+        (
+            "SELECT a.name FROM account a LEFT JOIN contact c ON a.primarycontactid = c.contactid WHERE c.lastname = 'x'",
+            "LEFT JOIN",
+        ),
+        (
+            "SELECT a.name FROM account a JOIN contact c ON a.primarycontactid = c.contactid WHERE a.name = 'x' OR c.lastname = 'y'",
+            "several tables",
+        ),
+        ("SELECT COUNT(*) FROM account a JOIN contact c ON a.primarycontactid = c.contactid", "aggregates with JOIN"),
         ("SELECT name AS n FROM account", "aliases"),
         ("SELECT COUNT(name) FROM account", "COUNT(column)"),
         ("SELECT name FROM account WHERE name LIKE 'a_c'", "LIKE"),
@@ -117,4 +127,29 @@ fn refusals_name_the_construct() {
     }
     // sql stands alone.
     assert!(matches!(parse("accounts?sql=SELECT%20name%20FROM%20account&$top=1"), Err(ParseError::Syntax(_))));
+}
+
+/// JOINs along lookups lower to their FetchXML twin: linked tables, `alias.column`.
+#[test]
+fn joins_lower_to_the_fetchxml_twin() {
+    fn fetch_url(set: &str, xml: &str) -> String {
+        format!("{set}?fetchXml={}", url_encode(xml))
+    }
+    for (set, text, xml) in [
+        (
+            "accounts",
+            "SELECT TOP 10 a.name, c.fullname FROM account a JOIN contact c ON a.primarycontactid = c.contactid WHERE c.lastname = 'Glynn' AND a.revenue > 1000 ORDER BY a.name",
+            "<fetch mapping='logical' top='10'><entity name='account'><attribute name='name'/><order attribute='name'/><filter type='and'><condition attribute='revenue' operator='gt' value='1000'/></filter><link-entity name='contact' from='contactid' to='primarycontactid' link-type='inner' alias='c'><attribute name='fullname'/><filter type='and'><condition attribute='lastname' operator='eq' value='Glynn'/></filter></link-entity></entity></fetch>",
+        ),
+        (
+            "contacts",
+            "SELECT contact.fullname, account.name FROM contact LEFT JOIN account ON account.primarycontactid = contact.contactid AND account.statecode IN (0, 1)",
+            "<fetch mapping='logical'><entity name='contact'><attribute name='fullname'/><link-entity name='account' from='primarycontactid' to='contactid' link-type='outer' alias='account'><attribute name='name'/><filter type='and'><condition attribute='statecode' operator='in'><value>0</value><value>1</value></condition></filter></link-entity></entity></fetch>",
+        ),
+    ] {
+        let a = sql(set, text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let b = parse(&fetch_url(set, xml)).unwrap_or_else(|e| panic!("{xml}: {e}"));
+        assert!(matches!(a.operation, Operation::Fetch(_)), "{text}");
+        assert_eq!(a, b, "{text}");
+    }
 }

@@ -194,6 +194,16 @@ async fn sql_answers_like_its_odata_twin() {
     assert_eq!(names, ["Fourth Coffee", "Litware"]);
     let v = e.get_json(&get("SELECT statuscode, COUNT(*) AS n FROM account GROUP BY statuscode")).await;
     assert_eq!(v["value"], json!([{"statuscode": 1, "n": 3}, {"statuscode": 2, "n": 1}]));
+    let v = e
+        .get_json(&get("SELECT a.name, c.fullname FROM account a JOIN contact c ON a.primarycontactid = c.contactid WHERE a.revenue > 50000 ORDER BY a.name").replace('=', "%3D").replacen("sql%3D", "sql=", 1))
+        .await;
+    let rows: Vec<(&str, &str)> = v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["c.fullname"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("Fourth Coffee", "Jim Glynn"), ("Litware", "Jim Glynn")]);
     let m = assert_error(e.get(&get("SELECT * FROM account")).await, 400, "0x0").await;
     assert!(m.contains("SELECT *"), "{m}");
 }

@@ -124,4 +124,11 @@ async fn sql_is_checked_like_odata() {
     assert_eq!(reason(&resp).as_deref(), Some("table_off"));
     let resp = app.send(&key, "GET", "accounts?sql=DELETE%20FROM%20account", None).await;
     assert_eq!(resp.status(), 400);
+    // A JOIN reads the joined table: refused without Read on contacts.
+    let join = "accounts?sql=SELECT%20a.name%2C%20c.fullname%20FROM%20account%20a%20JOIN%20contact%20c%20ON%20a.primarycontactid%20%3D%20c.contactid";
+    let before = app.upstream_requests();
+    let resp = app.send(&key, "GET", join, None).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(reason(&resp).as_deref(), Some("table_off"));
+    assert_eq!(app.upstream_requests(), before);
 }
