@@ -87,6 +87,22 @@
 #          full:          DELETE succeeds, the GET raises HttpError status_code=404
 #          full_nodelete: DELETE raises HttpError status_code=403 (message says deleting is off),
 #                         the GET still returns the record
+#   (e2) records.update("account", id, {"industrycode": "Consulting", "customertypecode": "Partner"})
+#          labels resolved by the SDK through M2, then PATCH <B>/accounts(<id>) {"industrycode": 7, ...}
+#
+# Steps (every mode), metadata and aggregates; what each mode's user can read is READABLE below
+# (through the gateway, metadata lists are filtered to it and keyed reads of other tables refused):
+#   (m1)  tables.get("account")      GET <B>/EntityDefinitions?$select=MetadataId,LogicalName,...&$filter=LogicalName eq 'account'
+#   (m1b) read only: tables.get("lead") -> 403 0x80040220
+#   (m2)  tables.list(filter=, select=)   GET <B>/EntityDefinitions?$filter=IsPrivate eq false and (...)&$select=...
+#   (m3)  tables.list_columns("account", select=[...][, filter=])   GET <B>/EntityDefinitions(<MetadataId>)/Attributes?...
+#   (m4)  tables.get_column("account", "name", select=[...])  GET <B>/EntityDefinitions(<MetadataId>)/Attributes(LogicalName='name')?...
+#   (m5)  tables.get_relationship(name)   GET <B>/RelationshipDefinitions?$filter=SchemaName eq '<name>'
+#   (m6)  tables.list_relationships(filter=, select=)   GET <B>/RelationshipDefinitions?$filter=...&$select=...
+#   (m7)  tables.list_table_relationships("account")   GET <B>/EntityDefinitions(<MetadataId>)/{OneToMany,ManyToOne,ManyToMany}Relationships
+#   (k2), (k3)  query.sql("SELECT ... GROUP BY ...")   GET <B>/accounts?sql=<encoded>
+#   (k4)  query.fetchxml("<fetch aggregate='true'>...").execute()   GET <B>/accounts?fetchXml=<encoded>
+#   aggregates are compared with the rows of records.list("account") (no filter)
 #
 # Steps (read):
 #   (a), (a2), (b2) as above
@@ -476,6 +492,264 @@ def step_sql():
     return f"TOP 3 {names}, COUNT(*) = {counted[0].get('n')}"
 
 
+# ------------------------------------------------ metadata, SQL and FetchXML aggregates
+#
+# Tables each mode's user can read (the Rust driver's agents, see crates/stanchion/tests/cli/python.rs):
+#   full          the emulator itself: every table
+#   full_nodelete the demo's "Sales Ops Agent": account, contact, lead, opportunity
+#   read          the demo's "Support Agent":   account, contact (read), incident
+# Metadata through the gateway is filtered to these tables.
+READABLE = {
+    "full": None,
+    "full_nodelete": {"account", "contact", "lead", "opportunity"},
+    "read": {"account", "contact", "incident"},
+}
+
+
+def readable(table):
+    allowed = READABLE[expect]
+    return allowed is None or table in allowed
+
+
+def step_table_get():
+    # tables.get -> M1-like: GET <B>/EntityDefinitions?$select=MetadataId,LogicalName,SchemaName,
+    #   EntitySetName,PrimaryNameAttribute,PrimaryIdAttribute&$filter=LogicalName eq 'account'
+    info = client.tables.get("account")
+    check(info is not None, "tables.get('account') returned None")
+    check(info.logical_name == "account" and info.schema_name == "Account", f"names: {info!r}")
+    check(info.entity_set_name == "accounts", f"entity_set_name {info.entity_set_name!r}")
+    check(info.primary_id_attribute == "accountid" and info.primary_name_attribute == "name", f"primary attributes: {info!r}")
+    check(isinstance(info.metadata_id, str) and GUID_RE.match(info.metadata_id), f"metadata_id {info.metadata_id!r}")
+    check(info["entity_set_name"] == "accounts", "legacy dict access differs")
+    state["account_metadata_id"] = info.metadata_id
+    missing = client.tables.get("stanchion_nosuchtable")
+    check(missing is None, f"tables.get of an unknown table returned {missing!r}, expected None")
+    return info.metadata_id
+
+
+def step_table_get_unreadable():
+    # A table the agent cannot read: the gateway refuses the read of its definition.
+    e = expect_http_error(lambda: client.tables.get("lead"), 403)
+    code = (e.details or {}).get("service_error_code")
+    check(code == ACCESS_DENIED, f"expected error.code {ACCESS_DENIED!r}, got {describe_http(e)}")
+    return f"403 {code}: {e.message}"
+
+
+def step_tables_list():
+    # GET <B>/EntityDefinitions?$filter=IsPrivate eq false and (OwnershipType eq
+    #   Microsoft.Dynamics.CRM.OwnershipTypes'UserOwned')&$select=LogicalName,EntitySetName,OwnershipType
+    tables = client.tables.list(
+        filter="OwnershipType eq Microsoft.Dynamics.CRM.OwnershipTypes'UserOwned'",
+        select=["LogicalName", "EntitySetName", "OwnershipType"],
+    )
+    check(isinstance(tables, list) and tables, f"tables.list returned {tables!r}")
+    names = sorted(t.get("LogicalName") for t in tables)
+    for t in tables:
+        check(t.get("OwnershipType") == "UserOwned", f"$filter not honoured: {t!r}")
+        extra = {k for k in t if not k.startswith("@")} - {"LogicalName", "EntitySetName", "OwnershipType", "MetadataId"}
+        check(not extra, f"$select not honoured, extra {sorted(extra)} in {t!r}")
+    sets = {t.get("LogicalName"): t.get("EntitySetName") for t in tables}
+    check(sets.get("account") == "accounts" and sets.get("contact") == "contacts", f"entity sets: {sets!r}")
+    check("transactioncurrency" not in names and "businessunit" not in names, f"not user-owned, listed: {names}")
+    allowed = READABLE[expect]
+    if allowed is None:
+        for n in ("account", "contact", "lead", "opportunity", "incident"):
+            check(n in names, f"{n} missing from {names}")
+    else:
+        check(set(names) == allowed, f"listed {names}, the agent can read {sorted(allowed)}")
+    return f"{names}"
+
+
+def step_list_columns():
+    # GET <B>/EntityDefinitions(<MetadataId>)/Attributes?$select=LogicalName,AttributeType
+    cols = client.tables.list_columns("account", select=["LogicalName", "AttributeType"])
+    check(isinstance(cols, list) and len(cols) >= 20, f"expected the account columns, got {len(cols)}: {cols[:3]!r}")
+    types = {c.get("LogicalName"): c.get("AttributeType") for c in cols}
+    expected = {"accountid": "Uniqueidentifier", "name": "String", "industrycode": "Picklist", "statecode": "State",
+                "numberofemployees": "Integer", "revenue": "Money", "primarycontactid": "Lookup", "creditonhold": "Boolean"}
+    for n, ty in expected.items():
+        check(types.get(n) == ty, f"{n}: AttributeType {types.get(n)!r}, expected {ty!r}")
+    for c in cols:
+        extra = {k for k in c if not k.startswith("@")} - {"LogicalName", "AttributeType", "MetadataId"}
+        check(not extra, f"$select not honoured, extra {sorted(extra)} in {c!r}")
+    # ...and with the filter form the SDK documents (a string literal for the enum):
+    # GET <B>/EntityDefinitions(<MetadataId>)/Attributes?$select=LogicalName&$filter=AttributeType eq 'Picklist'
+    picks = client.tables.list_columns("account", select=["LogicalName"], filter="AttributeType eq 'Picklist'")
+    names = sorted(c.get("LogicalName") for c in picks)
+    want = sorted(n for n, ty in types.items() if ty == "Picklist")
+    check(names == want, f"filtered picklists {names} != {want}")
+    return f"{len(cols)} columns, {len(names)} picklists"
+
+
+def step_get_column():
+    # GET <B>/EntityDefinitions(<MetadataId>)/Attributes(LogicalName='name')?$select=LogicalName,AttributeType,RequiredLevel
+    col = client.tables.get_column("account", "name", select=["LogicalName", "AttributeType", "RequiredLevel"])
+    check(col is not None, "get_column('account', 'name') returned None")
+    check(col.get("LogicalName") == "name" and col.get("AttributeType") == "String", f"column: {col!r}")
+    check((col.get("RequiredLevel") or {}).get("Value") == "ApplicationRequired", f"RequiredLevel: {col.get('RequiredLevel')!r}")
+    check("MaxLength" not in col and "DisplayName" not in col, f"$select not honoured: {col!r}")
+    missing = client.tables.get_column("account", "stanchion_nosuchcolumn")
+    check(missing is None, f"get_column of an unknown column returned {missing!r}, expected None (404)")
+    return None
+
+
+def step_get_relationship():
+    # GET <B>/RelationshipDefinitions?$filter=SchemaName eq 'contact_customer_accounts'
+    rel = client.tables.get_relationship("contact_customer_accounts")
+    check(rel is not None, "get_relationship('contact_customer_accounts') returned None")
+    check(rel.relationship_type == "one_to_many", f"type {rel.relationship_type!r}")
+    check(rel.relationship_schema_name == "contact_customer_accounts", f"schema name {rel.relationship_schema_name!r}")
+    check(rel.referenced_entity == "account" and rel.referencing_entity == "contact", f"entities: {rel!r}")
+    check(rel.lookup_schema_name == "parentcustomerid_account", f"lookup navigation {rel.lookup_schema_name!r}")
+    check(isinstance(rel.relationship_id, str) and GUID_RE.match(rel.relationship_id), f"id {rel.relationship_id!r}")
+    nn = client.tables.get_relationship("accountleads_association")
+    if readable("lead"):
+        check(nn is not None and nn.relationship_type == "many_to_many", f"accountleads_association: {nn!r}")
+        check(sorted([nn.entity1_logical_name, nn.entity2_logical_name]) == ["account", "lead"], f"N:N entities: {nn!r}")
+    else:
+        check(nn is None, f"accountleads_association (to unreadable leads) returned {nn!r}, expected None")
+    return f"{rel.relationship_type}, N:N {'visible' if nn else 'hidden'}"
+
+
+def step_list_relationships():
+    # GET <B>/RelationshipDefinitions?$filter=ReferencedEntity eq 'account'&$select=SchemaName,ReferencedEntity,ReferencingEntity
+    # (the $select of the SDK's own docstring example)
+    rels = client.tables.list_relationships(
+        filter="ReferencedEntity eq 'account'",
+        select=["SchemaName", "ReferencedEntity", "ReferencingEntity"],
+    )
+    names = sorted(r.get("SchemaName") for r in rels)
+    for r in rels:
+        check(r.get("ReferencedEntity") == "account", f"$filter not honoured: {r!r}")
+        check(readable(r.get("ReferencingEntity")), f"relationship to an unreadable table: {r!r}")
+    want = sorted(
+        n for n, referencing in [
+            ("contact_customer_accounts", "contact"), ("account_parent_account", "account"),
+            ("lead_customer_accounts", "lead"), ("lead_parent_account", "lead"),
+            ("opportunity_customer_accounts", "opportunity"), ("opportunity_parent_account", "opportunity"),
+            ("incident_customer_accounts", "incident"),
+        ] if readable(referencing)
+    )
+    missing = [n for n in want if n not in names]
+    check(not missing, f"missing {missing} from {names}")
+    return f"{len(names)} relationships"
+
+
+def step_list_table_relationships():
+    # GET <B>/EntityDefinitions(<MetadataId>)/OneToManyRelationships, .../ManyToOneRelationships,
+    #     .../ManyToManyRelationships (no $select)
+    rels = client.tables.list_table_relationships("account")
+    by_name = {r.get("SchemaName"): r for r in rels}
+    one = by_name.get("contact_customer_accounts") or {}
+    check(one.get("ReferencedEntity") == "account" and one.get("ReferencingEntity") == "contact", f"1:N contact_customer_accounts: {one!r}")
+    many_one = by_name.get("account_primary_contact") or {}
+    check(many_one.get("ReferencingEntity") == "account" and many_one.get("ReferencingAttribute") == "primarycontactid",
+          f"N:1 account_primary_contact: {many_one!r}")
+    for r in rels:
+        if r.get("RelationshipType") == "ManyToManyRelationship":
+            ends = [r.get("Entity1LogicalName"), r.get("Entity2LogicalName")]
+        else:
+            ends = [r.get("ReferencedEntity"), r.get("ReferencingEntity")]
+        check("account" in ends, f"not a relationship of account: {r!r}")
+        check(all(readable(t) for t in ends), f"relationship to an unreadable table: {r!r}")
+    nn = by_name.get("accountleads_association")
+    check((nn is not None) == readable("lead"), f"accountleads_association {'missing' if nn is None else 'listed'}: {sorted(by_name)}")
+    return f"{len(rels)} relationships"
+
+
+def all_accounts():
+    return [r for r in client.records.list(TABLE, select=["statecode", "industrycode", "numberofemployees"])]
+
+
+def step_sql_group_by():
+    # GET <B>/accounts?sql=SELECT statecode, COUNT(*) AS n FROM account GROUP BY statecode
+    rows = all_accounts()
+    groups = client.query.sql("SELECT statecode, COUNT(*) AS n FROM account GROUP BY statecode")
+    got = {}
+    for g in groups:
+        extra = set(g.keys()) - {"statecode", "n"}
+        check(not extra, f"group row carries {sorted(extra)}: {g.to_dict()!r}")
+        check(g.get("statecode") not in got, f"statecode {g.get('statecode')!r} grouped twice: {[x.to_dict() for x in groups]}")
+        got[g.get("statecode")] = g.get("n")
+    want = {}
+    for r in rows:
+        want[r.get("statecode")] = want.get(r.get("statecode"), 0) + 1
+    check(got == want, f"GROUP BY statecode {got} != counted from {len(rows)} listed rows {want}")
+    check(sum(got.values()) == len(rows), f"counts add up to {sum(got.values())}, {len(rows)} rows listed")
+    return f"{got}"
+
+
+def step_sql_aggregates():
+    # GET <B>/accounts?sql=SELECT industrycode, COUNT(*) AS n, SUM(numberofemployees) AS employees,
+    #   MIN(...) AS fewest, MAX(...) AS most FROM account GROUP BY industrycode ORDER BY industrycode
+    rows = all_accounts()
+    groups = client.query.sql(
+        "SELECT industrycode, COUNT(*) AS n, SUM(numberofemployees) AS employees, "
+        "MIN(numberofemployees) AS fewest, MAX(numberofemployees) AS most "
+        "FROM account GROUP BY industrycode ORDER BY industrycode"
+    )
+    got = {}
+    for g in groups:
+        key = g.get("industrycode")
+        check(key not in got, f"industrycode {key!r} grouped twice")
+        got[key] = {k: g.get(k) for k in ("n", "employees", "fewest", "most")}
+    want = {}
+    for r in rows:
+        w = want.setdefault(r.get("industrycode"), {"n": 0, "employees": None, "fewest": None, "most": None})
+        w["n"] += 1
+        v = r.get("numberofemployees")
+        if v is not None:
+            w["employees"] = (w["employees"] or 0) + v
+            w["fewest"] = v if w["fewest"] is None else min(w["fewest"], v)
+            w["most"] = v if w["most"] is None else max(w["most"], v)
+    check(len(got) >= 2, f"expected several industries, got {got}")
+    check(got == want, f"aggregates {got} != computed from {len(rows)} listed rows {want}")
+    keys = [g.get("industrycode") for g in groups if g.get("industrycode") is not None]
+    check(keys == sorted(keys), f"ORDER BY industrycode not honoured: {keys}")
+    return f"{len(got)} groups"
+
+
+def step_fetchxml_aggregate():
+    # GET <B>/accounts?fetchXml=<fetch aggregate="true">... with
+    # Prefer: odata.include-annotations="Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"
+    rows = all_accounts()
+    xml = (
+        "<fetch aggregate='true'><entity name='account'>"
+        "<attribute name='statecode' groupby='true' alias='state'/>"
+        "<attribute name='accountid' aggregate='count' alias='n'/>"
+        "<attribute name='numberofemployees' aggregate='countcolumn' alias='staffed'/>"
+        "<attribute name='numberofemployees' aggregate='sum' alias='employees'/>"
+        "</entity></fetch>"
+    )
+    groups = list(client.query.fetchxml(xml).execute())
+    got = {}
+    for g in groups:
+        extra = {k for k in g.keys() if "@" not in k} - {"state", "n", "staffed", "employees"}
+        check(not extra, f"group row carries {sorted(extra)}: {g.to_dict()!r}")
+        got[g.get("state")] = (g.get("n"), g.get("staffed"), g.get("employees"))
+    want = {}
+    for r in rows:
+        n, staffed, emp = want.get(r.get("statecode"), (0, 0, None))
+        v = r.get("numberofemployees")
+        want[r.get("statecode")] = (n + 1, staffed + (v is not None), emp if v is None else (emp or 0) + v)
+    check(got == want, f"FetchXML aggregate {got} != computed from {len(rows)} listed rows {want}")
+    return f"{got}"
+
+
+def step_update_choice_by_label():
+    # records.update resolves choice labels through
+    # GET <B>/EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata
+    #     ?$select=LogicalName&$expand=OptionSet($select=Options)
+    # then PATCH <B>/accounts(<id>) {"industrycode": 7, "customertypecode": 5}
+    rid = need(state["created"], "created id")
+    client.records.update(TABLE, rid, {"industrycode": "Consulting", "customertypecode": "Partner"})
+    rec = client.records.retrieve(TABLE, rid, select=["industrycode", "customertypecode"])
+    check(rec is not None, f"retrieve returned None for {rid}")
+    check(rec.get("industrycode") == 7, f"industrycode {rec.get('industrycode')!r}, expected 7 (Consulting)")
+    check(rec.get("customertypecode") == 5, f"customertypecode {rec.get('customertypecode')!r}, expected 5 (Partner)")
+    return None
+
+
 COUNT_SKIP = ("# skip - (b) count accounts: 1.1.0 has no count operation "
               "(list(count=True) sends $count=true but discards @odata.count)")
 
@@ -485,10 +759,23 @@ try:
     print(COUNT_SKIP, flush=True)
     step("(b2) records.list with count=True: request accepted, same rows", step_count)
     step("(k) query.sql: SELECT TOP with WHERE and ORDER BY, and COUNT(*) AS n", step_sql)
+    step("(m1) tables.get account: names, entity set, primary attributes; unknown table -> None", step_table_get)
+    if not readable("lead"):
+        step("(m1b) tables.get of a table the agent cannot read (lead) refused: HttpError 403", step_table_get_unreadable)
+    step("(m2) tables.list with an enum $filter and $select: the readable user-owned tables", step_tables_list)
+    step("(m3) tables.list_columns with $select, and with $filter AttributeType eq 'Picklist'", step_list_columns)
+    step("(m4) tables.get_column name: String, ApplicationRequired; unknown column -> None", step_get_column)
+    step("(m5) tables.get_relationship: contact_customer_accounts 1:N, accountleads_association N:N", step_get_relationship)
+    step("(m6) tables.list_relationships filtered on ReferencedEntity, with $select", step_list_relationships)
+    step("(m7) tables.list_table_relationships account: 1:N, N:1 and N:N of readable tables", step_list_table_relationships)
+    step("(k2) query.sql: SELECT statecode, COUNT(*) AS n ... GROUP BY statecode matches the listed rows", step_sql_group_by)
+    step("(k3) query.sql: COUNT/SUM/MIN/MAX ... GROUP BY industrycode ORDER BY industrycode match the rows", step_sql_aggregates)
+    step("(k4) query.fetchxml aggregate: count, countcolumn, sum grouped by statecode match the rows", step_fetchxml_aggregate)
     if expect in ("full", "full_nodelete"):
         step("(c) create account -> GUID from OData-EntityId", step_create)
         step("(d) retrieve by id with select -> values match", step_get)
         step("(e) update name -> retrieve shows the new name", step_update)
+        step("(e2) update choices by label (resolved through the Picklist metadata cast)", step_update_choice_by_label)
         step("(h) create a contact bound to the account (@odata.bind)", step_bind)
         step("(i) upsert by alternate key: create, then update the same row", step_upsert_by_key)
         step("(j) batch: change set creating a contact and binding it, then a GET", step_batch)

@@ -199,7 +199,7 @@ struct View<'a> {
 impl View<'_> {
     fn filter(&self, number: usize) -> Filter<'_> {
         let asked = self.asked.get(number.saturating_sub(1)).map_or(&[][..], Vec::as_slice);
-        Filter { schema: self.schema, policy: self.policy, asked }
+        Filter { schema: self.schema, policy: self.policy, asked, metadata: None }
     }
 }
 

@@ -13,6 +13,11 @@
 //!   be shown as used by a visible column.
 //! - A single item the agent may not see (read by `MetadataId`, so not refused before
 //!   forwarding) turns the answer into a refusal.
+//! - The filter decides by properties the agent may not have selected (`LogicalName`,
+//!   `EntityLogicalName`, the relationship's ends), and a `$select` on an uncast
+//!   `RelationshipDefinitions` cannot name the derived types' ends; so the read is forwarded
+//!   without `$select` at any depth ([`select_everything`]) and the agent's projection applied
+//!   here after filtering ([`project_as_asked`]).
 
 use crate::refusal::Refusal;
 use dataverse::json::{Object, Value};
@@ -161,4 +166,34 @@ pub(crate) fn filter(policy: &AgentPolicy, read: &MetadataRead, value: &mut Valu
         _ => items.clear(),
     }
     Ok(())
+}
+
+/// Drops `$select` at every depth of a metadata read before it is forwarded.
+pub(crate) fn select_everything(read: &mut MetadataRead) {
+    fn expands(items: &mut [dataverse::metadata_query::MetaExpand]) {
+        for e in items {
+            e.select.clear();
+            expands(&mut e.expand);
+        }
+    }
+    read.select.clear();
+    expands(&mut read.expand);
+}
+
+/// Applies the agent's `$select` and `$expand` projections to a filtered answer.
+pub(crate) fn project_as_asked(asked: &MetadataRead, value: &mut Value) {
+    use dataverse::metadata_query::{NAVIGATIONS, project};
+    let Some(o) = value.as_object_mut() else { return };
+    if o.get("error").is_some() {
+        return;
+    }
+    if asked.single() {
+        project(o, &asked.select, &asked.expand, NAVIGATIONS);
+        return;
+    }
+    if let Some(Value::Array(items)) = o.get_mut("value") {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            project(item, &asked.select, &asked.expand, NAVIGATIONS);
+        }
+    }
 }

@@ -128,6 +128,16 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     if !asked.is_empty() {
         request.headers.prefer.include_annotations = Some(crate::annotations::upstream_list(&asked));
     }
+    // A metadata read goes upstream without `$select` (at every depth): the filter phase decides
+    // by properties the agent may not have selected, then projects what the agent asked for.
+    let asked_metadata = match &mut request.operation {
+        dataverse::Operation::Metadata(read) => {
+            let original = read.clone();
+            crate::metadata_filter::select_everything(read);
+            Some(original)
+        }
+        _ => None,
+    };
     // Phases: classify, authorize.
     let classification = classify(schema, &request);
     if let Classification::Classified(t) = &classification {
@@ -181,7 +191,7 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let (response, outcome) = match result {
         Ok(up) => respond(
             &rewriter,
-            &Filter { schema, policy: &policy, asked: &asked },
+            &Filter { schema, policy: &policy, asked: &asked, metadata: asked_metadata.as_ref() },
             authorized.request(),
             up,
             &inc,
@@ -289,6 +299,9 @@ pub(crate) struct Filter<'a> {
     pub(crate) policy: &'a policy::AgentPolicy,
     /// Annotations the agent asked for (`Prefer: odata.include-annotations`).
     pub(crate) asked: &'a [String],
+    /// A metadata read as the agent sent it (forwarded without `$select`); `None` in a batch,
+    /// where it is forwarded as sent.
+    pub(crate) metadata: Option<&'a dataverse::request::MetadataRead>,
 }
 
 /// What an agent may see of the `$metadata` document (design §4).
@@ -387,7 +400,13 @@ impl Filter<'_> {
                     }
                 }
             }
-            Operation::Metadata(read) => return crate::metadata_filter::filter(self.policy, read, value),
+            Operation::Metadata(read) => {
+                crate::metadata_filter::filter(self.policy, read, value)?;
+                if let Some(asked) = self.metadata {
+                    crate::metadata_filter::project_as_asked(asked, value);
+                }
+                return Ok(());
+            }
             Operation::RetrieveProperty { target, .. } => match target {
                 dataverse::request::PathTarget::Single { table, expand, .. }
                 | dataverse::request::PathTarget::Member { table, expand, .. } => {
