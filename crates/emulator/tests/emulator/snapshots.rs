@@ -73,3 +73,42 @@ async fn who_am_i() {
     let v = e.get_json("WhoAmI").await;
     settings().bind(|| insta::assert_json_snapshot!("who_am_i", v));
 }
+
+/// Spec §3.11 (Microsoft's "Aggregate data using OData"): groups with their formatted values,
+/// `@odata.context` of the set, no etags, and a related key named `{table}_{column}`.
+#[tokio::test]
+async fn apply_groups() {
+    let e = seeded().await;
+    let resp = e
+        .send(
+            "GET",
+            "accounts?$apply=groupby((statecode),aggregate($count%20as%20count,revenue%20with%20sum%20as%20total))",
+            None,
+            &[("Prefer", "odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\"")],
+        )
+        .await;
+    let v = crate::common::json(resp).await;
+    settings().bind(|| insta::assert_json_snapshot!("apply_groups", v));
+}
+
+/// Spec §4.1 and §4.4: FetchXML rows without nulls, a link-entity's columns as `alias.column`.
+#[tokio::test]
+async fn fetchxml_link() {
+    let e = seeded().await;
+    let xml = "<fetch top='2'><entity name='contact'><attribute name='fullname'/><attribute name='telephone1'/><order attribute='fullname'/><link-entity name='account' from='accountid' to='parentcustomerid' alias='acct'><attribute name='name'/></link-entity></entity></fetch>";
+    let encoded: String = xml
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let v = e.get_json(&format!("contacts?fetchXml={encoded}")).await;
+    settings().bind(|| insta::assert_json_snapshot!("fetchxml_link", v));
+}
+
+/// Spec §8.2: a keyed `EntityDefinitions` read is the object itself, `/$entity` in its context,
+/// `MetadataId` always.
+#[tokio::test]
+async fn entity_definition() {
+    let e = seeded().await;
+    let v = e.get_json("EntityDefinitions(LogicalName='account')?$select=LogicalName,EntitySetName,PrimaryNameAttribute,OwnershipType").await;
+    settings().bind(|| insta::assert_json_snapshot!("entity_definition", v));
+}
