@@ -13,8 +13,9 @@
 //! (`aggregate='true'`: `groupby` with `dategrouping`, `count`, `countcolumn` with `distinct`,
 //! `sum`, `avg`, `min`, `max` under aliases; see [`Fetch::aggregation`]). Not supported yet
 //! (refused as such): links and paging in aggregate queries, fiscal date grouping,
-//! `link-type='all'`/`'not all'`, `valueof`, conditions naming a link by `entityname`,
-//! multi-select and language operators.
+//! `link-type='all'`/`'not all'`, `valueof`, conditions naming a link by `entityname`. The
+//! multi-select operators are recognised and refused for lack of a multi-select column (the
+//! standard tables have none).
 
 use crate::metadata::{Schema, Table};
 use crate::query::Filter;
@@ -531,6 +532,9 @@ fn function_of(operator: &str) -> Option<&'static str> {
         "under" => "Under",
         "eq-or-under" => "UnderOrEqual",
         "not-under" => "NotUnder",
+        "eq-userlanguage" => "EqualUserLanguage",
+        "contain-values" => "ContainValues",
+        "not-contain-values" => "DoesNotContainValues",
         _ => return None,
     })
 }
@@ -626,15 +630,17 @@ pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Re
         }
         op => {
             let Some(function) = function_of(op) else {
-                return Err(match op {
-                    "contain-values" | "not-contain-values" | "eq-userlanguage" => {
-                        unsupported(format!("The operator '{op}' is not supported yet"))
-                    }
-                    _ => invalid(format!("'{op}' is not a condition operator")),
-                });
+                return Err(invalid(format!("'{op}' is not a condition operator")));
             };
             let args = match c.values.as_slice() {
                 [] => String::new(),
+                [v] if matches!(op, "contain-values" | "not-contain-values") => {
+                    format!(",PropertyValues=[{}]", literal(col, v))
+                }
+                values if matches!(op, "contain-values" | "not-contain-values") => {
+                    let items: Vec<String> = values.iter().map(|v| literal(col, v)).collect();
+                    format!(",PropertyValues=[{}]", items.join(","))
+                }
                 [v] => format!(",PropertyValue={}", literal(col, v)),
                 [a, b] => format!(",PropertyValue1={},PropertyValue2={}", literal(col, a), literal(col, b)),
                 _ => return Err(invalid(format!("The operator '{op}' takes at most two values"))),

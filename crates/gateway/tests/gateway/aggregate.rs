@@ -56,6 +56,7 @@ async fn aggregations_are_reads_of_every_table_and_column_they_name() {
         ("accounts?$apply=filter(creditlimit gt 0)/aggregate($count as n)", "hidden_column"),
         ("accounts?$apply=groupby((primarycontactid/fullname))", "table_off"),
         ("accounts?$apply=filter(primarycontactid/fullname eq 'x')/aggregate($count as n)", "table_off"),
+        ("leads?$apply=aggregate($count as n)", "table_off"),
     ] {
         let before = app.upstream_requests();
         let resp = app.send(&key, "GET", path, None).await;
