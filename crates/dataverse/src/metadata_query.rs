@@ -400,7 +400,13 @@ impl P {
     fn unary(&mut self) -> Result<MetaFilter, MetaFilterError> {
         if self.word("not") {
             self.at += 1;
-            return Ok(MetaFilter::Not(Box::new(self.unary()?)));
+            self.depth += 1;
+            if self.depth > 32 {
+                return Err(MetaFilterError("$filter is nested too deeply".into()));
+            }
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(MetaFilter::Not(Box::new(inner)));
         }
         if self.toks.get(self.at) == Some(&T::Open) {
             self.at += 1;

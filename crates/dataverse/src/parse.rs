@@ -174,9 +174,11 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
         return Err(ParseError::Syntax(format!("A {} request to this resource takes no body", method.as_str())));
     }
     let request = Request { method, version, operation, headers };
-    // Parameter aliases, `sql=` and `$apply` can print longer than they were sent (an alias
-    // used twice, an `IN` list as `or`s); what is forwarded must fit the same limit.
-    let expands = !options.aliases().is_empty() || options.has("sql") || options.has("$apply");
+    // Parameter aliases, `sql=`, `$apply` and FetchXML can print longer than they were sent (an
+    // alias used twice, an `IN` list as `or`s, FetchXML's canonical attributes); what is
+    // forwarded must fit the same limit.
+    let expands =
+        !options.aliases().is_empty() || options.has("sql") || options.has("$apply") || options.has("fetchXml");
     if expands
         && let Some(target) = crate::print::print_target(schema, &request, crate::print::Redact::Nothing)
         && format!("/api/data/{}/", version.as_str()).len() + target.len() > limits.max_url

@@ -624,7 +624,13 @@ impl<'s> Parser<'s> {
 
     fn unary(&mut self) -> Result<Cond<'s>, Routed> {
         if self.eat_word("not") {
-            return Ok(Cond::Not(Box::new(self.unary()?)));
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(syntax("The sql condition is nested too deeply"));
+            }
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         if self.eat_sym("(") {
             if self.is_word("select") {
