@@ -64,3 +64,21 @@ fn write_body_corpus() {
         assert!(result.is_ok(), "{} panics", path.display());
     }
 }
+
+#[test]
+fn fetchxml_corpus() {
+    let schema = dataverse::Schema::standard();
+    for (path, bytes) in corpus("fetchxml") {
+        let result = std::panic::catch_unwind(|| harness::fetchxml_harness(&schema, &bytes));
+        assert!(result.is_ok(), "{} panics", path.display());
+    }
+}
+
+#[test]
+fn sql_corpus() {
+    let schema = dataverse::Schema::standard();
+    for (path, bytes) in corpus("sql") {
+        let result = std::panic::catch_unwind(|| harness::sql_harness(&schema, &bytes));
+        assert!(result.is_ok(), "{} panics", path.display());
+    }
+}
