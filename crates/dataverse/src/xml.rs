@@ -113,7 +113,7 @@ impl Element {
     /// where an element holds only elements.
     pub fn to_document(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-        self.write(&mut out, 0);
+        self.write(&mut out, Some(0));
         out.push('\n');
         out
     }
@@ -121,11 +121,12 @@ impl Element {
     /// The element alone, without declaration or indentation (FetchXML in a URL).
     pub fn to_compact(&self) -> String {
         let mut out = String::new();
-        self.write_compact(&mut out);
+        self.write(&mut out, None);
         out
     }
 
-    fn write_compact(&self, out: &mut String) {
+    /// Writes the element; `indent` is its depth when elements go on lines of their own.
+    fn write(&self, out: &mut String, indent: Option<usize>) {
         out.push('<');
         out.push_str(&self.name);
         for (n, v) in &self.attributes {
@@ -136,42 +137,23 @@ impl Element {
             return;
         }
         out.push('>');
-        for c in &self.children {
-            match c {
-                Node::Element(e) => e.write_compact(out),
-                Node::Text(t) => out.push_str(&escape(t, false)),
-            }
-        }
-        let _ = write!(out, "</{}>", self.name);
-    }
-
-    fn write(&self, out: &mut String, depth: usize) {
-        out.push('<');
-        out.push_str(&self.name);
-        for (n, v) in &self.attributes {
-            let _ = write!(out, " {n}=\"{}\"", escape(v, true));
-        }
-        if self.children.is_empty() {
-            out.push_str("/>");
-            return;
-        }
-        out.push('>');
-        let only_elements = self.children.iter().all(|c| matches!(c, Node::Element(_)));
+        // Only an element holding only elements is indented: text keeps its exact content.
+        let depth = indent.filter(|_| self.children.iter().all(|c| matches!(c, Node::Element(_))));
         for c in &self.children {
             match c {
                 Node::Element(e) => {
-                    if only_elements {
+                    if let Some(d) = depth {
                         out.push('\n');
-                        out.push_str(&"  ".repeat(depth + 1));
+                        out.push_str(&"  ".repeat(d + 1));
                     }
-                    e.write(out, depth + 1);
+                    e.write(out, indent.map(|d| d + 1));
                 }
                 Node::Text(t) => out.push_str(&escape(t, false)),
             }
         }
-        if only_elements {
+        if let Some(d) = depth {
             out.push('\n');
-            out.push_str(&"  ".repeat(depth));
+            out.push_str(&"  ".repeat(d));
         }
         let _ = write!(out, "</{}>", self.name);
     }
