@@ -234,9 +234,11 @@ pub fn parse(text: &str, schema: &Schema, set_table: &Table) -> Result<Fetch, Fe
             "returntotalrecordcount",
             "no-lock",
             "latematerialize",
-            "useraworderby",
         ],
     )?;
+    if root.get("useraworderby").is_some() {
+        return Err(unsupported("useraworderby is not supported yet"));
+    }
     if root.get("mapping").is_some_and(|m| m != "logical") {
         return Err(invalid("mapping must be 'logical'"));
     }
@@ -308,7 +310,10 @@ fn entity_contents(
     for c in e.elements() {
         match c.name.as_str() {
             "attribute" => {
-                only(c, &["name", "alias", "aggregate", "groupby", "dategrouping", "distinct", "usertimezone"])?;
+                if c.get("usertimezone").is_some() {
+                    return Err(unsupported("usertimezone is not supported yet: date grouping is in UTC"));
+                }
+                only(c, &["name", "alias", "aggregate", "groupby", "dategrouping", "distinct"])?;
                 let name = c.get("name").ok_or_else(|| invalid("<attribute> needs a name"))?;
                 column(table, name, "attribute")?;
                 let alias = c.get("alias").map(alias_ok).transpose()?;
@@ -458,15 +463,16 @@ fn condition(e: &Element, table: &Table, schema: &Schema) -> Result<FetchConditi
         if v.name != "value" {
             return Err(invalid(format!("The element <{}> is not valid inside <condition>", v.name)));
         }
-        values.push(
-            v.children
-                .iter()
-                .map(|n| match n {
-                    xml::Node::Text(t) => t.as_str(),
-                    xml::Node::Element(_) => "",
-                })
-                .collect(),
-        );
+        let mut text = String::new();
+        for n in &v.children {
+            match n {
+                xml::Node::Text(t) => text.push_str(t),
+                xml::Node::Element(e) => {
+                    return Err(invalid(format!("The element <{}> is not valid inside <value>", e.name)));
+                }
+            }
+        }
+        values.push(text);
     }
     let c = FetchCondition { attribute: attribute.to_owned(), operator, values };
     // Lowered once so a bad operator, value or type is refused now.

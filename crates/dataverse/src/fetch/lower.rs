@@ -94,10 +94,11 @@ fn literal(column: &crate::metadata::Column, value: &str) -> String {
                 Err(_) => format!("'{}'", value.replace('\'', "''")),
             }
         }
+        // A number or a date as written; anything else quoted, so it can only be a (mistyped)
+        // string, never a column name or `null`.
         _ => {
-            if value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.' | b':'))
-                && !value.is_empty()
-            {
+            let starts = value.bytes().next().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
+            if starts && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.' | b':')) {
                 value.to_owned()
             } else {
                 format!("'{}'", value.replace('\'', "''"))
@@ -201,11 +202,12 @@ fn only_column(f: &Filter, column: &str) -> bool {
     match f {
         Filter::And(a, b) | Filter::Or(a, b) => only_column(a, column) && only_column(b, column),
         Filter::Not(a) => only_column(a, column),
-        Filter::Compare { left, right, .. } => [left, right].into_iter().all(|o| match o {
-            Operand::Column(c) => c == column,
-            Operand::Related { .. } => false,
-            Operand::Value(_) => true,
-        }),
+        // The column against a value: a value that parsed as another column (or this one) is not
+        // a value.
+        Filter::Compare { left, right, .. } => match (left, right) {
+            (Operand::Column(c), Operand::Value(_)) | (Operand::Value(_), Operand::Column(c)) => c == column,
+            _ => false,
+        },
         Filter::Text { path, column: c, .. } => path.is_empty() && c == column,
         Filter::Function { column: c, .. } => c == column,
         Filter::Any { .. } | Filter::All { .. } => false,

@@ -440,7 +440,10 @@ impl<'s> Parser<'s> {
             (Some(Tok::Str(s)), ColumnType::Uniqueidentifier | ColumnType::Lookup { .. }) => {
                 uuid::Uuid::try_parse(&s).map_err(|_| bad(&format!("'{s}'")))?.to_string()
             }
-            (Some(Tok::Str(s)), _) => format!("'{}'", s.replace('\'', "''")),
+            (Some(Tok::Str(s)), ColumnType::String { .. } | ColumnType::Memo { .. }) => {
+                format!("'{}'", s.replace('\'', "''"))
+            }
+            (Some(Tok::Str(s)), _) => return Err(bad(&format!("The text '{s}'"))),
             (Some(Tok::Word(w)), ColumnType::Boolean { .. })
                 if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") =>
             {
@@ -709,6 +712,9 @@ pub(crate) fn lower(sql: &str, schema: &Schema, table: &Table) -> Result<Operati
         }
         if p.is_word("percent") {
             return Err(syntax("TOP … PERCENT is not supported"));
+        }
+        if !n.parse::<u32>().is_ok_and(|t| (1..=5000).contains(&t)) {
+            return Err(syntax(format!("TOP {n} is out of range: 1 to 5000")));
         }
         Some(n)
     } else {

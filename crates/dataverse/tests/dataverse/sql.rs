@@ -95,6 +95,12 @@ fn refusals_name_the_construct() {
         ("SELECT name FROM account WHERE createdon > 'yesterday'", "cannot be compared"),
         ("SELECT name FROM account WHERE name = 'unterminated", "unterminated"),
         ("SELECT COUNT(*) AS [n,revenue with sum as t] FROM account", "not a valid alias"),
+        ("SELECT name FROM account WHERE numberofemployees = '5'", "cannot be compared"),
+        (
+            "SELECT a.name FROM account a JOIN contact c ON a.primarycontactid = c.contactid WHERE a.numberofemployees = '5'",
+            "cannot be compared",
+        ),
+        ("SELECT TOP 0 name FROM account", "out of range"),
         ("SELECT a.name FROM account a JOIN contact c ON a.name = c.fullname", "must follow a lookup"),
         ("SELECT a.name FROM account a JOIN contact c ON c.contactid = c.parentcustomerid", "joined table with one"),
         ("SELECT a.name FROM account a JOIN nosuch n ON a.accountid = n.x", "does not exist"),

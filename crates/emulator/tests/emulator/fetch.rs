@@ -132,6 +132,26 @@ async fn refusals() {
         ),
         ("<fetch top='10' count='5'><entity name='account'/></fetch>", 400, "top"),
         (
+            "<fetch><entity name='account'><filter><condition attribute='revenue' operator='eq' value='null'/></filter></entity></fetch>",
+            400,
+            "revenue",
+        ),
+        (
+            "<fetch><entity name='account'><filter><condition attribute='revenue' operator='gt' value='revenue'/></filter></entity></fetch>",
+            400,
+            "revenue",
+        ),
+        (
+            "<fetch><entity name='account'><filter><condition attribute='name' operator='in'><value>a<b/>c</value></condition></filter></entity></fetch>",
+            400,
+            "<b>",
+        ),
+        (
+            "<fetch aggregate='true'><entity name='account'><attribute name='createdon' groupby='true' dategrouping='year' usertimezone='false' alias='y'/></entity></fetch>",
+            501,
+            "usertimezone",
+        ),
+        (
             "<fetch><entity name='account'><filter><condition attribute='primarycontactid' operator='eq' value='00000000-0000-0000-0000-000000000001 or name eq &apos;x&apos;'/></filter></entity></fetch>",
             400,
             "primarycontactid",
