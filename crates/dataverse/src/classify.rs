@@ -270,7 +270,10 @@ fn read_fetch_entity(t: &mut Touches, e: &crate::fetch::FetchEntity) {
     fn conditions<'a>(f: &'a crate::fetch::FetchFilter, out: &mut Vec<&'a str>) {
         for item in &f.items {
             match item {
-                crate::fetch::FetchItem::Condition(c) => out.push(&c.attribute),
+                crate::fetch::FetchItem::Condition(c) => {
+                    out.push(&c.attribute);
+                    out.extend(c.valueof.as_deref());
+                }
                 crate::fetch::FetchItem::Filter(inner) => conditions(inner, out),
             }
         }

@@ -13,7 +13,7 @@
 //! (`aggregate='true'`: `groupby` with `dategrouping`, `count`, `countcolumn` with `distinct`,
 //! `sum`, `avg`, `min`, `max` under aliases; see [`Fetch::aggregation`]). Not supported yet
 //! (refused as such): links and paging in aggregate queries, fiscal date grouping,
-//! `link-type='all'`/`'not all'`, `valueof`, conditions naming a link by `entityname`. The
+//! `link-type='all'`/`'not all'`, conditions naming a link by `entityname`. The
 //! multi-select operators are recognised and refused for lack of a multi-select column (the
 //! standard tables have none).
 
@@ -163,6 +163,8 @@ pub struct FetchCondition {
     pub operator: String,
     /// `value` or `<value>` children.
     pub values: Vec<String>,
+    /// `valueof`: compared with another column of the same table instead of a value.
+    pub valueof: Option<String>,
 }
 
 /// Why a FetchXML query is refused.
@@ -449,11 +451,15 @@ fn condition(e: &Element, table: &Table, schema: &Schema) -> Result<FetchConditi
             "conditions naming a link-entity (entityname) are not supported yet: put the condition inside the link-entity",
         ));
     }
-    if e.get("valueof").is_some() {
-        return Err(unsupported("column comparisons (valueof) are not supported yet"));
-    }
     let attribute = e.get("attribute").ok_or_else(|| invalid("<condition> needs an attribute"))?;
     column(table, attribute, "condition")?;
+    let valueof = match e.get("valueof") {
+        None => None,
+        Some(other) => {
+            column(table, other, "valueof")?;
+            Some(other.to_owned())
+        }
+    };
     let mut operator = e.get("operator").ok_or_else(|| invalid("<condition> needs an operator"))?.to_owned();
     if operator == "neq" {
         operator = "ne".into();
@@ -474,7 +480,12 @@ fn condition(e: &Element, table: &Table, schema: &Schema) -> Result<FetchConditi
         }
         values.push(text);
     }
-    let c = FetchCondition { attribute: attribute.to_owned(), operator, values };
+    if valueof.is_some()
+        && (!values.is_empty() || !matches!(operator.as_str(), "eq" | "ne" | "gt" | "ge" | "lt" | "le"))
+    {
+        return Err(invalid("valueof goes with a comparison operator and no value"));
+    }
+    let c = FetchCondition { attribute: attribute.to_owned(), operator, values, valueof };
     // Lowered once so a bad operator, value or type is refused now.
     lower_condition(&c, schema, table)?;
     Ok(c)

@@ -127,70 +127,83 @@ pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Re
         }
     };
     let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let odata = match c.operator.as_str() {
-        op @ ("eq" | "ne" | "gt" | "ge" | "lt" | "le") => format!("{name} {op} {}", one()?),
-        "null" => {
-            none()?;
-            format!("{name} eq null")
-        }
-        "not-null" => {
-            none()?;
-            format!("{name} ne null")
-        }
-        "like" | "not-like" => {
-            let v = text_value()?;
-            let (starts, ends) = (v.starts_with('%'), v.ends_with('%') && v.len() > 1);
-            let f = match (starts, ends) {
-                (true, true) => format!("contains({name},{})", quoted(&v[1..v.len() - 1])),
-                (false, true) => format!("startswith({name},{})", quoted(&v[..v.len() - 1])),
-                (true, false) => format!("endswith({name},{})", quoted(&v[1..])),
-                (false, false) => format!("{name} eq {}", quoted(&v)),
-            };
-            if c.operator == "like" { f } else { format!("not ({f})") }
-        }
-        "begins-with" => format!("startswith({name},{})", quoted(&text_value()?)),
-        "not-begin-with" => format!("not startswith({name},{})", quoted(&text_value()?)),
-        "ends-with" => format!("endswith({name},{})", quoted(&text_value()?)),
-        "not-end-with" => format!("not endswith({name},{})", quoted(&text_value()?)),
-        "in" | "not-in" => {
-            if c.values.is_empty() {
-                return Err(invalid(format!("The operator '{}' needs at least one value", c.operator)));
+    let odata = match (c.operator.as_str(), &c.valueof) {
+        // `valueof`: the other column of the same table (checked by the parser).
+        (op, Some(other)) => format!("{name} {op} {}", column(table, other, "valueof")?.odata_name()),
+        (op, None) => match op {
+            op @ ("eq" | "ne" | "gt" | "ge" | "lt" | "le") => format!("{name} {op} {}", one()?),
+            "null" => {
+                none()?;
+                format!("{name} eq null")
             }
-            let parts: Vec<String> = c.values.iter().map(|v| format!("{name} eq {}", literal(col, v))).collect();
-            let f = format!("({})", parts.join(" or "));
-            if c.operator == "in" { f } else { format!("not {f}") }
-        }
-        "between" | "not-between" => {
-            let [low, high] = c.values.as_slice() else {
-                return Err(invalid(format!("The operator '{}' takes two values", c.operator)));
-            };
-            let f = format!("({name} ge {} and {name} le {})", literal(col, low), literal(col, high));
-            if c.operator == "between" { f } else { format!("not {f}") }
-        }
-        op => {
-            let Some(function) = function_of(op) else {
-                return Err(invalid(format!("'{op}' is not a condition operator")));
-            };
-            let args = match c.values.as_slice() {
-                [] => String::new(),
-                [v] if matches!(op, "contain-values" | "not-contain-values") => {
-                    format!(",PropertyValues=[{}]", literal(col, v))
+            "not-null" => {
+                none()?;
+                format!("{name} ne null")
+            }
+            "like" | "not-like" => {
+                let v = text_value()?;
+                let (starts, ends) = (v.starts_with('%'), v.ends_with('%') && v.len() > 1);
+                let f = match (starts, ends) {
+                    (true, true) => format!("contains({name},{})", quoted(&v[1..v.len() - 1])),
+                    (false, true) => format!("startswith({name},{})", quoted(&v[..v.len() - 1])),
+                    (true, false) => format!("endswith({name},{})", quoted(&v[1..])),
+                    (false, false) => format!("{name} eq {}", quoted(&v)),
+                };
+                if c.operator == "like" { f } else { format!("not ({f})") }
+            }
+            "begins-with" => format!("startswith({name},{})", quoted(&text_value()?)),
+            "not-begin-with" => format!("not startswith({name},{})", quoted(&text_value()?)),
+            "ends-with" => format!("endswith({name},{})", quoted(&text_value()?)),
+            "not-end-with" => format!("not endswith({name},{})", quoted(&text_value()?)),
+            "in" | "not-in" => {
+                if c.values.is_empty() {
+                    return Err(invalid(format!("The operator '{}' needs at least one value", c.operator)));
                 }
-                values if matches!(op, "contain-values" | "not-contain-values") => {
-                    let items: Vec<String> = values.iter().map(|v| literal(col, v)).collect();
-                    format!(",PropertyValues=[{}]", items.join(","))
-                }
-                [v] => format!(",PropertyValue={}", literal(col, v)),
-                [a, b] => format!(",PropertyValue1={},PropertyValue2={}", literal(col, a), literal(col, b)),
-                _ => return Err(invalid(format!("The operator '{op}' takes at most two values"))),
-            };
-            format!("Microsoft.Dynamics.CRM.{function}(PropertyName='{}'{args})", col.logical_name)
-        }
+                let parts: Vec<String> = c.values.iter().map(|v| format!("{name} eq {}", literal(col, v))).collect();
+                let f = format!("({})", parts.join(" or "));
+                if c.operator == "in" { f } else { format!("not {f}") }
+            }
+            "between" | "not-between" => {
+                let [low, high] = c.values.as_slice() else {
+                    return Err(invalid(format!("The operator '{}' takes two values", c.operator)));
+                };
+                let f = format!("({name} ge {} and {name} le {})", literal(col, low), literal(col, high));
+                if c.operator == "between" { f } else { format!("not {f}") }
+            }
+            op => {
+                let Some(function) = function_of(op) else {
+                    return Err(invalid(format!("'{op}' is not a condition operator")));
+                };
+                let args = match c.values.as_slice() {
+                    [] => String::new(),
+                    [v] if matches!(op, "contain-values" | "not-contain-values") => {
+                        format!(",PropertyValues=[{}]", literal(col, v))
+                    }
+                    values if matches!(op, "contain-values" | "not-contain-values") => {
+                        let items: Vec<String> = values.iter().map(|v| literal(col, v)).collect();
+                        format!(",PropertyValues=[{}]", items.join(","))
+                    }
+                    [v] => format!(",PropertyValue={}", literal(col, v)),
+                    [a, b] => format!(",PropertyValue1={},PropertyValue2={}", literal(col, a), literal(col, b)),
+                    _ => return Err(invalid(format!("The operator '{op}' takes at most two values"))),
+                };
+                format!("Microsoft.Dynamics.CRM.{function}(PropertyName='{}'{args})", col.logical_name)
+            }
+        },
     };
     let filter = crate::parse::filter_text(&odata, schema, table)
         .map_err(|m| invalid(format!("condition on {}: {m}", c.attribute)))?;
-    // The condition must be about its own column only, whatever its value held.
-    if !only_column(&filter, &c.attribute) {
+    // The condition must be about its own column only (and its `valueof` column), whatever its
+    // value held.
+    let fits = match &c.valueof {
+        Some(other) => matches!(
+            &filter,
+            Filter::Compare { left: crate::query::Operand::Column(a), right: crate::query::Operand::Column(b), .. }
+                if *a == c.attribute && b == other
+        ),
+        None => only_column(&filter, &c.attribute),
+    };
+    if !fits {
         return Err(invalid(format!("The value of the condition on {} is not a value", c.attribute)));
     }
     Ok(filter)

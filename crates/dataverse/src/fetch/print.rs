@@ -93,6 +93,9 @@ fn filter_element(f: &FetchFilter, redact: bool) -> Element {
             FetchItem::Filter(inner) => filter_element(inner, redact),
             FetchItem::Condition(c) => {
                 let mut ce = Element::new("condition").attr("attribute", &c.attribute).attr("operator", &c.operator);
+                if let Some(other) = &c.valueof {
+                    ce = ce.attr("valueof", other);
+                }
                 for v in &c.values {
                     let mut ve = Element::new("value");
                     ve.children.push(xml::Node::Text(if redact { "?".to_owned() } else { v.clone() }));

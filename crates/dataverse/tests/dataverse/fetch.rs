@@ -20,6 +20,7 @@ fn fetchxml_prints_back_to_the_same_query() {
     for xml in [
         "<fetch version='1.0' mapping='logical' count='2' page='1'><entity name='account'><attribute name='name'/><order attribute='name' descending='true'/></entity></fetch>",
         "<fetch top='5' distinct='true'><entity name='account'><attribute name='name' alias='n'/><filter type='or'><condition attribute='name' operator='like' value='%a&amp;b%'/><filter><condition attribute='statuscode' operator='in'><value>1</value><value>2</value></condition><condition attribute='createdon' operator='last-x-days' value='7'/></filter></filter></entity></fetch>",
+        "<fetch><entity name='account'><attribute name='name'/><filter><condition attribute='revenue' operator='gt' valueof='creditlimit'/></filter></entity></fetch>",
         "<fetch><entity name='account'><all-attributes/><link-entity name='contact' from='contactid' to='primarycontactid' alias='pc' link-type='outer'><attribute name='fullname'/><link-entity name='account' from='accountid' to='parentcustomerid' link-type='not any'/></link-entity></entity></fetch>",
     ] {
         let request = parse(xml);

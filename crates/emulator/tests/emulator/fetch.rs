@@ -76,6 +76,8 @@ async fn conditions_orders_and_links() {
         ("<condition attribute='revenue' operator='null'/>", 1),
         ("<condition attribute='createdon' operator='last-x-days' value='7'/>", 4),
         ("<condition attribute='createdon' operator='olderthan-x-days' value='7'/>", 0),
+        ("<condition attribute='revenue' operator='gt' valueof='revenue'/>", 0),
+        ("<condition attribute='revenue' operator='ge' valueof='revenue'/>", 3),
     ] {
         let xml = format!(
             "<fetch><entity name='account'><attribute name='name'/><filter type='and'>{condition}</filter></entity></fetch>"
