@@ -206,10 +206,8 @@ fn only(e: &Element, allowed: &[&str]) -> Result<(), FetchError> {
     }
 }
 
-fn column<'t>(table: &'t Table, name: &str, what: &str) -> Result<&'t crate::metadata::Column, FetchError> {
-    table.column(name).ok_or_else(|| {
-        invalid(format!("'{}' entity doesn't contain attribute with Name = '{name}' ({what})", table.logical_name))
-    })
+fn column<'t>(table: &'t Table, name: &str) -> Result<&'t crate::metadata::Column, FetchError> {
+    table.column(name).ok_or_else(|| invalid(crate::parse::unknown_property(table, name).to_string()))
 }
 
 /// Parses the `fetchXml` option for the entity set's table.
@@ -317,7 +315,7 @@ fn entity_contents(
                 }
                 only(c, &["name", "alias", "aggregate", "groupby", "dategrouping", "distinct"])?;
                 let name = c.get("name").ok_or_else(|| invalid("<attribute> needs a name"))?;
-                column(table, name, "attribute")?;
+                column(table, name)?;
                 let alias = c.get("alias").map(alias_ok).transpose()?;
                 let aggregate_fn = c.get("aggregate").map(str::to_owned);
                 let groupby = flag(c, "groupby")?;
@@ -361,7 +359,7 @@ fn entity_contents(
                 };
                 match (&order.attribute, &order.alias, aggregate) {
                     (Some(name), None, false) => {
-                        column(table, name, "order")?;
+                        column(table, name)?;
                     }
                     (None, Some(_), true) => {}
                     (_, _, true) => return Err(invalid("An order in an aggregate query names an alias")),
@@ -391,11 +389,11 @@ fn alias_ok(a: &str) -> Result<String, FetchError> {
 fn link(e: &Element, schema: &Schema, parent: &Table, depth: usize) -> Result<FetchLink, FetchError> {
     only(e, &["name", "from", "to", "alias", "link-type", "visible", "intersect"])?;
     let name = e.get("name").ok_or_else(|| invalid("<link-entity> needs a name"))?;
-    let table = schema.table(name).ok_or_else(|| invalid(format!("The entity '{name}' does not exist")))?;
+    let table = schema.table(name).ok_or_else(|| invalid(crate::parse::unknown_table(name)))?;
     let from = e.get("from").ok_or_else(|| invalid("<link-entity> needs from"))?;
     let to = e.get("to").ok_or_else(|| invalid("<link-entity> needs to"))?;
-    column(table, from, "link-entity from")?;
-    column(parent, to, "link-entity to")?;
+    column(table, from)?;
+    column(parent, to)?;
     let kind = match e.get("link-type").unwrap_or("inner") {
         "inner" => LinkKind::Inner,
         "outer" => LinkKind::Outer,
@@ -452,11 +450,11 @@ fn condition(e: &Element, table: &Table, schema: &Schema) -> Result<FetchConditi
         ));
     }
     let attribute = e.get("attribute").ok_or_else(|| invalid("<condition> needs an attribute"))?;
-    column(table, attribute, "condition")?;
+    column(table, attribute)?;
     let valueof = match e.get("valueof") {
         None => None,
         Some(other) => {
-            column(table, other, "valueof")?;
+            column(table, other)?;
             Some(other.to_owned())
         }
     };
@@ -510,7 +508,7 @@ impl Fetch {
                 return Err(invalid(format!("The alias '{alias}' is used twice")));
             }
             aliases.push(alias);
-            let kind = &column(table, &a.name, "attribute")?.kind;
+            let kind = &column(table, &a.name)?.kind;
             match (a.groupby, a.aggregate.as_deref()) {
                 (true, None) => {
                     let date =

@@ -13,6 +13,7 @@ mod headers;
 mod keys;
 mod metadata;
 mod options;
+pub(crate) use options::unknown_property;
 mod sql;
 mod url;
 
@@ -704,6 +705,61 @@ impl Route<'_> {
             return Err(ParseError::Syntax("The preference 'return' applies only to creates and updates".into()).into());
         }
         Ok(())
+    }
+}
+
+/// A SQL `LIKE` pattern as the OData text function with the same meaning (`%x%` contains, `x%`
+/// starts with, `%x` ends with: Dataverse's text functions keep the other wildcards inside the
+/// value); `None` when the pattern neither begins nor ends with `%`. Shared by the SQL and
+/// FetchXML lowerings.
+pub(crate) fn like_odata(name: &str, pattern: &str) -> Option<String> {
+    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let (starts, ends) = (pattern.starts_with('%'), pattern.ends_with('%') && pattern.len() > 1);
+    Some(match (starts, ends) {
+        (true, true) => format!("contains({name},{})", quoted(&pattern[1..pattern.len() - 1])),
+        (false, true) => format!("startswith({name},{})", quoted(&pattern[..pattern.len() - 1])),
+        (true, false) => format!("endswith({name},{})", quoted(&pattern[1..])),
+        (false, false) => return None,
+    })
+}
+
+/// The wording of a table the schema does not know (FetchXML's `link-entity`, SQL's `JOIN`).
+pub(crate) fn unknown_table(name: &str) -> String {
+    format!("The entity '{name}' does not exist")
+}
+
+/// Whether a message says the request names a table, column or navigation property the schema
+/// does not know: the wordings this parser uses for that, in one place, so a caller with a
+/// learned schema (the gateway) can tell "perhaps new in the org" from any other refusal.
+fn names_unknown(message: &str) -> bool {
+    message.starts_with("Could not find a property named")
+        || message.starts_with("Could not find a navigation property named")
+        || message.starts_with("Resource not found for the segment")
+        || (message.starts_with("The entity '") && message.ends_with("' does not exist"))
+}
+
+impl ParseError {
+    /// Whether the request names a table, column or navigation property the schema does not
+    /// know (see [`Request::names_unknown`] for the same on a parsed request).
+    pub fn names_unknown(&self) -> bool {
+        match self {
+            ParseError::Syntax(m) | ParseError::NotFound(m) => m.split(": ").any(names_unknown),
+            // A body's column the table does not have (a known lookup gets a hint instead).
+            ParseError::Payload { message, .. } => {
+                message.contains(", the property '")
+                    && message.contains("' does not exist or cannot be set")
+                    && !message.contains("(lookups are set with")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Request {
+    /// Whether the request parsed to nothing it can do because it names an entity set the
+    /// schema does not know.
+    pub fn names_unknown(&self) -> bool {
+        matches!(&self.operation, Operation::Unsupported { reason, .. } if names_unknown(reason))
     }
 }
 

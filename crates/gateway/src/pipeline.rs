@@ -275,13 +275,11 @@ pub(crate) async fn refuse(gw: &Gateway, inc: &Incoming, mut record: AuditRecord
 }
 
 /// Whether parsing failed (or found nothing to do) because the request names a table, column
-/// or navigation property the schema does not know.
+/// or navigation property the schema does not know (the parser's own judgement).
 fn names_unknown(parsed: &Result<Request, dataverse::ParseError>) -> bool {
-    let unknown = |m: &str| m.contains("property named") || m.starts_with("Resource not found for the segment");
     match parsed {
-        Err(dataverse::ParseError::Syntax(m) | dataverse::ParseError::NotFound(m)) => unknown(m),
-        Ok(Request { operation: dataverse::Operation::Unsupported { reason, .. }, .. }) => unknown(reason),
-        _ => false,
+        Err(e) => e.names_unknown(),
+        Ok(r) => r.names_unknown(),
     }
 }
 

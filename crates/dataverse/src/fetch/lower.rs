@@ -109,7 +109,7 @@ fn literal(column: &crate::metadata::Column, value: &str) -> String {
 
 /// A condition as the query IR's filter over `table`.
 pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Result<Filter, FetchError> {
-    let col = column(table, &c.attribute, "condition")?;
+    let col = column(table, &c.attribute)?;
     let name = col.odata_name();
     let one = || -> Result<String, FetchError> {
         match c.values.as_slice() {
@@ -129,7 +129,7 @@ pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Re
     let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let odata = match (c.operator.as_str(), &c.valueof) {
         // `valueof`: the other column of the same table (checked by the parser).
-        (op, Some(other)) => format!("{name} {op} {}", column(table, other, "valueof")?.odata_name()),
+        (op, Some(other)) => format!("{name} {op} {}", column(table, other)?.odata_name()),
         (op, None) => match op {
             op @ ("eq" | "ne" | "gt" | "ge" | "lt" | "le") => format!("{name} {op} {}", one()?),
             "null" => {
@@ -142,12 +142,15 @@ pub fn lower_condition(c: &FetchCondition, schema: &Schema, table: &Table) -> Re
             }
             "like" | "not-like" => {
                 let v = text_value()?;
-                let (starts, ends) = (v.starts_with('%'), v.ends_with('%') && v.len() > 1);
-                let f = match (starts, ends) {
-                    (true, true) => format!("contains({name},{})", quoted(&v[1..v.len() - 1])),
-                    (false, true) => format!("startswith({name},{})", quoted(&v[..v.len() - 1])),
-                    (true, false) => format!("endswith({name},{})", quoted(&v[1..])),
-                    (false, false) => format!("{name} eq {}", quoted(&v)),
+                let f = match crate::parse::like_odata(&name, &v) {
+                    Some(f) => f,
+                    // No wildcard at all: equality, as LIKE without wildcards is.
+                    None if !v.contains(['%', '_', '[']) => format!("{name} eq {}", quoted(&v)),
+                    None => {
+                        return Err(super::unsupported(
+                            "like patterns whose wildcards are only inside the value are not supported yet",
+                        ));
+                    }
                 };
                 if c.operator == "like" { f } else { format!("not ({f})") }
             }

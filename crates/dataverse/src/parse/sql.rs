@@ -602,7 +602,7 @@ impl<'s> Parser<'s> {
                 return Ok(());
             }
             let name = self.name()?.to_ascii_lowercase();
-            let table = self.schema.table(&name).ok_or_else(|| syntax(format!("The table '{name}' does not exist")))?;
+            let table = self.schema.table(&name).ok_or_else(|| syntax(crate::parse::unknown_table(&name)))?;
             let alias = if self.eat_word("as") || matches!(self.peek(), Some(Tok::Word(w)) if !is_keyword(w)) {
                 Some(self.name()?)
             } else {
@@ -632,19 +632,10 @@ impl<'s> Parser<'s> {
     }
 }
 
-/// `LIKE 'p'` as the text function with the same meaning: `%x%` contains, `x%` starts with,
-/// `%x` ends with (Dataverse's text functions keep SQL wildcards inside the value).
+/// `LIKE 'p'` as its OData twin ([`crate::parse::like_odata`]).
 fn like(name: &str, pattern: &str) -> Result<String, Routed> {
-    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let (starts, ends) = (pattern.starts_with('%'), pattern.ends_with('%') && pattern.len() > 1);
-    Ok(match (starts, ends) {
-        (true, true) => format!("contains({name},{})", quoted(&pattern[1..pattern.len() - 1])),
-        (false, true) => format!("startswith({name},{})", quoted(&pattern[..pattern.len() - 1])),
-        (true, false) => format!("endswith({name},{})", quoted(&pattern[1..])),
-        (false, false) => {
-            return Err(unsupported("LIKE patterns in sql must begin or end with % (for now); use = for equality"));
-        }
-    })
+    crate::parse::like_odata(name, pattern)
+        .ok_or_else(|| unsupported("LIKE patterns in sql must begin or end with % (for now); use = for equality"))
 }
 
 /// Words that end a select item or a name.

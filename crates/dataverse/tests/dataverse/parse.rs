@@ -276,3 +276,58 @@ fn metadata_reads_of_the_real_clients_parse_and_print_back() {
     let r = parse("POST", "/api/data/v9.2/EntityDefinitions", &[], "{}").unwrap();
     assert!(matches!(r.operation, Operation::Unsupported { kind: RequestKind::MetadataDefinitions, .. }));
 }
+
+/// A learned schema may be out of date: every way of naming an unknown table, column or
+/// navigation property says so (the gateway refreshes the schema once before refusing).
+#[test]
+fn unknown_names_are_recognised_in_every_language() {
+    let fx = |xml: &str| {
+        let enc: String = xml.bytes().map(|b| format!("%{b:02X}")).collect();
+        format!("/api/data/v9.2/accounts?fetchXml={enc}")
+    };
+    let sq = |sql: &str| {
+        let enc: String = sql.bytes().map(|b| format!("%{b:02X}")).collect();
+        format!("/api/data/v9.2/accounts?sql={enc}")
+    };
+    let urls = [
+        ("GET", "/api/data/v9.2/accounts?$select=new_x".to_owned(), ""),
+        ("GET", "/api/data/v9.2/accounts?$filter=new_x eq 1".into(), ""),
+        ("GET", "/api/data/v9.2/accounts?$expand=new_nav".into(), ""),
+        ("GET", "/api/data/v9.2/new_things".into(), ""),
+        ("POST", "/api/data/v9.2/accounts".into(), r#"{"new_x":1}"#),
+        ("GET", fx("<fetch><entity name='account'><attribute name='new_x'/></entity></fetch>"), ""),
+        (
+            "GET",
+            fx(
+                "<fetch><entity name='account'><filter><condition attribute='new_x' operator='null'/></filter></entity></fetch>",
+            ),
+            "",
+        ),
+        (
+            "GET",
+            fx(
+                "<fetch><entity name='account'><link-entity name='new_thing' from='new_thingid' to='accountid'/></entity></fetch>",
+            ),
+            "",
+        ),
+        ("GET", sq("SELECT new_x FROM account"), ""),
+        ("GET", sq("SELECT a.name FROM account a JOIN new_thing t ON t.new_accountid = a.accountid"), ""),
+    ];
+    for (method, url, body) in urls {
+        let (path, query) = url.split_once('?').map_or((url.as_str(), None), |(p, q)| (p, Some(q)));
+        let raw = RawRequest { method, path, query, headers: &[], body: body.as_bytes() };
+        let unknown = match parse_request(&Schema::standard(), &raw, &ParseLimits::default()) {
+            Err(e) => e.names_unknown(),
+            Ok(r) => r.names_unknown(),
+        };
+        assert!(unknown, "{method} {url}");
+    }
+    for bad in ["/api/data/v9.2/accounts?$filter=name eq", "/api/data/v9.2/accounts?$top=x"] {
+        let (path, query) = bad.split_once('?').unwrap();
+        let raw = RawRequest { method: "GET", path, query: Some(query), headers: &[], body: b"" };
+        assert!(
+            !parse_request(&Schema::standard(), &raw, &ParseLimits::default()).unwrap_err().names_unknown(),
+            "{bad}"
+        );
+    }
+}
