@@ -28,7 +28,13 @@ fn clean(s: &str, max: usize) -> String {
 impl Draft {
     pub fn new(inc: &Incoming, record_values: bool) -> Self {
         let mut base = AuditRecord::new(Uuid::nil(), now(), RecordType::Decision, Actor::Agent, Kind::Unclassified);
-        base.transport = Some(Transport::Rest);
+        match &inc.via {
+            crate::pipeline::Via::Rest => base.transport = Some(Transport::Rest),
+            crate::pipeline::Via::Mcp(tool) => {
+                base.transport = Some(Transport::Mcp);
+                base.mcp_tool = tool.as_deref().map(|t| clean(t, 64));
+            }
+        }
         base.request_id = Some(inc.request_id.clone());
         base.method = Some(clean(&inc.method, 10));
         let raw = redact_raw(&inc.path, inc.query.as_deref());
@@ -107,6 +113,15 @@ impl Draft {
         if r.kind == Kind::Unclassified || r.tables.is_empty() {
             r.kind = Kind::Unclassified;
         }
+        r
+    }
+
+    /// The record of an MCP tool call refused before it became a request.
+    pub fn mcp_tool(&self) -> AuditRecord {
+        let mut r = self.finish(RecordType::Decision);
+        r.kind = Kind::McpTool;
+        r.path = None;
+        r.method = None;
         r
     }
 

@@ -30,6 +30,7 @@ mod retry;
 pub mod schema_source;
 mod server;
 mod token_cache;
+mod tool_call;
 mod upstream;
 
 pub use authenticate::Agent;
@@ -42,6 +43,7 @@ pub use metrics::Metrics;
 pub use retry::{Retries, Sleeper, TokioSleeper};
 pub use server::{Gateway, GatewayConfig, admin_router, router, spawn_checkpointer};
 pub use token_cache::{ClientAuth, ClientCredentials, Clock, RefreshLabels, SystemClock, TokenCache, TokenError};
+pub use tool_call::{McpCaller, ToolAnswer, ToolRequest};
 pub use upstream::{UpstreamClient, UpstreamError, UpstreamResponse};
 
 /// Installs the process-wide TLS crypto provider (ring) once; call before building an HTTP client.

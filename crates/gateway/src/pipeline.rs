@@ -25,6 +25,17 @@ pub(crate) struct Incoming {
     pub body: bytes::Bytes,
     pub client_ip: String,
     pub started: Instant,
+    /// REST, or MCP with the tool that built the request.
+    pub via: Via,
+}
+
+/// How a request reached the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The Dataverse-compatible REST surface.
+    Rest,
+    /// The MCP server: a tool call (the tool's name), or the MCP request itself.
+    Mcp(Option<String>),
 }
 
 impl Incoming {
@@ -37,44 +48,9 @@ impl Incoming {
 pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
     let mut rec = audit_record::Draft::new(&inc, gw.config.record_values);
     // Phase: authenticate.
-    let agent = match authenticate(&gw.store, inc.header("authorization")).await {
-        Ok(Ok(agent)) => agent,
-        Ok(Err(fail)) => {
-            rec.key_id = fail.key_id.clone();
-            rec.agent = fail.agent.clone();
-            let refusal = Refusal::new(fail.code, fail.message.to_owned());
-            // Design §5: repeats from one address within a window fold into one counted record.
-            let (verdict, finished) = gw.floods.note(&inc.client_ip, fail.message);
-            if let Some(f) = finished
-                && gw.append(f.record()).await.is_err()
-            {
-                return audit_unavailable(&inc);
-            }
-            return match verdict {
-                crate::floods::Verdict::Record => refuse(gw, &inc, rec.unauthenticated(), refusal).await,
-                crate::floods::Verdict::Fold { retry_after: None } => {
-                    gw.metrics.folded();
-                    refusal.into_response(&inc.request_id)
-                }
-                crate::floods::Verdict::Fold { retry_after: Some(seconds) } => {
-                    gw.metrics.folded();
-                    let message = format!(
-                        "too many requests without a valid agent key from this address; retry after {seconds} s"
-                    );
-                    Refusal::new("rate_limited", message).with_retry_after(seconds).into_response(&inc.request_id)
-                }
-            };
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "key look-up failed");
-            return refuse(
-                gw,
-                &inc,
-                rec.unauthenticated(),
-                Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into()),
-            )
-            .await;
-        }
+    let agent = match authenticate_or_refuse(gw, &inc, &mut rec).await {
+        Ok(agent) => agent,
+        Err(refused) => return refused,
     };
     rec.agent = Some((agent.id.clone(), agent.name.clone()));
     rec.key_id = Some(agent.key_id.clone());
@@ -591,6 +567,54 @@ fn upstream_failed(e: &UpstreamError, inc: &Incoming, attempt: &AuditRecord) -> 
 
 /// Marks attempt records as such (used by `audit_record`).
 pub(crate) const ATTEMPT: RecordType = RecordType::Attempt;
+
+/// The authenticate phase: the agent behind the bearer key, or the refusal (committed to the
+/// audit log, or folded into a flood count) to answer with.
+pub(crate) async fn authenticate_or_refuse(
+    gw: &Gateway,
+    inc: &Incoming,
+    rec: &mut audit_record::Draft,
+) -> Result<Agent, Response> {
+    match authenticate(&gw.store, inc.header("authorization")).await {
+        Ok(Ok(agent)) => Ok(agent),
+        Ok(Err(fail)) => {
+            rec.key_id = fail.key_id.clone();
+            rec.agent = fail.agent.clone();
+            let refusal = Refusal::new(fail.code, fail.message.to_owned());
+            // Design §5: repeats from one address within a window fold into one counted record.
+            let (verdict, finished) = gw.floods.note(&inc.client_ip, fail.message);
+            if let Some(f) = finished
+                && gw.append(f.record()).await.is_err()
+            {
+                return Err(audit_unavailable(inc));
+            }
+            Err(match verdict {
+                crate::floods::Verdict::Record => refuse(gw, inc, rec.unauthenticated(), refusal).await,
+                crate::floods::Verdict::Fold { retry_after: None } => {
+                    gw.metrics.folded();
+                    refusal.into_response(&inc.request_id)
+                }
+                crate::floods::Verdict::Fold { retry_after: Some(seconds) } => {
+                    gw.metrics.folded();
+                    let message = format!(
+                        "too many requests without a valid agent key from this address; retry after {seconds} s"
+                    );
+                    Refusal::new("rate_limited", message).with_retry_after(seconds).into_response(&inc.request_id)
+                }
+            })
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "key look-up failed");
+            Err(refuse(
+                gw,
+                inc,
+                rec.unauthenticated(),
+                Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into()),
+            )
+            .await)
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -158,7 +158,7 @@ impl Gateway {
 
     /// Headers as the pipeline sees them: `X-Forwarded-Host/-Proto` are honoured only from
     /// `listen.trusted_proxies`, and a client cannot set the internal marker itself.
-    fn effective_headers(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
+    pub(crate) fn effective_headers(&self, headers: &HeaderMap, peer: IpAddr) -> HeaderMap {
         let mut h = headers.clone();
         h.remove(TRUSTED_PROTO);
         if self.config.trusted_proxies.contains(&peer) {
@@ -222,6 +222,7 @@ async fn handle(
         body,
         client_ip: peer.ip().to_string(),
         started,
+        via: crate::pipeline::Via::Rest,
     };
     run(&gw, inc).await
 }

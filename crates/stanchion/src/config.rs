@@ -145,12 +145,47 @@ pub struct Audit {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Mcp {
+    /// `Host` values `/mcp` accepts (DNS-rebinding protection): names, or `name:port`.
     pub allowed_hosts: Vec<String>,
+    /// `json` (answers as `application/json`) or `sse` (as `text/event-stream`).
+    pub response: String,
+    /// Most kilobytes of rows in one tool result.
+    pub max_result_kb: usize,
+    /// Rows per page of a tool read that names no top.
+    pub page_size: u32,
 }
 
 impl Default for Mcp {
     fn default() -> Self {
-        Mcp { allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()] }
+        Mcp {
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()],
+            response: "json".into(),
+            max_result_kb: 48,
+            page_size: 50,
+        }
+    }
+}
+
+impl Mcp {
+    /// The `/mcp` settings; an unknown `response` is refused.
+    pub fn settings(&self) -> anyhow::Result<mcp::McpSettings> {
+        let json_response = match self.response.as_str() {
+            "json" => true,
+            "sse" => false,
+            other => anyhow::bail!("mcp.response must be \"json\" or \"sse\", not {other:?}"),
+        };
+        if !(1..=1024).contains(&self.max_result_kb) {
+            anyhow::bail!("mcp.max_result_kb must be from 1 to 1024");
+        }
+        if !(1..=5000).contains(&self.page_size) {
+            anyhow::bail!("mcp.page_size must be from 1 to 5000");
+        }
+        Ok(mcp::McpSettings {
+            allowed_hosts: self.allowed_hosts.clone(),
+            json_response,
+            max_result_bytes: self.max_result_kb * 1024,
+            page_size: self.page_size,
+        })
     }
 }
 

@@ -65,6 +65,16 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// Serve MCP over stdio for a desktop MCP client, as the agent whose key is given: a bridge
+    /// to the gateway's /mcp (tools, policy and audit stay in the gateway).
+    Mcp {
+        /// The gateway's agents URL.
+        #[arg(long, env = "STANCHION_GATEWAY", default_value = "http://127.0.0.1:8080")]
+        gateway: String,
+        /// The agent key (better passed in the environment than on the command line).
+        #[arg(long, env = "STANCHION_AGENT_KEY", hide_env_values = true)]
+        key: String,
+    },
     /// Apply the store's pending schema migrations (serve and demo also do); --check only reports
     /// them (exit 1 when any is pending or the database is not one this binary can run).
     Migrate {
@@ -108,6 +118,11 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    if let Command::Mcp { gateway, key } = cli.command {
+        // Needs no configuration or store: it only talks to the gateway.
+        mcp::stdio::bridge(&gateway, &key).await?;
+        return Ok(0);
+    }
     let mut config = config::Config::load(cli.config.as_deref())?;
     if let Some(d) = &cli.data_dir {
         config.store.data_dir = d.display().to_string();
@@ -121,5 +136,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit { command } => audit_cli::audit(&config, command).await,
         Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
         Command::Schema { command: SchemaCommand::Refresh { json } } => run::schema_refresh(&config, json).await,
+        Command::Mcp { .. } => Ok(0),
     }
 }

@@ -228,7 +228,8 @@ async fn start_gateway(config: &Config, store: Store, seed: Option<u64>) -> Resu
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let agents_url = listen::url(&listener, tls.is_some())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(listen::serve(listener, gateway::router(gateway.clone()), tls.clone(), async {
+    let agents = gateway::router(gateway.clone()).merge(mcp::router(gateway.clone(), &config.mcp.settings()?));
+    let server = tokio::spawn(listen::serve(listener, agents, tls.clone(), async {
         let _ = stopped.await;
     }));
     let admin_url = if config.listen.admin.is_empty() {

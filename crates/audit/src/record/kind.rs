@@ -62,6 +62,9 @@ pub enum Kind {
     Unclassified,
     /// A request without a valid agent key.
     Unauthenticated,
+    /// An MCP tool call refused before it became a Dataverse request (a tool that does not
+    /// exist or is not offered to the agent, or arguments that make no request).
+    McpTool,
     /// Admin: an agent was created.
     AgentCreated,
     /// Admin: a key was added to an agent.
@@ -95,7 +98,7 @@ pub enum Kind {
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 39] = [
+const NAMES: [(Kind, &str); 40] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -121,6 +124,7 @@ const NAMES: [(Kind, &str); 39] = [
     (Kind::ChangeTracking, "change_tracking"),
     (Kind::Unclassified, "unclassified"),
     (Kind::Unauthenticated, "unauthenticated"),
+    (Kind::McpTool, "mcp_tool"),
     (Kind::AgentCreated, "agent_created"),
     (Kind::AgentKeyAdded, "agent_key_added"),
     (Kind::AgentKeyRevoked, "agent_key_revoked"),

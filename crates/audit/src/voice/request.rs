@@ -28,7 +28,20 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
         _ if verb.sent => format!("{} {object}", verb.past),
         _ => format!("tried to {} {object}", verb.base),
     };
-    format!("{} {phrase}{}.", subject(record), ending(record))
+    format!("{} {phrase}{}{}.", subject(record), through(record), ending(record))
+}
+
+/// How the request arrived, when not over REST: ` through MCP (query_records)`.
+fn through(record: &AuditRecord) -> String {
+    if record.kind == Kind::McpTool {
+        // The sentence names the tool already.
+        return String::new();
+    }
+    match (record.transport, record.mcp_tool.as_deref()) {
+        (Some(crate::Transport::Mcp), Some(tool)) if !tool.is_empty() => format!(" through MCP ({tool})"),
+        (Some(crate::Transport::Mcp), _) => " through MCP".to_owned(),
+        _ => String::new(),
+    }
 }
 
 /// The verb and its object for the record's kind.
@@ -85,6 +98,9 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::MetadataCsdl => (verb("read", "read"), "the metadata document".to_owned()),
         Kind::MetadataDefinitions => (verb("read", "read"), "table definitions".to_owned()),
         Kind::Unclassified => (SEND, format!("a request Stanchion does not understand{}", request_line(r))),
+        Kind::McpTool => {
+            (verb("call", "called"), format!("the MCP tool {}", r.mcp_tool.as_deref().unwrap_or("(unnamed)")))
+        }
         // A folded record (design §5) counts the repeats it stands for in `rows`.
         Kind::Unauthenticated => match (r.reason_code.as_deref(), r.rows) {
             (Some("unauthenticated_folded"), Some(1)) => (SEND, "one more request".to_owned()),

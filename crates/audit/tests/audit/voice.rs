@@ -371,3 +371,26 @@ fn hidden_column_changes() {
     let shown = AuditRecord::admin(id, t, Actor::Admin, Some("alice".into()), Kind::PolicyColumnShown, change);
     assert_eq!(shown.sentence(), "Admin alice showed column emailaddress1 of contacts to Support Agent again.");
 }
+
+#[test]
+fn a_call_through_mcp_names_the_tool() {
+    let record = AuditRecord {
+        rows: Some(3),
+        transport: Some(audit::Transport::Mcp),
+        mcp_tool: Some("query_records".into()),
+        ..allowed(Kind::Query, accounts_read(), &[], &["name"])
+    };
+    assert_eq!(sentence(&record), "Sales Ops Agent read 3 accounts (name) through MCP (query_records) — allowed.");
+    let refused = AuditRecord {
+        transport: Some(audit::Transport::Mcp),
+        mcp_tool: Some("drop_table".into()),
+        ..denied("Support Agent", Kind::McpTool, "there is no MCP tool named drop_table")
+    };
+    assert_eq!(
+        sentence(&refused),
+        "Support Agent tried to call the MCP tool drop_table — denied: there is no MCP tool named drop_table."
+    );
+    let rest =
+        AuditRecord { transport: Some(audit::Transport::Rest), ..allowed(Kind::Query, accounts_read(), &[], &[]) };
+    assert!(!sentence(&rest).contains("MCP"));
+}
