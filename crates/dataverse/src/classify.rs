@@ -196,9 +196,15 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             if target.is_some() || !*single {
                 t.add(other, Privilege::Read);
             }
-            t.add_key(table, key);
+            // Record ids in the order of the tables: the row holding the lookup first.
+            if *single {
+                t.add_key(table, key);
+            }
             if let Some(r) = target {
                 t.add_reference(related, r);
+            }
+            if !*single {
+                t.add_key(table, key);
             }
         }
         Operation::Relate { table, key, related, link: Link::Intersect { .. }, target, .. } => {

@@ -307,6 +307,15 @@ async fn every_tool_works_end_to_end_and_is_recorded_as_mcp() {
     assert!(deleted.sentence().starts_with("Sales Ops Agent deleted account "), "{}", deleted.sentence());
     assert!(deleted.sentence().contains("through MCP (delete_record) — allowed."), "{}", deleted.sentence());
     assert!(records.iter().all(|r| r.transport != Some(Transport::Rest)), "no REST request was made");
+    let linked = mcp.iter().find(|r| r.kind == Kind::Associate && r.upstream_status.is_some()).unwrap();
+    assert_eq!(
+        linked.sentence(),
+        format!(
+            "Sales Ops Agent linked contact {} to account {} through MCP (associate_records) — allowed.",
+            audit::short_id(&contact_id),
+            audit::short_id(&id)
+        )
+    );
 }
 
 #[tokio::test]

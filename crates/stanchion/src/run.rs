@@ -354,6 +354,7 @@ pub async fn demo(mut config: Config, data_dir_given: bool, seed: u64, json: boo
     if json {
         let value = serde_json::json!({
             "agents_url": started.agents_url,
+            "mcp_url": format!("{}/mcp", started.agents_url),
             "admin_url": started.admin_url,
             "emulator_url": emulator_url,
             "data_dir": config.store.data_dir,
@@ -365,15 +366,15 @@ pub async fn demo(mut config: Config, data_dir_given: bool, seed: u64, json: boo
         print_line(&value.to_string());
     } else {
         let mut text = format!(
-            "\nStanchion demo is running.\n  agents' Dataverse URL: {}/api/data/v9.2/\n  emulator (upstream):   {emulator_url}\n  data dir:              {}\n\n",
-            started.agents_url, config.store.data_dir
+            "\nStanchion demo is running.\n  agents' Dataverse URL: {}/api/data/v9.2/\n  agents' MCP URL:       {}/mcp\n  emulator (upstream):   {emulator_url}\n  data dir:              {}\n\n",
+            started.agents_url, started.agents_url, config.store.data_dir
         );
         for (name, key) in &agents {
             text.push_str(&format!("  {name}: {key}\n"));
         }
         text.push_str(&format!(
-            "\n{first_name} has Full use of accounts, contacts, leads and opportunities (delete off).\nSupport Agent has Full use of incidents and Read on accounts and contacts.\n\nTry it:\n  {curl}\n\nThen see what was recorded:\n  stanchion audit tail --data-dir {}\n\nCtrl-C stops the demo.\n",
-            config.store.data_dir
+            "\n{first_name} has Full use of accounts, contacts, leads and opportunities (delete off).\nSupport Agent has Full use of incidents and Read on accounts and contacts.\n\nTry it:\n  {curl}\n\nOr over MCP (stdio, for a desktop MCP client):\n  STANCHION_AGENT_KEY={first_key} stanchion mcp --gateway {}\n\nThen see what was recorded:\n  stanchion audit tail --data-dir {}\n\nCtrl-C stops the demo.\n",
+            started.agents_url, config.store.data_dir
         ));
         print_line(&text);
     }

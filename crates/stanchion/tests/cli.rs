@@ -1,5 +1,6 @@
 //! The real `stanchion` binary: demo, CLI management (agents' own limits enforced), crash durability of the audit log, and the
-//! npm `dynamics-web-api` client against the emulator and the gateway.
+//! npm `dynamics-web-api` client against the emulator and the gateway, Microsoft's Python client, and the
+//! official MCP Python SDK.
 
 #[path = "cli/audit_search.rs"]
 mod audit_search;
@@ -15,6 +16,8 @@ mod harness;
 mod lifecycle;
 #[path = "cli/limits.rs"]
 mod limits;
+#[path = "cli/mcp.rs"]
+mod mcp;
 #[path = "cli/migrate.rs"]
 mod migrate;
 #[path = "cli/policy_file.rs"]
