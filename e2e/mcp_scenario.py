@@ -11,6 +11,7 @@
 #   MCP_EXPECT  "sales"    Full use on accounts, contacts, leads, opportunities; delete off;
 #                          accounts' telephone1 hidden
 #               "support"  Read on accounts and contacts, Full use on incidents; delete off
+#               "support_delete" as "support", after Delete records was turned on
 #               "pipeline" Read on opportunities only (their lookups point at unreadable tables)
 #   MCP_MODE    optional: "legacy" (initialize handshake) or "auto" (the SDK's default: probes
 #               server/discover, the 2026-07-28 protocol)
@@ -157,6 +158,19 @@ async def support(client):
     check("an unknown tool is refused", err and "no MCP tool named drop_table" in unknown, unknown)
 
 
+async def support_delete(client):
+    # Run after an admin turned Delete records on: the very next tools/list shows delete_record.
+    tools = {t.name: t for t in (await client.list_tools(cache_mode="bypass")).tools}
+    check("delete_record is listed once delete is on", "delete_record" in tools, list(tools))
+    if "delete_record" in tools:
+        d = tools["delete_record"]
+        check("delete_record names only incidents", d.input_schema["properties"]["table"]["enum"] == ["incident"],
+              d.input_schema)
+        check("delete_record is marked destructive", d.annotations.destructive_hint is True, d.annotations)
+    err, gone = await call(client, "delete_record", {"table": "account", "id": str(uuid.uuid4())})
+    check("deleting an account it can only read is still refused", err and "it can only read accounts" in gone, gone)
+
+
 async def pipeline(client):
     err, rows = await call(client, "query_records", {"table": "opportunity", "top": 5})
     check("pipeline reads opportunities", not err and rows["count"] > 0, rows)
@@ -171,7 +185,8 @@ async def pipeline(client):
 
 async def main():
     async with Client(server(), mode=MODE) as client:
-        await {"sales": sales, "support": support, "pipeline": pipeline}[EXPECT](client)
+        scenarios = {"sales": sales, "support": support, "support_delete": support_delete, "pipeline": pipeline}
+        await scenarios[EXPECT](client)
 
 
 try:

@@ -74,7 +74,13 @@ impl Gateway {
     /// Authenticates an MCP HTTP request (its bearer agent key) as the authenticate phase does
     /// for REST: a refusal is audited (or folded into a flood count) and returned as the
     /// response to send.
-    pub async fn mcp_caller(&self, headers: &HeaderMap, peer: IpAddr, path: &str) -> Result<McpCaller, Response> {
+    pub async fn mcp_caller(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        peer: IpAddr,
+    ) -> Result<McpCaller, Response> {
         let headers = self.effective_headers(headers, peer);
         let mut carried = HeaderMap::new();
         for name in CARRIED {
@@ -82,7 +88,7 @@ impl Gateway {
                 carried.insert(*name, v.clone());
             }
         }
-        let inc = incoming(&carried, &peer.to_string(), "POST", path, None, Vec::new(), None);
+        let inc = incoming(&carried, &peer.to_string(), method, path, None, Vec::new(), None);
         let mut rec = audit_record::Draft::new(&inc, self.config.record_values);
         let agent = authenticate_or_refuse(self, &inc, &mut rec).await?;
         Ok(McpCaller { agent, headers: carried, client_ip: peer.to_string() })

@@ -74,7 +74,7 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: axum::extract::Request,
 ) -> Response {
-    let caller: McpCaller = match mcp.gw.mcp_caller(req.headers(), peer.ip(), PATH).await {
+    let caller: McpCaller = match mcp.gw.mcp_caller(req.method().as_str(), PATH, req.headers(), peer.ip()).await {
         Ok(c) => c,
         Err(mut refused) => {
             if refused.status() == axum::http::StatusCode::UNAUTHORIZED {

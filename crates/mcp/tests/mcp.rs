@@ -275,6 +275,24 @@ async fn every_tool_works_end_to_end_and_is_recorded_as_mcp() {
         .unwrap();
     assert_eq!(unlinked["record"]["_parentcustomerid_value"], Value::Null);
 
+    // An N:N relationship: account ↔ lead.
+    let leads =
+        app.call(&key, "query_records", json!({"table": "lead", "select": "fullname", "top": 1})).await.unwrap();
+    let lead_id = leads["rows"][0]["leadid"].as_str().unwrap().to_owned();
+    let nn = json!({"table": "account", "id": id, "relationship": "accountleads_association", "related_id": lead_id});
+    app.call(&key, "associate_records", nn.clone()).await.unwrap();
+    let paired = app
+        .call(&key, "get_record", json!({"table": "account", "id": id, "select": "name", "expand": "accountleads_association($select=fullname)"}))
+        .await
+        .unwrap();
+    assert_eq!(paired["record"]["accountleads_association"][0]["leadid"], json!(lead_id), "{paired}");
+    app.call(&key, "disassociate_records", nn).await.unwrap();
+    let unpaired = app
+        .call(&key, "get_record", json!({"table": "account", "id": id, "select": "name", "expand": "accountleads_association($select=fullname)"}))
+        .await
+        .unwrap();
+    assert_eq!(unpaired["record"]["accountleads_association"], json!([]));
+
     app.call(&key, "delete_record", json!({"table": "account", "id": id})).await.unwrap();
     let gone = app.call(&key, "get_record", json!({"table": "account", "id": id})).await.unwrap_err();
     assert!(gone.starts_with("Dynamics 365 answered 404"), "{gone}");

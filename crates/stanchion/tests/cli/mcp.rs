@@ -42,6 +42,9 @@ async fn official_python_sdk_over_http_and_stdio() {
     stdio(&sales, "sales", "legacy");
     http(&support, "support", "legacy");
     stdio(&support, "support", "auto");
+    // An admin's change shows in the agent's next tools/list.
+    assert_eq!(cli(data, &["policy", "delete-records", "Support Agent", "on"]).0, 0);
+    http(&support, "support_delete", "auto");
     http(&pipeline, "pipeline", "auto");
     stdio(&pipeline, "pipeline", "legacy");
 
