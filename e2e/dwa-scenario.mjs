@@ -94,6 +94,7 @@ import { randomUUID } from "node:crypto";
 import { DynamicsWebApi } from "dynamics-web-api";
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL = "00000000-0000-0000-0000-000000000001";
 
 let base = process.env.DV_BASE;
 const token = process.env.DV_TOKEN;
@@ -177,6 +178,45 @@ const QUERY = {
   orderBy: ["name asc"],
   top: 5,
 };
+
+/** The catalog's functions and actions through callFunction/callAction (full mode). */
+async function functionsAndActions() {
+  await step("callFunction RetrieveTotalRecordCount (EntityNames through an alias)", async () => {
+    // dynamics-web-api sends RetrieveTotalRecordCount(EntityNames=@p1)?@p1=["account","contact"].
+    const res = await api.callFunction({ name: "RetrieveTotalRecordCount", parameters: { EntityNames: ["account", "contact"] } });
+    const c = res && res.EntityRecordCountCollection;
+    check(c && Array.isArray(c.Keys) && Array.isArray(c.Values), `expected EntityRecordCountCollection, got ${show(res)}`);
+    check(c.Keys.join(",") === "account,contact", `keys: ${show(c.Keys)}`);
+    check(c.Values.every((v) => Number.isInteger(v) && v >= 0), `values: ${show(c.Values)}`);
+    return `${c.Values.join(", ")}`;
+  });
+
+  let opportunityId = null;
+  await step("create an opportunity to win", async () => {
+    opportunityId = await api.create({ collection: "opportunities", data: { name: "DWA deal", estimatedvalue: 4200 } });
+    check(GUID_RE.test(opportunityId), `expected a GUID, got ${show(opportunityId)}`);
+  });
+
+  await step("callAction WinOpportunity closes it as won", async () => {
+    const id = requireValue(opportunityId, "opportunity");
+    await api.callAction({
+      actionName: "WinOpportunity",
+      action: { Status: 3, OpportunityClose: { subject: "Won by DWA", "opportunityid@odata.bind": `/opportunities(${id})` } },
+    });
+    const row = await api.retrieve({ collection: "opportunities", key: id, select: ["statecode", "statuscode", "actualvalue"] });
+    check(row.statecode === 1 && row.statuscode === 3, `expected Won (1, 3), got ${show(row)}`);
+    check(Number(row.actualvalue) === 4200, `expected the estimate as actual value, got ${show(row.actualvalue)}`);
+  });
+
+  await step("callAction WinOpportunity again -> 400 (already closed)", async () => {
+    const id = requireValue(opportunityId, "opportunity");
+    const e = await expectHttpError(
+      () => api.callAction({ actionName: "WinOpportunity", action: { Status: 3, OpportunityClose: { "opportunityid@odata.bind": `/opportunities(${id})` } } }),
+      400,
+    );
+    check(/already closed/.test(e.message), `message: ${show(e.message)}`);
+  });
+}
 
 async function runFull() {
   let createdId = null;
@@ -396,6 +436,7 @@ async function runFull() {
   });
 
   await metadataAndAggregates(true);
+  await functionsAndActions();
 
   await writesAndRelationships(cleanup);
 
@@ -1006,6 +1047,14 @@ async function runRead() {
     api.create({ collection: "accounts", data: { name: "DWA batch write" } });
     const e = await expectHttpError(() => api.executeBatch(), 403);
     check(/part 2/.test(e.message), `message should name part 2: ${show(e.message)}`);
+    return expect403(e);
+  });
+
+  await step("callAction WinOpportunity without the grant -> 403", async () => {
+    const e = await expectHttpError(
+      () => api.callAction({ actionName: "WinOpportunity", action: { Status: 3, OpportunityClose: { "opportunityid@odata.bind": `/opportunities(${NIL})` } } }),
+      403,
+    );
     return expect403(e);
   });
 

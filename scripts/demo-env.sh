@@ -3,9 +3,11 @@
 # emulator token for the floor). The caller's EXIT trap must stop "$pid" and remove "$dir".
 cargo build --release -p stanchion -q
 dir=$(mktemp -d)
-# Per-agent limits off: the load runs send thousands of requests with one key.
+# Per-agent limits and the upstream budget off: the load runs send thousands of requests with
+# one key, more than the default budget of 5,000 per 5 minutes towards the org.
 STANCHION_LISTEN_AGENTS=127.0.0.1:0 STANCHION_LISTEN_EMULATOR=127.0.0.1:0 STANCHION_LISTEN_ADMIN=127.0.0.1:0 \
     STANCHION_LIMITS_PER_AGENT_REQUESTS_PER_MINUTE=0 STANCHION_LIMITS_PER_AGENT_CONCURRENCY=0 \
+    STANCHION_LIMITS_UPSTREAM_REQUESTS_PER_5MIN=0 STANCHION_LIMITS_UPSTREAM_CONCURRENCY=0 \
     ./target/release/stanchion demo --data-dir "$dir" --json > "$dir/out" 2>/dev/null &
 pid=$!
 for _ in $(seq 100); do [ "$(wc -l < "$dir/out")" -ge 2 ] && break; sleep 0.1; done

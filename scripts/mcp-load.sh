@@ -26,3 +26,7 @@ oha -n "$N" -c "$C" --no-tui -H "Authorization: Bearer $key" -H "Prefer: $prefer
 echo "== MCP tools/call query_records through /mcp ($N requests, concurrency $C)"
 oha -n "$N" -c "$C" --no-tui -m POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' -d "$call" "$agents/mcp"
+# Every timed request must have been forwarded (an attempt and an outcome record each), not
+# refused by a limit: a refusal is also a 200 for MCP (a tool error).
+records=$(./target/release/stanchion audit tail --data-dir "$dir" -n 100000000 --json | grep -c '"decision":"allowed"')
+echo "== allowed audit records: $records (expected at least $((4 * N)): attempt + outcome per request, both targets)"

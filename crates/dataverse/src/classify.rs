@@ -6,7 +6,7 @@ use crate::metadata::Schema;
 use crate::metadata::{ColumnType, Navigation};
 use crate::query::{Expand, Filter, Operand, Query};
 use crate::record::{Bind, Link, Record, Reference, Related};
-use crate::request::{Operation, PathTarget, Request, RequestKind, RowKey};
+use crate::request::{Message, Operation, PathTarget, Request, RequestKind, RowKey};
 use uuid::Uuid;
 
 /// Dataverse table privileges (spec §13.2); snake_case in audit records.
@@ -71,6 +71,8 @@ pub struct Touches {
     pub open_to_all: bool,
     /// A list read answered filtered to what the agent can see (service document).
     pub filtered_listing: bool,
+    /// The catalog action the request runs, which the agent must be granted by name.
+    pub action: Option<String>,
 }
 
 /// The result of classification.
@@ -99,6 +101,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         record_ids: Vec::new(),
         open_to_all: false,
         filtered_listing: false,
+        action: None,
     };
     match &request.operation {
         Operation::Unsupported { kind, reason } => {
@@ -126,6 +129,20 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             None => t.filtered_listing = true,
         },
         Operation::WhoAmI => t.open_to_all = true,
+        // Data messages: the levels they imply. Actions: the grant of their name too; the
+        // activity an action records its closing with is covered by the grant (design §4).
+        Operation::Message(Message::RetrieveTotalRecordCount { tables }) => {
+            for table in tables {
+                t.add(table, Privilege::Read);
+            }
+        }
+        Operation::Message(m @ Message::CloseOpportunity { opportunity: id, .. })
+        | Operation::Message(m @ Message::CloseIncident { incident: id, .. }) => {
+            t.action = Some(m.name().to_owned());
+            let table = if matches!(m, Message::CloseIncident { .. }) { "incident" } else { "opportunity" };
+            t.add(table, Privilege::Write);
+            t.record_ids.push(*id);
+        }
         Operation::Query(q) | Operation::Count(q) => read_query(&mut t, schema, q),
         Operation::Aggregate(a) => read_aggregation(&mut t, schema, a),
         Operation::Fetch(f) => read_fetch_entity(&mut t, &f.root),

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod catalog;
 pub mod classify;
 pub mod csdl;
 pub mod error;

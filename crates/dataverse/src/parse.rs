@@ -14,13 +14,14 @@ mod keys;
 mod metadata;
 mod options;
 pub(crate) use options::unknown_property;
+mod message;
 mod sql;
 mod url;
 
 use crate::error::{DataverseError, codes};
 use crate::metadata::Navigation;
 use crate::metadata::{Schema, Table};
-use crate::request::{ApiVersion, Method, Operation, PathTarget, Request, RequestKind, RowKey};
+use crate::request::{ApiVersion, Message, Method, Operation, PathTarget, Request, RequestKind, RowKey};
 use options::Options;
 use std::borrow::Cow;
 use uuid::Uuid;
@@ -169,6 +170,7 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
             | Operation::Update { .. }
             | Operation::SetProperty { value: Some(_), .. }
             | Operation::Relate { associate: true, .. }
+            | Operation::Message(Message::CloseOpportunity { .. } | Message::CloseIncident { .. })
             | Operation::Unsupported { .. }
     );
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
@@ -299,6 +301,23 @@ impl Route<'_> {
             (Method::Get, "WhoAmI") if key.is_none_or(str::is_empty) => {
                 self.options.only(&[], "WhoAmI")?;
                 Ok(Operation::WhoAmI)
+            }
+            (Method::Get, "RetrieveTotalRecordCount") if name == op => {
+                self.options.only(&["@aliases"], "RetrieveTotalRecordCount")?;
+                self.check_prefer(&[])?;
+                let inner = key.unwrap_or("");
+                let message = message::total_record_count(self.schema, inner, &self.options.aliases())?;
+                Ok(Operation::Message(message))
+            }
+            (Method::Post, "WinOpportunity" | "LoseOpportunity" | "CloseIncident") if key.is_none() && name == op => {
+                self.options.only(&[], op)?;
+                self.check_prefer(&[])?;
+                let which = match op {
+                    "WinOpportunity" => message::Closing::Win,
+                    "LoseOpportunity" => message::Closing::Lose,
+                    _ => message::Closing::Incident,
+                };
+                Ok(Operation::Message(message::closing(self.schema, self.body, which)?))
             }
             (Method::Get, _) => {
                 self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet"))

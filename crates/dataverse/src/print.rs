@@ -84,10 +84,25 @@ pub fn print_request_for(schema: &Schema, request: &Request, service_root: Optio
             o.insert("value".to_owned(), v.clone());
             Some(Value::Object(o).to_json())
         }
+        Operation::Message(m) => message_body(schema, m, service_root),
         _ => None,
     };
     let headers = print_headers(request, body.is_some());
     Some(Printed { target, headers, body })
+}
+
+/// The body of an action: `Status` first, then its activity (spec §6.5).
+fn message_body(schema: &Schema, message: &crate::request::Message, service_root: Option<&str>) -> Option<String> {
+    use crate::request::Message;
+    let (status, param, record) = match message {
+        Message::RetrieveTotalRecordCount { .. } => return None,
+        Message::CloseOpportunity { status, close, .. } => (status, "OpportunityClose", close),
+        Message::CloseIncident { status, resolution, .. } => (status, "IncidentResolution", resolution),
+    };
+    let mut o = crate::json::Object::default();
+    o.insert("Status".to_owned(), Value::from(*status));
+    o.insert(param.to_owned(), record_value(schema, record, service_root));
+    Some(Value::Object(o).to_json())
 }
 
 /// A create or update body: the column values in the order received, then the binds in the
@@ -151,6 +166,11 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         (Operation::ServiceDocument, _) => {}
         (Operation::MetadataDocument, _) => out.push_str("$metadata"),
         (Operation::WhoAmI, _) => out.push_str("WhoAmI"),
+        (Operation::Message(crate::request::Message::RetrieveTotalRecordCount { tables }), _) => {
+            let names: Vec<String> = tables.iter().map(|t| format!("'{t}'")).collect();
+            out.push_str(&format!("RetrieveTotalRecordCount(EntityNames=[{}])", names.join(",")));
+        }
+        (Operation::Message(m), _) => out.push_str(m.name()),
         (Operation::Metadata(read), _) => {
             out.push_str(&metadata_path(&read.path));
             if !read.select.is_empty() {

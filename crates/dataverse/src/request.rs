@@ -390,6 +390,8 @@ pub enum Operation {
     },
     /// A metadata read (`EntityDefinitions…`).
     Metadata(MetadataRead),
+    /// A function or action of the catalog that Stanchion executes.
+    Message(Message),
     /// A request Stanchion recognises but does not support yet; never executed or forwarded.
     Unsupported {
         /// The request kind it was recognised as.
@@ -397,6 +399,48 @@ pub enum Operation {
         /// Why, in a sentence fragment ("$expand is not supported yet").
         reason: String,
     },
+}
+
+/// A function or action of the catalog (`crate::catalog`) that Stanchion executes (spec §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// `GET /RetrieveTotalRecordCount(EntityNames=[…])`: row counts of these tables.
+    RetrieveTotalRecordCount {
+        /// Logical names, in request order, without repeats.
+        tables: Vec<String>,
+    },
+    /// `POST /WinOpportunity` or `POST /LoseOpportunity`.
+    CloseOpportunity {
+        /// Won (else lost).
+        won: bool,
+        /// The opportunity closed (from the close activity's `opportunityid@odata.bind`).
+        opportunity: Uuid,
+        /// `Status`: the opportunity's new status reason (-1: the state's default).
+        status: i32,
+        /// The `opportunityclose` activity recorded (a create of that table).
+        close: Record,
+    },
+    /// `POST /CloseIncident`.
+    CloseIncident {
+        /// The case resolved (from `incidentid@odata.bind`).
+        incident: Uuid,
+        /// `Status`: the case's new status reason (-1: the state's default).
+        status: i32,
+        /// The `incidentresolution` activity recorded.
+        resolution: Record,
+    },
+}
+
+impl Message {
+    /// Its name in the catalog.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Message::RetrieveTotalRecordCount { .. } => "RetrieveTotalRecordCount",
+            Message::CloseOpportunity { won: true, .. } => "WinOpportunity",
+            Message::CloseOpportunity { won: false, .. } => "LoseOpportunity",
+            Message::CloseIncident { .. } => "CloseIncident",
+        }
+    }
 }
 
 /// A parsed Web API request.
@@ -445,6 +489,8 @@ impl Operation {
         match self {
             Operation::Create { record, .. } | Operation::Update { record, .. } => record.all_references(),
             Operation::Relate { target: Some(r), .. } => vec![r],
+            Operation::Message(Message::CloseOpportunity { close: record, .. })
+            | Operation::Message(Message::CloseIncident { resolution: record, .. }) => record.all_references(),
             _ => Vec::new(),
         }
     }
@@ -472,6 +518,8 @@ impl Request {
             Operation::Relate { associate: false, .. } => RequestKind::Disassociate,
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
+            Operation::Message(Message::RetrieveTotalRecordCount { .. }) => RequestKind::UnboundFunction,
+            Operation::Message(_) => RequestKind::UnboundAction,
             Operation::Unsupported { kind, .. } => *kind,
         }
     }
@@ -489,6 +537,8 @@ impl Request {
             | Operation::Delete { table, .. }
             | Operation::SetProperty { table, .. }
             | Operation::Relate { table, .. } => Some(table),
+            Operation::Message(Message::CloseOpportunity { .. }) => Some("opportunity"),
+            Operation::Message(Message::CloseIncident { .. }) => Some("incident"),
             _ => None,
         }
     }

@@ -16,6 +16,8 @@ mod fetch;
 mod fuzz_corpus;
 #[path = "dataverse/json.rs"]
 mod json;
+#[path = "dataverse/messages.rs"]
+mod messages;
 #[path = "dataverse/parse.rs"]
 mod parse;
 #[path = "dataverse/roundtrip.rs"]

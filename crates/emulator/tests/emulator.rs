@@ -1,6 +1,8 @@
 //! Integration tests of the emulator over real HTTP on 127.0.0.1 (port 0), each against a fresh
 //! SQLite database (in memory, or a temporary data directory).
 
+#[path = "emulator/actions.rs"]
+mod actions;
 #[path = "emulator/activities.rs"]
 mod activities;
 #[path = "emulator/aggregate.rs"]

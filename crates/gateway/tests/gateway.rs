@@ -1,6 +1,8 @@
 //! The gateway in front of the real emulator, over real HTTP on 127.0.0.1 with fresh SQLite
 //! files per test. No mocks: the upstream is the emulator, counted at its own listener.
 
+#[path = "gateway/actions.rs"]
+mod actions;
 #[path = "gateway/adversarial.rs"]
 mod adversarial;
 #[path = "gateway/aggregate.rs"]

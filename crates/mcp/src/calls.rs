@@ -140,6 +140,7 @@ impl Call<'_> {
             "delete_record" => self.delete_record(args).await,
             "associate_records" => self.relate(args, true).await,
             "disassociate_records" => self.relate(args, false).await,
+            "run_action" => self.run_action(args).await,
             other => {
                 Err(CallError::Refused { code: "unclassified", message: format!("there is no MCP tool named {other}") })
             }
@@ -551,6 +552,34 @@ ManyToManyRelationships($select=SchemaName,Entity1LogicalName,Entity2LogicalName
         };
         json_body(&self.send(request).await)?;
         Ok(json!({"deleted": {"table": self.logical(table), "id": id}}))
+    }
+
+    async fn run_action(&self, args: &Args) -> Result<Value, CallError> {
+        let name = identifier(args, "name")?;
+        let path = match args.get("target") {
+            None | Some(Value::Null) => format!("{API}/{name}"),
+            Some(Value::Object(target)) => {
+                let table = identifier(target, "table")?;
+                let id = guid(target, "id")?;
+                format!("{API}/{}({id})/Microsoft.Dynamics.CRM.{name}", self.set_of(table))
+            }
+            Some(_) => return Err(CallError::syntax("the argument target must be an object {table, id}")),
+        };
+        let body = match args.get("parameters") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(o)) => serde_json::to_vec(o).unwrap_or_default(),
+            Some(_) => return Err(CallError::syntax("the argument parameters must be an object")),
+        };
+        let mut headers = Vec::new();
+        if !body.is_empty() {
+            headers.push(("content-type", "application/json".to_owned()));
+        }
+        let answer = self.send(ToolRequest { method: "POST", path, query: None, headers, body }).await;
+        let result = json_body(&answer)?;
+        Ok(match result {
+            Value::Null => json!({"ran": name}),
+            other => json!({"ran": name, "result": compact_row(&other)}),
+        })
     }
 
     async fn relate(&self, args: &Args, associate: bool) -> Result<Value, CallError> {

@@ -109,6 +109,7 @@ fn not_offered(spec: &tools::ToolSpec) -> CallError {
         tools::Needs::Read => ("table_off", "it cannot read any table"),
         tools::Needs::Full => ("table_read_only", "it cannot change any table"),
         tools::Needs::Delete => ("delete_off", "deleting records is off for this agent"),
+        tools::Needs::Action => ("action_not_granted", "no action is granted to this agent"),
     };
     CallError::Refused { code, message: why.to_owned() }
 }

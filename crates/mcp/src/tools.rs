@@ -22,6 +22,8 @@ pub enum Needs {
     Full,
     /// Full use on a table and the Delete records switch.
     Delete,
+    /// The grant of an action Stanchion executes.
+    Action,
 }
 
 /// One tool of the catalog.
@@ -154,6 +156,15 @@ pub const TOOLS: &[ToolSpec] = &[
         idempotent: true,
     },
     ToolSpec {
+        name: "run_action",
+        title: "Run an action",
+        description: "Runs a Dynamics 365 action granted to you, with its parameters as the action's JSON body (for WinOpportunity: {\"Status\": 3, \"OpportunityClose\": {\"subject\": \"Won\", \"opportunityid@odata.bind\": \"/opportunities(<id>)\"}}). target names the row of an action bound to a table.",
+        needs: Needs::Action,
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+    },
+    ToolSpec {
         name: "associate_records",
         title: "Associate records",
         description: "Links two rows through a relationship, named by the navigation property of table (for example account's contact_customer_accounts, or a contact's parentcustomerid_account).",
@@ -198,7 +209,13 @@ pub fn offered(spec: &ToolSpec, schema: &dataverse::Schema, policy: &AgentPolicy
         Needs::Read => !tables_at(schema, policy, Level::Read, false).is_empty(),
         Needs::Full => !tables_at(schema, policy, Level::Full, false).is_empty(),
         Needs::Delete => !tables_at(schema, policy, Level::Full, true).is_empty(),
+        Needs::Action => !granted_actions(policy).is_empty(),
     }
+}
+
+/// The actions of the catalog granted to the agent that Stanchion executes, in catalog order.
+pub fn granted_actions(policy: &AgentPolicy) -> Vec<&'static dataverse::catalog::Entry> {
+    dataverse::catalog::actions().filter(|e| e.supported && policy.actions.contains(e.name)).collect()
 }
 
 /// The tools this agent is offered, with descriptions naming its tables and argument schemas
@@ -207,6 +224,7 @@ pub fn list(schema: &dataverse::Schema, policy: &AgentPolicy) -> Vec<Tool> {
     let readable = tables_at(schema, policy, Level::Read, false);
     let full = tables_at(schema, policy, Level::Full, false);
     let deletable = tables_at(schema, policy, Level::Full, true);
+    let actions: Vec<String> = granted_actions(policy).iter().map(|e| e.name.to_owned()).collect();
     TOOLS
         .iter()
         .filter(|s| offered(s, schema, policy))
@@ -215,12 +233,20 @@ pub fn list(schema: &dataverse::Schema, policy: &AgentPolicy) -> Vec<Tool> {
                 Needs::Nothing | Needs::Read => &readable,
                 Needs::Full => &full,
                 Needs::Delete => &deletable,
+                Needs::Action => &actions,
             };
             let scope = match s.needs {
                 Needs::Nothing => String::new(),
                 Needs::Read => format!(" Tables you may read: {}.", tables.join(", ")),
                 Needs::Full => format!(" Tables you may change: {}.", tables.join(", ")),
                 Needs::Delete => format!(" Tables you may delete rows of: {}.", tables.join(", ")),
+                Needs::Action => {
+                    let lines: Vec<String> = granted_actions(policy)
+                        .iter()
+                        .map(|e| format!("{} ({} Needs {}.)", e.name, e.description.trim_end_matches('.'), e.needs))
+                        .collect();
+                    format!(" Actions you may run: {}.", lines.join("; "))
+                }
             };
             let annotations = ToolAnnotations::with_title(s.title)
                 .read_only(s.read_only)
@@ -292,6 +318,20 @@ pub fn input_schema(name: &str, tables: &[String]) -> Map<String, Value> {
         "create_record" => object(json!({"table": table, "record": record}), &["table", "record"]),
         "update_record" => object(json!({"table": table, "id": id, "record": record}), &["table", "id", "record"]),
         "delete_record" => object(json!({"table": table, "id": id}), &["table", "id"]),
+        "run_action" => object(
+            json!({
+                "name": {"type": "string", "enum": tables, "description": "The action's name."},
+                "target": {
+                    "type": "object",
+                    "description": "For an action bound to a table: the row it runs on.",
+                    "properties": {"table": {"type": "string"}, "id": {"type": "string", "format": "uuid"}},
+                    "required": ["table", "id"],
+                    "additionalProperties": false,
+                },
+                "parameters": {"type": "object", "description": "The action's parameters, as its JSON body.", "additionalProperties": true},
+            }),
+            &["name"],
+        ),
         "associate_records" | "disassociate_records" => object(
             json!({
                 "table": table,

@@ -526,3 +526,49 @@ async fn hosts_outside_the_allowed_list_are_refused() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn run_action_needs_the_grant_and_runs_through_the_pipeline() {
+    let app = spawn(mcp::McpSettings::default()).await;
+    let key = app.agent("Closer", &[("opportunity", Level::Full)], false).await;
+    assert!(!app.tool_names(&key).await.contains(&"run_action".to_owned()), "no grant, no run_action");
+    let refused = app.call(&key, "run_action", json!({"name": "WinOpportunity"})).await.unwrap_err();
+    assert_eq!(refused, "Stanchion denied this call for Closer: no action is granted to this agent.");
+
+    app.store.set_action_allowed(&actor(), "Closer", "WinOpportunity", true).await.unwrap();
+    let tools = app.tools(&key).await;
+    let run = tools.iter().find(|t| t["name"] == "run_action").expect("listed once granted");
+    assert_eq!(run["inputSchema"]["properties"]["name"]["enum"], json!(["WinOpportunity"]));
+    assert!(run["description"].as_str().unwrap().contains("WinOpportunity (Closes an opportunity as won"));
+    assert_eq!(run["annotations"]["destructiveHint"], json!(true));
+
+    let open = app
+        .call(
+            &key,
+            "query_records",
+            json!({"table": "opportunity", "select": "name", "filter": "statecode eq 0", "top": 1}),
+        )
+        .await
+        .unwrap();
+    let id = open["rows"][0]["opportunityid"].as_str().unwrap().to_owned();
+    let params = json!({"Status": 3, "OpportunityClose": {"subject": "Won through MCP", "opportunityid@odata.bind": format!("/opportunities({id})")}});
+    let ran = app.call(&key, "run_action", json!({"name": "WinOpportunity", "parameters": params})).await.unwrap();
+    assert_eq!(ran, json!({"ran": "WinOpportunity"}));
+    let now =
+        app.call(&key, "get_record", json!({"table": "opportunity", "id": id, "select": "statecode"})).await.unwrap();
+    assert_eq!(now["record"]["statecode"], 1);
+    // Granted by name only: LoseOpportunity is refused by the pipeline, in the log's words.
+    let lose =
+        app.call(&key, "run_action", json!({"name": "LoseOpportunity", "parameters": params})).await.unwrap_err();
+    assert_eq!(
+        lose,
+        "Stanchion denied this request for Closer: the action LoseOpportunity is not granted to this agent."
+    );
+    let sentences: Vec<String> = app.records().await.iter().map(AuditRecord::sentence).collect();
+    assert!(
+        sentences.iter().any(|s| s.starts_with("Closer ran WinOpportunity on opportunity ")
+            && s.ends_with(" through MCP (run_action) — allowed.")),
+        "{sentences:#?}"
+    );
+    assert!(sentences.iter().any(|s| s.contains("tried to run LoseOpportunity on opportunity")));
+}

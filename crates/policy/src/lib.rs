@@ -95,6 +95,8 @@ pub struct AgentPolicy {
     pub hidden: BTreeMap<String, BTreeSet<String>>,
     /// The agent's own limits; unset ones follow the gateway's `[limits]` defaults.
     pub limits: Limits,
+    /// Actions of the catalog the agent may run (design §4: the grant, besides the levels).
+    pub actions: BTreeSet<String>,
 }
 
 /// An agent's own request limits (design §7 `policy limits`): `None` follows the gateway's
@@ -174,6 +176,14 @@ pub fn decide(schema: &Schema, policy: &AgentPolicy, touches: &Touches) -> Decis
         {
             reasons.push(r);
         }
+    }
+    if let Some(action) = &touches.action
+        && !policy.actions.contains(action)
+    {
+        reasons.push(Reason {
+            code: "action_not_granted",
+            message: format!("the action {action} is not granted to this agent"),
+        });
     }
     for (table, column) in &touches.columns {
         if policy.is_hidden(table, column) {

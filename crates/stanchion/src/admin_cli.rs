@@ -95,6 +95,11 @@ pub enum PolicyCommand {
     HideColumn { agent: String, table: String, column: String },
     /// Show a hidden column to an agent again.
     ShowColumn { agent: String, table: String, column: String },
+    /// Grant an agent an action of the catalog (see `stanchion endpoints`); it still needs the
+    /// table levels the action lists.
+    AllowAction { agent: String, action: String },
+    /// Withdraw an agent's grant of an action.
+    DenyAction { agent: String, action: String },
     /// Show or set an agent's own request limits: a number, 0 for no limit, or `default` for
     /// the gateway's `[limits]`; a limit not given keeps its value.
     Limits {
@@ -321,6 +326,7 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
     let schema = crate::run::known_schema(config);
     let command_kind = match command {
         PolicyCommand::HideColumn { .. } => "hide",
+        PolicyCommand::AllowAction { .. } => "allow-action",
         _ => "other",
     };
     match command {
@@ -333,7 +339,7 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
                 println!(
                     "{}",
                     serde_json::json!({"agent": info.name, "id": info.id, "delete_records": p.delete_records,
-                        "tables": tables, "limits": limits_json(config, p.limits)})
+                        "tables": tables, "actions": p.actions, "limits": limits_json(config, p.limits)})
                 );
             } else {
                 println!("{} — delete records: {}", info.name, if p.delete_records { "on" } else { "off" });
@@ -349,6 +355,29 @@ pub async fn policy(config: &Config, command: PolicyCommand) -> Result<u8> {
                     let hidden = if hidden.is_empty() { String::new() } else { format!("  (hidden: {hidden})") };
                     println!("  {set:<24} {}{hidden}", g.level.label());
                 }
+                if !p.actions.is_empty() {
+                    println!("  actions: {}", p.actions.iter().cloned().collect::<Vec<_>>().join(", "));
+                }
+            }
+        }
+        PolicyCommand::AllowAction { agent, action } | PolicyCommand::DenyAction { agent, action } => {
+            let allow = matches!(command_kind, "allow-action");
+            let entry = dataverse::catalog::find(&action)
+                .filter(|e| e.kind == dataverse::catalog::EntryKind::Action)
+                .with_context(|| {
+                let names: Vec<&str> = dataverse::catalog::actions().map(|e| e.name).collect();
+                format!("'{action}' is not an action of the catalog; actions: {}", names.join(", "))
+            })?;
+            let changed = store.set_action_allowed(&cli_actor(), &agent, entry.name, allow).await?;
+            let state = match (allow, changed) {
+                (true, true) => "may now run",
+                (true, false) => "could already run",
+                (false, true) => "may no longer run",
+                (false, false) => "was not allowed to run",
+            };
+            println!("{agent} {state} {}", entry.name);
+            if allow && !entry.supported {
+                println!("note: Stanchion does not execute {} yet; calls to it are refused and recorded", entry.name);
             }
         }
         PolicyCommand::Set { agent, table: name, level } => {
@@ -651,4 +680,37 @@ async fn explain(
         }
     }
     Ok(if decision == "allowed" { 0 } else { 3 })
+}
+
+/// `stanchion endpoints [--json]`: the catalog.
+pub fn endpoints(json: bool) {
+    use dataverse::catalog::{ENTRIES, EntryKind};
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if json {
+        let entries: Vec<serde_json::Value> = ENTRIES
+            .iter()
+            .map(|e| {
+                serde_json::json!({"name": e.name, "kind": e.kind.as_str(), "method": e.method, "url": e.url,
+                    "description": e.description, "needs": e.needs, "supported": e.supported})
+            })
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::Value::Array(entries));
+    } else {
+        for (kind, title) in [
+            (EntryKind::Request, "Requests (need the table levels they imply)"),
+            (EntryKind::Data, "Data functions and actions (need the table levels they imply)"),
+            (EntryKind::Action, "Actions (need `policy allow-action` and the levels listed)"),
+        ] {
+            let _ = writeln!(out, "{title}");
+            for e in ENTRIES.iter().filter(|e| e.kind == kind) {
+                let support = if e.supported { "" } else { "  [not supported yet: refused and recorded]" };
+                let _ = writeln!(out, "  {:<26} {:<6} /api/data/v9.2/{}", e.name, e.method, e.url);
+                let _ = writeln!(out, "  {:<26} {} Needs: {}.{support}", "", e.description, e.needs);
+            }
+            out.push('\n');
+        }
+    }
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
 }

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// The catalog: every request kind, function and action, what it does and what it needs.
+    Endpoints {
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve MCP over stdio for a desktop MCP client, as the agent whose key is given: a bridge
     /// to the gateway's /mcp (tools, policy and audit stay in the gateway).
     Mcp {
@@ -137,5 +142,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
         Command::Schema { command: SchemaCommand::Refresh { json } } => run::schema_refresh(&config, json).await,
         Command::Mcp { .. } => Ok(0),
+        Command::Endpoints { json } => {
+            admin_cli::endpoints(json);
+            Ok(0)
+        }
     }
 }

@@ -7,8 +7,8 @@
 //! change at a time, each with its audit record — the same changes the single commands make.
 //! Agents not in the file are left alone; for a listed agent, a table not listed is Off, a column
 //! not listed is shown, and limits not given follow the gateway's defaults. What it does not do:
-//! create agents or carry keys (keys are never written to files), or grant named actions (not
-//! supported yet: a non-empty `actions` list is refused).
+//! create agents or carry keys (keys are never written to files). `actions` lists the catalog
+//! actions granted (names checked against the catalog); an action not listed is not granted.
 
 use anyhow::{Context, Result, bail};
 use dataverse::Schema;
@@ -33,7 +33,7 @@ pub struct AgentEntry {
     /// The Delete records switch.
     #[serde(default)]
     pub delete_records: bool,
-    /// Named actions granted (not supported yet: must be empty).
+    /// Catalog actions granted (`stanchion endpoints` lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<String>,
     /// The agent's own limits; absent ones follow the gateway's defaults.
@@ -66,6 +66,7 @@ struct Desired {
     delete_records: bool,
     hidden: BTreeMap<String, BTreeSet<String>>,
     limits: policy::Limits,
+    actions: BTreeSet<String>,
 }
 
 /// One difference between the store and the file.
@@ -79,6 +80,8 @@ pub enum PolicyChange {
     Column { table: String, set: String, column: String, hide: bool },
     /// The agent's own limits.
     Limits(policy::Limits),
+    /// An action granted (`true`) or withdrawn.
+    Action { name: String, allow: bool },
 }
 
 impl std::fmt::Display for PolicyChange {
@@ -92,6 +95,8 @@ impl std::fmt::Display for PolicyChange {
                 let one = |n: Option<u32>| n.map_or_else(|| "default".to_owned(), |n| n.to_string());
                 write!(f, "limits: {} per minute, {} at once", one(l.per_minute), one(l.concurrency))
             }
+            PolicyChange::Action { name, allow: true } => write!(f, "allow action {name}"),
+            PolicyChange::Action { name, allow: false } => write!(f, "deny action {name}"),
         }
     }
 }
@@ -118,7 +123,7 @@ pub fn entry_of(p: &AgentPolicy) -> AgentEntry {
         .then_some(LimitsEntry { per_minute: p.limits.per_minute, concurrency: p.limits.concurrency });
     AgentEntry {
         delete_records: p.delete_records,
-        actions: Vec::new(),
+        actions: p.actions.iter().cloned().collect(),
         limits,
         tables: p
             .tables
@@ -141,8 +146,12 @@ pub fn export(agents: BTreeMap<String, AgentEntry>) -> Result<String> {
 }
 
 fn desired(schema: &Schema, agent: &str, e: &AgentEntry) -> Result<Desired> {
-    if !e.actions.is_empty() {
-        bail!("{agent}: named actions cannot be granted yet (actions = {:?})", e.actions);
+    let mut actions = BTreeSet::new();
+    for name in &e.actions {
+        let entry = dataverse::catalog::find(name)
+            .filter(|e| e.kind == dataverse::catalog::EntryKind::Action)
+            .with_context(|| format!("{agent}: '{name}' is not an action of the catalog"))?;
+        actions.insert(entry.name.to_owned());
     }
     let table =
         |name: &str| schema.table_by_any_name(name).with_context(|| format!("{agent}: there is no table '{name}'"));
@@ -172,7 +181,7 @@ fn desired(schema: &Schema, agent: &str, e: &AgentEntry) -> Result<Desired> {
         per_minute: l.per_minute,
         concurrency: l.concurrency,
     });
-    Ok(Desired { tables, delete_records: e.delete_records, hidden, limits })
+    Ok(Desired { tables, delete_records: e.delete_records, hidden, limits, actions })
 }
 
 fn current(p: &AgentPolicy) -> Desired {
@@ -181,6 +190,7 @@ fn current(p: &AgentPolicy) -> Desired {
         delete_records: p.delete_records,
         hidden: p.hidden.iter().filter(|(_, c)| !c.is_empty()).map(|(t, c)| (t.clone(), c.clone())).collect(),
         limits: p.limits,
+        actions: p.actions.clone(),
     }
 }
 
@@ -211,6 +221,12 @@ fn diff(schema: &Schema, now: &Desired, want: &Desired) -> Vec<PolicyChange> {
     }
     if now.limits != want.limits {
         out.push(PolicyChange::Limits(want.limits));
+    }
+    for name in want.actions.difference(&now.actions) {
+        out.push(PolicyChange::Action { name: name.clone(), allow: true });
+    }
+    for name in now.actions.difference(&want.actions) {
+        out.push(PolicyChange::Action { name: name.clone(), allow: false });
     }
     out
 }
@@ -259,6 +275,9 @@ pub async fn apply(store: &Store, actor: &Actor, plan: &Plan) -> Result<()> {
                 store.set_column_hidden(actor, agent, table, set, column, *hide).await?;
             }
             PolicyChange::Limits(limits) => store.set_limits(actor, agent, *limits).await?,
+            PolicyChange::Action { name, allow } => {
+                store.set_action_allowed(actor, agent, name, *allow).await?;
+            }
         }
     }
     Ok(())

@@ -2,6 +2,8 @@
 //! npm `dynamics-web-api` client against the emulator and the gateway, Microsoft's Python client, and the
 //! official MCP Python SDK.
 
+#[path = "cli/actions.rs"]
+mod actions;
 #[path = "cli/audit_search.rs"]
 mod audit_search;
 #[path = "cli/certificate.rs"]

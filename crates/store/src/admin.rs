@@ -380,6 +380,11 @@ impl Store {
         for r in hidden {
             policy.hidden.entry(r.get(0)).or_default().insert(r.get(1));
         }
+        let actions = sqlx::query("SELECT action FROM policy_actions WHERE agent_id = ?")
+            .bind(agent_id)
+            .fetch_all(&self.pool)
+            .await?;
+        policy.actions = actions.iter().map(|r| r.get::<String, _>(0)).collect();
         for r in rows {
             let level: Level =
                 r.get::<&str, _>(1).parse().map_err(|e: policy::LevelError| StoreError::Corrupt(e.to_string()))?;
@@ -453,6 +458,39 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// Grants an agent a catalog action (`allow = true`) or withdraws the grant, recorded as
+    /// `policy_action_allowed` / `policy_action_denied` with the action's name in `change.to`.
+    /// A grant it already has (or a withdrawal of one it has not) changes and records nothing.
+    pub async fn set_action_allowed(
+        &self,
+        actor: &Actor,
+        agent: &str,
+        action: &str,
+        allow: bool,
+    ) -> Result<bool, StoreError> {
+        let info = self.find_agent(agent).await?;
+        if self.policy(&info.id).await?.actions.contains(action) == allow {
+            return Ok(false);
+        }
+        let mut change = Change::new(info.name.clone());
+        change.to = Some(action.to_owned());
+        let kind = if allow { Kind::PolicyActionAllowed } else { Kind::PolicyActionDenied };
+        let (agent_id, action) = (info.id.clone(), action.to_owned());
+        self.admin_change(actor, kind, change, move |conn| {
+            Box::pin(async move {
+                let sql = if allow {
+                    "INSERT OR IGNORE INTO policy_actions (agent_id, action) VALUES (?, ?)"
+                } else {
+                    "DELETE FROM policy_actions WHERE agent_id = ? AND action = ?"
+                };
+                sqlx::query(sql).bind(&agent_id).bind(&action).execute(&mut *conn).await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(true)
     }
 
     /// Sets an agent's own limits (`None` follows the gateway's default), recording the change

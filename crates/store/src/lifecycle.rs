@@ -88,6 +88,7 @@ impl Store {
             Box::pin(async move {
                 for sql in [
                     "DELETE FROM policy_hidden_columns WHERE agent_id = ?",
+                    "DELETE FROM policy_actions WHERE agent_id = ?",
                     "DELETE FROM policy_tables WHERE agent_id = ?",
                     "DELETE FROM agent_keys WHERE agent_id = ?",
                     "DELETE FROM agents WHERE id = ?",

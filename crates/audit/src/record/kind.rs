@@ -91,6 +91,10 @@ pub enum Kind {
     PolicyColumnShown,
     /// An admin changed an agent's request limits.
     PolicyLimits,
+    /// An admin granted an agent a catalog action (`change.to`: the action's name).
+    PolicyActionAllowed,
+    /// An admin withdrew an agent's grant of an action (`change.to`: the action's name).
+    PolicyActionDenied,
     /// Admin: audit records older than a date were pruned (`rows`: how many).
     AuditPruned,
     /// A kind this version does not know, kept verbatim.
@@ -98,7 +102,7 @@ pub enum Kind {
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 40] = [
+const NAMES: [(Kind, &str); 42] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -138,6 +142,8 @@ const NAMES: [(Kind, &str); 40] = [
     (Kind::PolicyColumnHidden, "policy_column_hidden"),
     (Kind::PolicyColumnShown, "policy_column_shown"),
     (Kind::PolicyLimits, "policy_limits"),
+    (Kind::PolicyActionAllowed, "policy_action_allowed"),
+    (Kind::PolicyActionDenied, "policy_action_denied"),
     (Kind::AuditPruned, "audit_pruned"),
 ];
 
@@ -175,6 +181,8 @@ impl Kind {
                 | Kind::PolicyColumnHidden
                 | Kind::PolicyColumnShown
                 | Kind::PolicyLimits
+                | Kind::PolicyActionAllowed
+                | Kind::PolicyActionDenied
                 | Kind::AuditPruned
         )
     }

@@ -68,6 +68,8 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
             (None, Some(to)) => format!("set {agent}'s limits to {to}"),
             (_, None) => format!("changed {agent}'s limits"),
         },
+        Kind::PolicyActionAllowed => format!("allowed {agent} to run {}", to.unwrap_or("an action")),
+        Kind::PolicyActionDenied => format!("stopped {agent} from running {}", to.unwrap_or("an action")),
         Kind::AuditPruned => {
             let n = record.rows.unwrap_or(0);
             let records = if n == 1 { "record" } else { "records" };

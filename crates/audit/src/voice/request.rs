@@ -82,9 +82,20 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::Delete => (verb("delete", "deleted"), one(r, Delete)),
         Kind::Associate => (verb("link", "linked"), pair(r, "to")),
         Kind::Disassociate => (verb("unlink", "unlinked"), pair(r, "from")),
-        Kind::UnboundFunction => (verb("call", "called"), format!("a function{}", request_line(r))),
+        Kind::UnboundFunction => match operation(r) {
+            Some(name) if r.tables.is_empty() => (verb("call", "called"), name),
+            Some(name) => {
+                let sets: Vec<&str> = r.tables.iter().map(|t| t.set.as_str()).collect();
+                (verb("call", "called"), format!("{name} on {}", sets.join(", ")))
+            }
+            None => (verb("call", "called"), format!("a function{}", request_line(r))),
+        },
         Kind::BoundFunction => (verb("call", "called"), format!("a function on {}", one(r, Read))),
-        Kind::UnboundAction => (verb("run", "ran"), format!("an action{}", request_line(r))),
+        Kind::UnboundAction => match operation(r) {
+            Some(name) if r.record_ids.is_empty() => (verb("run", "ran"), name),
+            Some(name) => (verb("run", "ran"), format!("{name} on {}", one(r, Write))),
+            None => (verb("run", "ran"), format!("an action{}", request_line(r))),
+        },
         Kind::BoundAction => (verb("run", "ran"), format!("an action on {}", one(r, Write))),
         Kind::Batch => (
             SEND,
@@ -160,6 +171,20 @@ fn pair(r: &AuditRecord, preposition: &str) -> String {
         (table, id) => named(table, id),
     };
     format!("{first} {preposition} {second}")
+}
+
+/// The function's or action's name, from the recorded path's last segment
+/// (`…/WinOpportunity`, `…/RetrieveTotalRecordCount(EntityNames=[…])`), when it is one.
+fn operation(r: &AuditRecord) -> Option<String> {
+    let path = r.path.as_deref()?;
+    let path = path.split('?').next().unwrap_or(path);
+    let last = path.rsplit('/').next()?;
+    let last = last.strip_prefix("Microsoft.Dynamics.CRM.").unwrap_or(last);
+    let name = last.split('(').next().unwrap_or(last);
+    (!name.is_empty()
+        && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    .then(|| name.to_owned())
 }
 
 /// ` (name, revenue)`, or nothing without columns.

@@ -312,7 +312,35 @@ fn less_common_kinds() {
         ),
         (
             with_line(Kind::UnboundFunction, "GET", "/api/data/v9.2/WhoAmI()"),
-            "Sales Ops Agent called a function (GET /api/data/v9.2/WhoAmI()) — allowed.",
+            "Sales Ops Agent called WhoAmI — allowed.",
+        ),
+        (
+            with_line(Kind::UnboundFunction, "GET", "/api/data/v9.2/$frob"),
+            "Sales Ops Agent called a function (GET /api/data/v9.2/$frob) — allowed.",
+        ),
+        (
+            AuditRecord {
+                path: Some("/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=['account','contact'])".into()),
+                ..allowed(
+                    Kind::UnboundFunction,
+                    vec![table("account", "accounts", Privilege::Read), table("contact", "contacts", Privilege::Read)],
+                    &[],
+                    &[],
+                )
+            },
+            "Sales Ops Agent called RetrieveTotalRecordCount on accounts, contacts — allowed.",
+        ),
+        (
+            AuditRecord {
+                path: Some("/api/data/v9.2/WinOpportunity".into()),
+                ..allowed(
+                    Kind::UnboundAction,
+                    vec![table("opportunity", "opportunities", Privilege::Write)],
+                    &[GUID],
+                    &[],
+                )
+            },
+            "Sales Ops Agent ran WinOpportunity on opportunity 3f2c…9a1 — allowed.",
         ),
         (
             allowed(Kind::BoundAction, accounts_read(), &[GUID], &[]),

@@ -72,7 +72,7 @@ fn status(options: &[(i32, &str, i32)]) -> Column {
     )
 }
 
-fn money(name: &str) -> [Column; 2] {
+pub(super) fn money(name: &str) -> [Column; 2] {
     [col(name, ColumnType::Money), read_only(col(&format!("{name}_base"), ColumnType::Money))]
 }
 
@@ -637,6 +637,8 @@ pub(super) fn schema() -> Schema {
         transactioncurrency(),
         activities::task(),
         activities::annotation(),
+        activities::opportunityclose(),
+        activities::incidentresolution(),
     ];
     let rels = relationships(&tables);
     // The definitions above are static and covered by `standard_schema_is_consistent`.

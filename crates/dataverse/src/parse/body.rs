@@ -56,6 +56,12 @@ pub(crate) fn parse_record(schema: &Schema, table: &Table, body: &[u8], write: W
     members_record(schema, table, members, write, 0, &mut rows)
 }
 
+/// The record of a JSON object already read (an entity parameter of an action) for `table`.
+pub(crate) fn members(schema: &Schema, table: &Table, members: Object, write: Write) -> Result<Record, ParseError> {
+    let mut rows = 0;
+    members_record(schema, table, members, write, 0, &mut rows)
+}
+
 /// The record of one JSON object for `table`; nested objects and arrays under navigation
 /// properties are rows created with it (deep insert, create only).
 fn members_record(

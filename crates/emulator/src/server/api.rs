@@ -8,6 +8,7 @@
 mod aggregate;
 pub(super) mod batch;
 mod fetch;
+mod messages;
 mod rows;
 
 use super::App;
@@ -165,6 +166,7 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
             rows::retrieve_property(&ctx, table(app, name)?, key, target).await
         }
         Operation::Metadata(read) => crate::metadata_api::answer(&app.schema, &base, read).map_err(emulator_error),
+        Operation::Message(m) => messages::execute(&ctx, m).await,
         Operation::Unsupported { reason, .. } => {
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
         }

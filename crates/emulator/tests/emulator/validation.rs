@@ -55,8 +55,8 @@ async fn unsupported_requests_are_501() {
     let message = assert_error(e.get("accounts?$apply=topcount(2,revenue)").await, 501, "0x0").await;
     assert!(message.ends_with("(Stanchion's emulator)"), "{message}");
     assert!(message.contains("$apply"), "{message}");
-    // Functions are recognised but not supported yet.
-    let resp = e.send("GET", "RetrieveTotalRecordCount(EntityNames=@p1)?@p1=['account']", None, &[]).await;
+    // Catalog entries not executed yet are recognised and refused.
+    let resp = e.send("POST", "BulkDelete", Some(&serde_json::json!({})), &[]).await;
     assert_error(resp, 501, "0x0").await;
     let resp = e.send("GET", "WhoAmI", None, &[("callerobjectid", "00000000-0000-0000-0000-000000000001")]).await;
     assert_error(resp, 501, "0x0").await;

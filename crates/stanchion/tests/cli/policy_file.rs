@@ -81,7 +81,7 @@ contact = ["emailaddress1"]
         "[agents.\"Support Agent\".tables]\naccount = \"admin\"\n",
         "[agents.\"Support Agent\".hidden_columns]\naccount = [\"nosuchcolumn\"]\n",
         "[agents.\"Support Agent\"]\nfavourite = 1\n",
-        "[agents.\"Support Agent\"]\nactions = [\"WinOpportunity\"]\n",
+        "[agents.\"Support Agent\"]\nactions = [\"DropDatabase\"]\n",
         "[agents.\"Support Agent\".tables]\naccount = \"full\"\n[agents.\"Sales Ops Agent\".tables]\nwidgets = \"read\"\n",
     ]
     .iter()

@@ -106,6 +106,66 @@ pub(super) fn annotation() -> Table {
     })
 }
 
+/// `opportunityclose` (ObjectTypeCode 4208, primary key `activityid`): the activity
+/// WinOpportunity and LoseOpportunity create as the record of an opportunity's closing, with
+/// the actual revenue and close date. State: 0 Open, 1 Completed, 2 Canceled (statuses 1, 2, 3).
+pub(super) fn opportunityclose() -> Table {
+    let mut c = vec![
+        string("subject", 200),
+        memo("description"),
+        string("category", 250),
+        string("subcategory", 250),
+        lookup("opportunityid", &["opportunity"]),
+        col("actualend", ColumnType::DateTime),
+    ];
+    c.extend(super::money("actualrevenue"));
+    c.push(state(&[(0, "Open"), (1, "Completed"), (2, "Canceled")]));
+    c.push(status(&[(1, "Open", 0), (2, "Completed", 1), (3, "Canceled", 2)]));
+    let t = table(Def {
+        logical: "opportunityclose",
+        set: "opportunitycloses",
+        schema: "OpportunityClose",
+        display: "Opportunity Close",
+        display_plural: "Opportunity Close",
+        primary_name: "subject",
+        otc: 4208,
+        ownership: Ownership::UserOwned,
+        has_money: true,
+        columns: c,
+    });
+    with_primary_id(t, "activityid")
+}
+
+/// `incidentresolution` (ObjectTypeCode 4206, primary key `activityid`): the activity
+/// CloseIncident creates as the record of a case's resolution, with the time spent. State: 0
+/// Open, 1 Completed, 2 Canceled (statuses 1, 2, 3).
+pub(super) fn incidentresolution() -> Table {
+    let c = vec![
+        string("subject", 200),
+        memo("description"),
+        string("category", 250),
+        string("subcategory", 250),
+        lookup("incidentid", &["incident"]),
+        col("timespent", ColumnType::Integer),
+        col("actualend", ColumnType::DateTime),
+        state(&[(0, "Open"), (1, "Completed"), (2, "Canceled")]),
+        status(&[(1, "Open", 0), (2, "Closed", 1), (3, "Canceled", 2)]),
+    ];
+    let t = table(Def {
+        logical: "incidentresolution",
+        set: "incidentresolutions",
+        schema: "IncidentResolution",
+        display: "Case Resolution",
+        display_plural: "Case Resolutions",
+        primary_name: "subject",
+        otc: 4206,
+        ownership: Ownership::UserOwned,
+        has_money: false,
+        columns: c,
+    });
+    with_primary_id(t, "activityid")
+}
+
 /// One relationship per target of the two polymorphic lookups: schema name = the collection
 /// navigation on the target, `referencing_nav` = the single-valued one on the activity.
 pub(super) fn relationships() -> Vec<Relationship> {
@@ -121,5 +181,7 @@ pub(super) fn relationships() -> Vec<Relationship> {
         rel("Lead_Annotation", "annotation", "objectid", "lead", "objectid_lead"),
         rel("Opportunity_Annotation", "annotation", "objectid", "opportunity", "objectid_opportunity"),
         rel("Incident_Annotation", "annotation", "objectid", "incident", "objectid_incident"),
+        rel("Opportunity_OpportunityClose", "opportunityclose", "opportunityid", "opportunity", "opportunityid"),
+        rel("Incident_IncidentResolutions", "incidentresolution", "incidentid", "incident", "incidentid"),
     ]
 }

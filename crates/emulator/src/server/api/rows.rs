@@ -42,7 +42,7 @@ impl Ctx<'_> {
     }
 
     /// Who writes, and when.
-    fn write_ctx(&self) -> WriteCtx<'_> {
+    pub(in crate::server) fn write_ctx(&self) -> WriteCtx<'_> {
         WriteCtx { caller: self.caller.user_id, ids: &self.app.sys, now: stored(self.env.now) }
     }
 }
