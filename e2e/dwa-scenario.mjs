@@ -208,6 +208,28 @@ async function functionsAndActions() {
     check(Number(row.actualvalue) === 4200, `expected the estimate as actual value, got ${show(row.actualvalue)}`);
   });
 
+  await step("callAction Merge moves a contact to the kept account and retires the other", async () => {
+    const keep = await api.create({ collection: "accounts", data: { name: "DWA Merge Keep" } });
+    const old = await api.create({ collection: "accounts", data: { name: "DWA Merge Old" } });
+    const child = await api.create({
+      collection: "contacts",
+      data: { lastname: "DWA Merge Child", "parentcustomerid_account@odata.bind": `/accounts(${old})` },
+    });
+    await api.callAction({
+      actionName: "Merge",
+      action: {
+        Target: { "@odata.type": "Microsoft.Dynamics.CRM.account", accountid: keep },
+        Subordinate: { "@odata.type": "Microsoft.Dynamics.CRM.account", accountid: old },
+        UpdateContent: { "@odata.type": "Microsoft.Dynamics.CRM.account", accountnumber: `DWA-MERGED-${Math.random().toString(36).slice(2, 10)}` },
+        PerformParentingChecks: false,
+      },
+    });
+    const c = await api.retrieve({ collection: "contacts", key: child, select: ["_parentcustomerid_value"] });
+    check(c._parentcustomerid_value === keep, `contact still under ${show(c._parentcustomerid_value)}`);
+    const o = await api.retrieve({ collection: "accounts", key: old, select: ["statecode"] });
+    check(o.statecode === 1, `subordinate statecode ${show(o.statecode)}`);
+  });
+
   await step("callAction WinOpportunity again -> 400 (already closed)", async () => {
     const id = requireValue(opportunityId, "opportunity");
     const e = await expectHttpError(

@@ -466,6 +466,62 @@ def step_upsert_by_key():
     return number
 
 
+def step_create_multiple():
+    tag = uuid.uuid4().hex[:8]
+    ids = client.records.create(TABLE, [{"name": f"PySDK Bulk {tag} A"}, {"name": f"PySDK Bulk {tag} B"}])
+    check(isinstance(ids, list) and len(ids) == 2 and all(GUID_RE.match(i) for i in ids), f"CreateMultiple ids {ids!r}")
+    reqs = [e for e in exchanges if "CreateMultiple" in e[1]]
+    check(reqs and reqs[-1][3] == 200, f"expected POST accounts/Microsoft.Dynamics.CRM.CreateMultiple -> 200, got {reqs[-1:]!r}")
+    state["bulk"] = ids
+    return ", ".join(ids)
+
+
+def step_update_multiple():
+    ids = need(state.get("bulk"), "bulk ids")
+    client.records.update(TABLE, ids, {"telephone1": "555-0142"})
+    check(any("UpdateMultiple" in e[1] for e in exchanges), "no UpdateMultiple request was sent")
+    for rid in ids:
+        row = client.records.retrieve(TABLE, rid, select=["telephone1"])
+        check(row.get("telephone1") == "555-0142", f"{rid}: telephone1 {row.get('telephone1')!r}")
+
+
+def step_upsert_multiple():
+    a, b = f"PYM-{uuid.uuid4().hex[:6]}", f"PYM-{uuid.uuid4().hex[:6]}"
+    client.records.upsert(TABLE, [
+        {"alternate_key": {"accountnumber": a}, "record": {"name": "PySDK Multi A"}},
+        {"alternate_key": {"accountnumber": b}, "record": {"name": "PySDK Multi B"}},
+    ])
+    check(any("UpsertMultiple" in e[1] for e in exchanges), "no UpsertMultiple request was sent")
+    client.records.upsert(TABLE, [
+        {"alternate_key": {"accountnumber": a}, "record": {"name": "PySDK Multi A2"}},
+        {"alternate_key": {"accountnumber": b}, "record": {"name": "PySDK Multi B2"}},
+    ])
+    rows = list(client.records.list(TABLE, filter=f"accountnumber eq '{a}' or accountnumber eq '{b}'", select=["name"]))
+    names = sorted(r.get("name") for page in rows for r in (page if isinstance(page, list) else [page]))
+    check(names == ["PySDK Multi A2", "PySDK Multi B2"], f"names {names!r}")
+
+
+def step_bulk_delete():
+    ids = need(state.get("bulk"), "bulk ids")
+    job = client.records.delete(TABLE, ids)
+    check(isinstance(job, str) and GUID_RE.match(job), f"BulkDelete job id {job!r}")
+    for rid in ids:
+        check(client.records.retrieve(TABLE, rid) is None, f"{rid} still there after BulkDelete")
+    return job
+
+
+def step_bulk_delete_refused():
+    ids = need(state.get("bulk"), "bulk ids")
+    out = expect_access_denied(lambda: client.records.delete(TABLE, ids))
+    for rid in ids:
+        check(client.records.retrieve(TABLE, rid) is not None, f"{rid} was deleted by a refused BulkDelete")
+    return out
+
+
+def step_create_multiple_refused():
+    return expect_access_denied(lambda: client.records.create(TABLE, [{"name": "PySDK Nope A"}, {"name": "PySDK Nope B"}]))
+
+
 def step_batch():
     rid = need(state["created"], "created id")
     batch = client.batch.new()
@@ -778,13 +834,19 @@ try:
         step("(e2) update choices by label (resolved through the Picklist metadata cast)", step_update_choice_by_label)
         step("(h) create a contact bound to the account (@odata.bind)", step_bind)
         step("(i) upsert by alternate key: create, then update the same row", step_upsert_by_key)
+        step("(n1) create a list -> CreateMultiple, ids in order", step_create_multiple)
+        step("(n2) update many ids -> UpdateMultiple, every row changed", step_update_multiple)
+        step("(n3) upsert several alternate keys -> UpsertMultiple, created then updated", step_upsert_multiple)
         step("(j) batch: change set creating a contact and binding it, then a GET", step_batch)
         if expect == "full":
             step("(f) delete -> get raises HttpError 404", step_delete)
+            step("(n4) delete a list -> BulkDelete job id, rows gone", step_bulk_delete)
         else:
             step("(f) delete refused with HttpError 403 (deleting is off); record still there", step_delete_refused)
+            step("(n4) BulkDelete refused with HttpError 403; rows still there", step_bulk_delete_refused)
     else:
         step("(c) create refused: HttpError 403 with code 0x80040220", step_create_refused)
+        step("(n1) CreateMultiple refused: HttpError 403 with code 0x80040220", step_create_multiple_refused)
         step("(e) update of an existing id refused: HttpError 403 with code 0x80040220", step_update_refused)
         step("(f) delete of an existing id refused: HttpError 403 with code 0x80040220", step_delete_existing_refused)
         step("(g) existing record unchanged after the refused writes", step_unchanged)

@@ -204,7 +204,7 @@ pub const ENTRIES: &[Entry] = &[
         "{set}/Microsoft.Dynamics.CRM.CreateMultiple",
         "Creates many rows of one table, all or nothing.",
         "Full use on the table",
-        false,
+        true,
     ),
     message(
         "UpdateMultiple",
@@ -213,7 +213,7 @@ pub const ENTRIES: &[Entry] = &[
         "{set}/Microsoft.Dynamics.CRM.UpdateMultiple",
         "Changes many rows of one table, all or nothing.",
         "Full use on the table",
-        false,
+        true,
     ),
     message(
         "UpsertMultiple",
@@ -222,7 +222,7 @@ pub const ENTRIES: &[Entry] = &[
         "{set}/Microsoft.Dynamics.CRM.UpsertMultiple",
         "Creates or changes many rows of one table, all or nothing.",
         "Full use on the table",
-        false,
+        true,
     ),
     message(
         "WinOpportunity",
@@ -258,7 +258,7 @@ pub const ENTRIES: &[Entry] = &[
         "leads({id})/Microsoft.Dynamics.CRM.QualifyLead",
         "Qualifies a lead, creating an account, contact and opportunity as asked.",
         "the grant, Full use on leads and on every table it creates",
-        false,
+        true,
     ),
     message(
         "Merge",
@@ -267,7 +267,7 @@ pub const ENTRIES: &[Entry] = &[
         "Merge",
         "Merges two accounts, contacts, leads or cases: the subordinate's children move to the target, which it then deactivates.",
         "the grant, Full use on the table and Delete records",
-        false,
+        true,
     ),
     message(
         "GrantAccess",
@@ -303,7 +303,7 @@ pub const ENTRIES: &[Entry] = &[
         "BulkDelete",
         "Deletes every row a query matches, as a background job.",
         "the grant, Full use on the table and Delete records",
-        false,
+        true,
     ),
 ];
 

@@ -136,6 +136,74 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
                 t.add(table, Privilege::Read);
             }
         }
+        // The Multiple messages need what each single write needs (spec §6.7).
+        Operation::Message(Message::CreateMultiple { table, records }) => {
+            t.add(table, Privilege::Create);
+            for record in records {
+                let id = schema
+                    .table(table)
+                    .and_then(|tb| record.values.get(&tb.primary_id))
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| Uuid::try_parse(s).ok());
+                t.record_ids.extend(id);
+                write_record(&mut t, table, record);
+            }
+        }
+        Operation::Message(Message::UpdateMultiple { table, targets }) => {
+            t.add(table, Privilege::Write);
+            for (id, record) in targets {
+                t.record_ids.push(*id);
+                write_record(&mut t, table, record);
+            }
+        }
+        Operation::Message(Message::UpsertMultiple { table, targets }) => {
+            t.add(table, Privilege::Create);
+            t.add(table, Privilege::Write);
+            for (key, record) in targets {
+                t.add_key(table, key);
+                write_record(&mut t, table, record);
+            }
+        }
+        // BulkDelete: the grant, deleting rows of its table (Full use and Delete records), and a
+        // read of everything its query compares.
+        Operation::Message(Message::BulkDelete { table, filter, .. }) => {
+            t.action = Some("BulkDelete".to_owned());
+            t.add(table, Privilege::Delete);
+            read_filter(&mut t, schema, table, filter);
+        }
+        // QualifyLead: the grant, writing the lead, and creating each business row asked for
+        // (design §4: those need Full use of their tables); the currency and customer bound
+        // are reads of theirs.
+        Operation::Message(Message::QualifyLead {
+            lead, account, contact, opportunity, currency, customer, ..
+        }) => {
+            t.action = Some("QualifyLead".to_owned());
+            t.add("lead", Privilege::Write);
+            t.record_ids.push(*lead);
+            for (asked, table) in [(*account, "account"), (*contact, "contact"), (*opportunity, "opportunity")] {
+                if asked {
+                    t.add(table, Privilege::Create);
+                }
+            }
+            if let Some(id) = currency {
+                t.add("transactioncurrency", Privilege::Read);
+                t.record_ids.push(*id);
+            }
+            if let Some((table, id)) = customer {
+                t.add(table, Privilege::Read);
+                t.record_ids.push(*id);
+            }
+        }
+        // Merge: the grant, writing the target and retiring the subordinate (Delete records,
+        // design §4); the subordinate's children move with the grant.
+        Operation::Message(Message::Merge { table, target, subordinate, content, .. }) => {
+            t.action = Some("Merge".to_owned());
+            t.add(table, Privilege::Write);
+            t.add(table, Privilege::Delete);
+            t.record_ids.push(*target);
+            t.record_ids.push(*subordinate);
+            write_record(&mut t, table, content);
+        }
         Operation::Message(m @ Message::CloseOpportunity { opportunity: id, .. })
         | Operation::Message(m @ Message::CloseIncident { incident: id, .. }) => {
             t.action = Some(m.name().to_owned());

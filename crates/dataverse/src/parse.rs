@@ -170,7 +170,16 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
             | Operation::Update { .. }
             | Operation::SetProperty { value: Some(_), .. }
             | Operation::Relate { associate: true, .. }
-            | Operation::Message(Message::CloseOpportunity { .. } | Message::CloseIncident { .. })
+            | Operation::Message(
+                Message::CloseOpportunity { .. }
+                    | Message::CloseIncident { .. }
+                    | Message::CreateMultiple { .. }
+                    | Message::UpdateMultiple { .. }
+                    | Message::UpsertMultiple { .. }
+                    | Message::BulkDelete { .. }
+                    | Message::QualifyLead { .. }
+                    | Message::Merge { .. }
+            )
             | Operation::Unsupported { .. }
     );
     if !takes_body && !raw.body.iter().all(u8::is_ascii_whitespace) {
@@ -309,6 +318,19 @@ impl Route<'_> {
                 let message = message::total_record_count(self.schema, inner, &self.options.aliases())?;
                 Ok(Operation::Message(message))
             }
+            (Method::Post, "Merge") if key.is_none() && name == op => {
+                self.options.only(&[], op)?;
+                self.check_prefer(&[])?;
+                Ok(Operation::Message(message::merge(self.schema, self.body)?))
+            }
+            (Method::Post, "BulkDelete") if key.is_none() && name == op => {
+                self.options.only(&[], op)?;
+                self.check_prefer(&[])?;
+                match message::bulk_delete(self.schema, self.body) {
+                    Err(ParseError::Unsupported(reason)) => self.unsupported(RequestKind::UnboundAction, reason),
+                    other => Ok(Operation::Message(other?)),
+                }
+            }
             (Method::Post, "WinOpportunity" | "LoseOpportunity" | "CloseIncident") if key.is_none() && name == op => {
                 self.options.only(&[], op)?;
                 self.check_prefer(&[])?;
@@ -338,6 +360,14 @@ impl Route<'_> {
                     Method::Get => self.count(table),
                     _ => self.not_allowed("$count"),
                 },
+                [op] if self.method == Method::Post
+                    && matches!(op.strip_prefix(NS), Some("CreateMultiple" | "UpdateMultiple" | "UpsertMultiple")) =>
+                {
+                    self.options.only(&[], op.strip_prefix(NS).unwrap_or(op))?;
+                    self.check_prefer(&[])?;
+                    let which = op.strip_prefix(NS).unwrap_or(op);
+                    Ok(Operation::Message(message::multiple(self.schema, table, self.body, which)?))
+                }
                 [op] if op.starts_with(NS) => self.bound_operation(op),
                 _ => Err(ParseError::NotFound(format!("Resource not found for the segment '{}'.", rest[0])).into()),
             };
@@ -345,6 +375,20 @@ impl Route<'_> {
         let key = self.row_key(table, key)?;
         match rest {
             [] => self.row(table, key),
+            [op] if self.method == Method::Post
+                && table.logical_name == "lead"
+                && op.strip_prefix(NS) == Some("QualifyLead") =>
+            {
+                self.options.only(&[], "QualifyLead")?;
+                self.check_prefer(&[])?;
+                let RowKey::Id(id) = key else {
+                    return Err(ParseError::Syntax("QualifyLead addresses its lead by id".into()).into());
+                };
+                match message::qualify_lead(self.schema, id, self.body) {
+                    Err(ParseError::Unsupported(reason)) => self.unsupported(RequestKind::BoundAction, reason),
+                    other => Ok(Operation::Message(other?)),
+                }
+            }
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
                 Method::Post | Method::Put | Method::Delete => self.relate(table, key, rest),

@@ -420,6 +420,74 @@ pub enum Message {
         /// The `opportunityclose` activity recorded (a create of that table).
         close: Record,
     },
+    /// `POST /{set}/Microsoft.Dynamics.CRM.CreateMultiple` with `{"Targets": […]}`: rows of
+    /// one table created all or nothing (spec §6.7).
+    CreateMultiple {
+        /// Table logical name.
+        table: String,
+        /// The rows, in request order.
+        records: Vec<Record>,
+    },
+    /// `POST /{set}/Microsoft.Dynamics.CRM.UpdateMultiple`: existing rows changed all or nothing;
+    /// each target names its row by primary key.
+    UpdateMultiple {
+        /// Table logical name.
+        table: String,
+        /// Row id and changes, in request order.
+        targets: Vec<(Uuid, Record)>,
+    },
+    /// `POST /{set}/Microsoft.Dynamics.CRM.UpsertMultiple`: rows created or changed all or
+    /// nothing; each target names its row by primary key or by `@odata.id` (alternate key).
+    UpsertMultiple {
+        /// Table logical name.
+        table: String,
+        /// Row key and values, in request order.
+        targets: Vec<(RowKey, Record)>,
+    },
+    /// `POST /BulkDelete`: every row of one table a query matches, deleted as a (background)
+    /// job. Stanchion reads a `QuerySet` of one `QueryExpression` whose `Criteria` is a list of
+    /// conditions joined by `And` or `Or`.
+    BulkDelete {
+        /// Table logical name (`EntityName`).
+        table: String,
+        /// The job as sent, typed (printed back for forwarding).
+        job: BulkDeleteJob,
+        /// The criteria lowered to the query IR (what the emulator deletes, what is classified).
+        filter: crate::query::Filter,
+    },
+    /// `POST /leads({id})/Microsoft.Dynamics.CRM.QualifyLead`: the lead qualified, with the
+    /// account, contact and opportunity asked for created from it (spec §6.5).
+    QualifyLead {
+        /// The lead.
+        lead: Uuid,
+        /// `CreateAccount`.
+        account: bool,
+        /// `CreateContact`.
+        contact: bool,
+        /// `CreateOpportunity`.
+        opportunity: bool,
+        /// `OpportunityCurrencyId@odata.bind`: the new opportunity's currency.
+        currency: Option<Uuid>,
+        /// `OpportunityCustomerId@odata.bind`: the new opportunity's customer (table, id).
+        customer: Option<(String, Uuid)>,
+        /// `Status`: the lead's new status reason (-1: Qualified).
+        status: i32,
+    },
+    /// `POST /Merge`: the subordinate row's children move to the target, `UpdateContent` is
+    /// written to the target, and the subordinate is retired (spec §6.5). Accounts, contacts,
+    /// leads and cases only.
+    Merge {
+        /// Table logical name (both rows').
+        table: String,
+        /// The row kept.
+        target: Uuid,
+        /// The row retired.
+        subordinate: Uuid,
+        /// Column values written to the target.
+        content: Record,
+        /// `PerformParentingChecks` (accepted; the emulator's rows have no parent checks).
+        parenting_checks: bool,
+    },
     /// `POST /CloseIncident`.
     CloseIncident {
         /// The case resolved (from `incidentid@odata.bind`).
@@ -431,6 +499,35 @@ pub enum Message {
     },
 }
 
+/// The parameters of a BulkDelete job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkDeleteJob {
+    /// `JobName`.
+    pub name: String,
+    /// `StartDateTime`, as sent.
+    pub start: Option<String>,
+    /// `SendEmailNotification`.
+    pub notify: bool,
+    /// `RecurrencePattern` (empty: runs once).
+    pub recurrence: String,
+    /// `Criteria.FilterOperator`: true for `Or`.
+    pub or: bool,
+    /// `Criteria.Conditions`.
+    pub conditions: Vec<BulkCondition>,
+}
+
+/// One `ConditionExpression` of a BulkDelete query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkCondition {
+    /// `AttributeName` (logical name).
+    pub attribute: String,
+    /// `Operator` (`Equal`, `NotEqual`, `In`, `NotIn`, `Null`, `NotNull`, `GreaterThan`,
+    /// `GreaterEqual`, `LessThan`, `LessEqual`).
+    pub operator: String,
+    /// `Values`, typed by their `Type`.
+    pub values: Vec<Literal>,
+}
+
 impl Message {
     /// Its name in the catalog.
     pub fn name(&self) -> &'static str {
@@ -439,6 +536,12 @@ impl Message {
             Message::CloseOpportunity { won: true, .. } => "WinOpportunity",
             Message::CloseOpportunity { won: false, .. } => "LoseOpportunity",
             Message::CloseIncident { .. } => "CloseIncident",
+            Message::CreateMultiple { .. } => "CreateMultiple",
+            Message::UpdateMultiple { .. } => "UpdateMultiple",
+            Message::UpsertMultiple { .. } => "UpsertMultiple",
+            Message::BulkDelete { .. } => "BulkDelete",
+            Message::QualifyLead { .. } => "QualifyLead",
+            Message::Merge { .. } => "Merge",
         }
     }
 }
@@ -491,6 +594,16 @@ impl Operation {
             Operation::Relate { target: Some(r), .. } => vec![r],
             Operation::Message(Message::CloseOpportunity { close: record, .. })
             | Operation::Message(Message::CloseIncident { resolution: record, .. }) => record.all_references(),
+            Operation::Message(Message::Merge { content: record, .. }) => record.all_references(),
+            Operation::Message(Message::CreateMultiple { records, .. }) => {
+                records.iter().flat_map(Record::all_references).collect()
+            }
+            Operation::Message(Message::UpdateMultiple { targets, .. }) => {
+                targets.iter().flat_map(|(_, r)| r.all_references()).collect()
+            }
+            Operation::Message(Message::UpsertMultiple { targets, .. }) => {
+                targets.iter().flat_map(|(_, r)| r.all_references()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -519,6 +632,12 @@ impl Request {
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Message(Message::RetrieveTotalRecordCount { .. }) => RequestKind::UnboundFunction,
+            Operation::Message(
+                Message::CreateMultiple { .. }
+                | Message::UpdateMultiple { .. }
+                | Message::UpsertMultiple { .. }
+                | Message::QualifyLead { .. },
+            ) => RequestKind::BoundAction,
             Operation::Message(_) => RequestKind::UnboundAction,
             Operation::Unsupported { kind, .. } => *kind,
         }
@@ -539,6 +658,14 @@ impl Request {
             | Operation::Relate { table, .. } => Some(table),
             Operation::Message(Message::CloseOpportunity { .. }) => Some("opportunity"),
             Operation::Message(Message::CloseIncident { .. }) => Some("incident"),
+            Operation::Message(Message::BulkDelete { table, .. }) => Some(table),
+            Operation::Message(Message::QualifyLead { .. }) => Some("lead"),
+            Operation::Message(Message::Merge { table, .. }) => Some(table),
+            Operation::Message(
+                Message::CreateMultiple { table, .. }
+                | Message::UpdateMultiple { table, .. }
+                | Message::UpsertMultiple { table, .. },
+            ) => Some(table),
             _ => None,
         }
     }

@@ -171,6 +171,28 @@ pub(crate) async fn count_up_to(
     row.try_get(0).map_err(db_error)
 }
 
+/// The ids of every row of `table` matching `filter` (BulkDelete's query).
+pub(crate) async fn matching_ids(
+    conn: &mut SqliteConnection,
+    env: &Env<'_>,
+    table: &Table,
+    filter: &Filter,
+) -> Result<Vec<Uuid>, DataverseError> {
+    let q = sea_query::Query::select()
+        .column(table.primary_id.clone())
+        .from(table.logical_name.clone())
+        .and_where(filter_expr(env, table, filter)?)
+        .build_sqlx(SqliteQueryBuilder);
+    let rows = statement(q).fetch_all(conn).await.map_err(db_error)?;
+    rows.iter()
+        .map(|r| {
+            let text: String = r.try_get(0).map_err(db_error)?;
+            Uuid::parse_str(&text)
+                .map_err(|_| DataverseError::new(500, dataverse::error::codes::UNEXPECTED, "a stored id is not a GUID"))
+        })
+        .collect()
+}
+
 /// One row by primary key, with `columns` (see [`crate::expand::columns`]).
 pub(crate) async fn row(
     conn: &mut SqliteConnection,

@@ -96,7 +96,17 @@ fn action(r: &AuditRecord) -> (Verb, String) {
             Some(name) => (verb("run", "ran"), format!("{name} on {}", one(r, Write))),
             None => (verb("run", "ran"), format!("an action{}", request_line(r))),
         },
-        Kind::BoundAction => (verb("run", "ran"), format!("an action on {}", one(r, Write))),
+        Kind::BoundAction => match operation(r) {
+            Some(name) if r.record_ids.len() > 1 => {
+                let n = r.record_ids.len();
+                (verb("run", "ran"), format!("{name} on {n} {}{}", plural(table(r, Write)), columns(r)))
+            }
+            Some(name) if r.record_ids.len() == 1 => {
+                (verb("run", "ran"), format!("{name} on {}{}", one(r, Write), columns(r)))
+            }
+            Some(name) => (verb("run", "ran"), format!("{name} on {}{}", plural(table(r, Write)), columns(r))),
+            None => (verb("run", "ran"), format!("an action on {}", one(r, Write))),
+        },
         Kind::Batch => (
             SEND,
             match r.rows {

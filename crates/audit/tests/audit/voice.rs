@@ -343,6 +343,25 @@ fn less_common_kinds() {
             "Sales Ops Agent ran WinOpportunity on opportunity 3f2c…9a1 — allowed.",
         ),
         (
+            AuditRecord {
+                path: Some("/api/data/v9.2/accounts/Microsoft.Dynamics.CRM.CreateMultiple".into()),
+                ..allowed(Kind::BoundAction, vec![table("account", "accounts", Privilege::Create)], &[], &["name"])
+            },
+            "Sales Ops Agent ran CreateMultiple on accounts (name) — allowed.",
+        ),
+        (
+            AuditRecord {
+                path: Some("/api/data/v9.2/accounts/Microsoft.Dynamics.CRM.UpdateMultiple".into()),
+                ..allowed(
+                    Kind::BoundAction,
+                    vec![table("account", "accounts", Privilege::Write)],
+                    &[GUID, "5b7e8a10-3f2c-4d21-9c3f-0e8d4b6a29a1"],
+                    &["telephone1"],
+                )
+            },
+            "Sales Ops Agent ran UpdateMultiple on 2 accounts (telephone1) — allowed.",
+        ),
+        (
             allowed(Kind::BoundAction, accounts_read(), &[GUID], &[]),
             "Sales Ops Agent ran an action on account 3f2c…9a1 — allowed.",
         ),

@@ -113,11 +113,198 @@ fn action_bodies_are_checked_member_by_member() {
     }
     // Other functions and actions of the catalog stay refused as not supported yet.
     for (method, url) in [
-        ("POST", "Merge"),
-        ("POST", "BulkDelete"),
+        ("POST", "GrantAccess"),
+        ("POST", "QualifyLead"),
         ("GET", "systemusers(00000000-0000-0000-0000-000000000001)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges"),
     ] {
         let r = parse(method, url, if method == "POST" { "{}" } else { "" }).unwrap();
         assert!(matches!(r.operation, Operation::Unsupported { .. }), "{url}");
+    }
+}
+
+#[test]
+fn the_multiple_messages_are_the_single_writes_many_times() {
+    let create = parse(
+        "POST",
+        "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","name":"A"},{"@odata.type":"Microsoft.Dynamics.CRM.account","name":"B","primarycontactid@odata.bind":"/contacts(0fa17e78-797e-4018-bb87-f265cf54fa33)"}]}"#,
+    )
+    .unwrap();
+    let Operation::Message(Message::CreateMultiple { table, records }) = &create.operation else { panic!() };
+    assert_eq!((table.as_str(), records.len()), ("account", 2));
+    let Classification::Classified(t) = classify(&Schema::standard(), &create) else { panic!() };
+    assert_eq!(t.action, None, "a data message needs no grant");
+    let tables: Vec<_> = t.tables.iter().map(|a| (a.table.as_str(), a.privilege)).collect();
+    assert!(
+        tables.contains(&("account", Privilege::Create)) && tables.contains(&("contact", Privilege::Read)),
+        "{tables:?}"
+    );
+    let printed = print_request(&Schema::standard(), &create).unwrap();
+    assert_eq!(printed.target, "accounts/Microsoft.Dynamics.CRM.CreateMultiple");
+    assert!(
+        printed.body.unwrap().starts_with(r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","name":"A"}"#)
+    );
+
+    let update = parse(
+        "POST",
+        "accounts/Microsoft.Dynamics.CRM.UpdateMultiple",
+        &format!(
+            r#"{{"Targets":[{{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"{OPP}","name":"C"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let Classification::Classified(t) = classify(&Schema::standard(), &update) else { panic!() };
+    assert_eq!(t.tables[0].privilege, Privilege::Write);
+    assert_eq!(t.record_ids[0].to_string(), OPP);
+    let upsert = parse(
+        "POST",
+        "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","@odata.id":"accounts(accountnumber='X-1')","name":"D"}]}"#,
+    )
+    .unwrap();
+    let Operation::Message(Message::UpsertMultiple { targets, .. }) = &upsert.operation else { panic!() };
+    assert!(matches!(targets[0].0, dataverse::request::RowKey::Alternate(_)));
+    let printed = print_request(&Schema::standard(), &upsert).unwrap();
+    assert!(printed.body.unwrap().contains(r#""@odata.id":"accounts(accountnumber='X-1')""#));
+
+    for (url, body, needle) in [
+        (
+            "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+            r#"{"Targets":[{"name":"A"}]}"#,
+            "must carry \"@odata.type\"",
+        ),
+        (
+            "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+            r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.contact","lastname":"x"}]}"#,
+            "@odata.type",
+        ),
+        ("accounts/Microsoft.Dynamics.CRM.CreateMultiple", r#"{"Targets":[]}"#, "at least one target"),
+        ("accounts/Microsoft.Dynamics.CRM.CreateMultiple", r#"{"Items":[]}"#, "needs the parameter Targets"),
+        (
+            "accounts/Microsoft.Dynamics.CRM.UpdateMultiple",
+            r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","name":"A"}]}"#,
+            "must name its row by accountid",
+        ),
+        (
+            "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+            r#"{"Targets":[{"@odata.type":"Microsoft.Dynamics.CRM.account","nosuch":1}]}"#,
+            "nosuch",
+        ),
+    ] {
+        let e = parse("POST", url, body).unwrap_err();
+        assert!(e.to_string().contains(needle), "{body}: {e}");
+    }
+    let too_many = format!(
+        r#"{{"Targets":[{}]}}"#,
+        vec![r#"{"@odata.type":"Microsoft.Dynamics.CRM.account","name":"A"}"#; 1001].join(",")
+    );
+    assert!(
+        parse("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", &too_many)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 1000")
+    );
+}
+
+/// Microsoft's Python SDK's BulkDelete body for a list of ids (`_build_delete_multiple`).
+fn sdk_bulk_delete(ids: &[&str]) -> String {
+    let values: Vec<String> = ids.iter().map(|id| format!(r#"{{"Value": "{id}", "Type": "System.Guid"}}"#)).collect();
+    format!(
+        r#"{{"JobName": "Bulk delete account records @ 2026-11-27T08:00:00Z", "SendEmailNotification": false,
+            "ToRecipients": [], "CCRecipients": [], "RecurrencePattern": "", "StartDateTime": "2026-11-27T08:00:00Z",
+            "QuerySet": [{{"@odata.type": "Microsoft.Dynamics.CRM.QueryExpression", "EntityName": "account",
+              "ColumnSet": {{"@odata.type": "Microsoft.Dynamics.CRM.ColumnSet", "AllColumns": false, "Columns": []}},
+              "Criteria": {{"@odata.type": "Microsoft.Dynamics.CRM.FilterExpression", "FilterOperator": "And",
+                "Conditions": [{{"@odata.type": "Microsoft.Dynamics.CRM.ConditionExpression", "AttributeName": "accountid",
+                  "Operator": "In", "Values": [{}]}}]}}}}]}}"#,
+        values.join(",")
+    )
+}
+
+#[test]
+fn bulk_delete_is_an_action_that_deletes_what_its_query_matches() {
+    let body = sdk_bulk_delete(&[OPP, "3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1"]);
+    let r = parse("POST", "BulkDelete", &body).unwrap();
+    let Operation::Message(Message::BulkDelete { table, job, .. }) = &r.operation else { panic!("{:?}", r.operation) };
+    assert_eq!(table, "account");
+    assert_eq!(job.conditions[0].values.len(), 2);
+    let Classification::Classified(t) = classify(&Schema::standard(), &r) else { panic!() };
+    assert_eq!(t.action.as_deref(), Some("BulkDelete"));
+    let tables: Vec<_> = t.tables.iter().map(|a| (a.table.as_str(), a.privilege)).collect();
+    assert_eq!(tables[0], ("account", Privilege::Delete));
+    // Printed from the typed job, then parsed again to the same request.
+    let printed = print_request(&Schema::standard(), &r).unwrap().body.unwrap();
+    let again = parse("POST", "BulkDelete", &printed).unwrap();
+    assert_eq!(again.operation, r.operation);
+    // A condition on a lookup compares and reads the column; a string condition is a literal.
+    let by_name = body
+        .replace(r#""AttributeName": "accountid""#, r#""AttributeName": "name""#)
+        .replace(r#""Operator": "In""#, r#""Operator": "Equal""#)
+        .replace(&format!(r#""Values": [{{"Value": "{OPP}", "Type": "System.Guid"}},{{"Value": "3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1", "Type": "System.Guid"}}]"#), r#""Values": [{"Value": "Old Co", "Type": "System.String"}]"#);
+    let r = parse("POST", "BulkDelete", &by_name).unwrap();
+    let Classification::Classified(t) = classify(&Schema::standard(), &r) else { panic!() };
+    assert!(t.columns.contains(&("account".to_owned(), "name".to_owned())), "{:?}", t.columns);
+
+    for (body, needle) in [
+        (body.replace(r#""Operator": "In""#, r#""Operator": "Like""#), "Like"),
+        (body.replace(r#""AttributeName": "accountid""#, r#""AttributeName": "nosuch""#), "nosuch"),
+        (body.replace(r#""EntityName": "account""#, r#""EntityName": "widget""#), "widget"),
+        (body.replace(r#""JobName": "Bulk delete account records @ 2026-11-27T08:00:00Z", "#, ""), "JobName"),
+    ] {
+        match parse("POST", "BulkDelete", &body) {
+            Err(e) => assert!(e.to_string().contains(needle), "{e}"),
+            Ok(r) => match r.operation {
+                Operation::Unsupported { reason, .. } => assert!(reason.contains(needle), "{reason}"),
+                other => panic!("{needle}: {other:?}"),
+            },
+        }
+    }
+    // Deleting every row of a table needs an explicit condition.
+    let unconditional = r#"{"JobName": "all", "QuerySet": [{"EntityName": "account", "Criteria": {"FilterOperator": "And", "Conditions": []}}]}"#;
+    assert!(parse("POST", "BulkDelete", unconditional).unwrap_err().to_string().contains("at least one condition"));
+}
+
+#[test]
+fn qualify_lead_creates_what_its_flags_ask_for() {
+    let url = format!("leads({OPP})/Microsoft.Dynamics.CRM.QualifyLead");
+    let body = r#"{"CreateAccount": true, "CreateContact": false, "CreateOpportunity": true, "OpportunityCustomerId@odata.bind": "/contacts(3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1)", "Status": 3, "SuppressDuplicateDetection": true}"#;
+    let r = parse("POST", &url, body).unwrap();
+    let Classification::Classified(t) = classify(&Schema::standard(), &r) else { panic!() };
+    assert_eq!(t.action.as_deref(), Some("QualifyLead"));
+    let tables: Vec<_> = t.tables.iter().map(|a| (a.table.as_str(), a.privilege)).collect();
+    assert_eq!(
+        tables,
+        [
+            ("lead", Privilege::Write),
+            ("account", Privilege::Create),
+            ("opportunity", Privilege::Create),
+            ("contact", Privilege::Read)
+        ]
+    );
+    let printed =
+        dataverse::print::print_request_for(&Schema::standard(), &r, Some("https://org/api/data/v9.2")).unwrap();
+    assert_eq!(printed.target, format!("leads({OPP})/Microsoft.Dynamics.CRM.QualifyLead"));
+    assert!(printed.body.as_deref().unwrap().contains(r#""OpportunityCustomerId@odata.bind":"https://org/api/data/v9.2/contacts(3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1)""#));
+    for (body, needle) in [
+        (r#"{"CreateAccount": true, "CreateOpportunity": true, "Status": 3}"#, "needs the parameter CreateContact"),
+        (
+            r#"{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3, "Bogus": 1}"#,
+            "no parameter named 'Bogus'",
+        ),
+        (
+            r#"{"CreateAccount": 1, "CreateContact": true, "CreateOpportunity": true, "Status": 3}"#,
+            "CreateAccount must be true or false",
+        ),
+        (
+            r#"{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3, "OpportunityCustomerId@odata.bind": "/leads(3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1)"}"#,
+            "account or contact",
+        ),
+        (
+            r#"{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3, "OpportunityCustomerId@odata.bind": "https://evil.example/api/data/v9.2/accounts(3f2c8a10-5b7e-4d21-9c3f-0e8d4b6a29a1)"}"#,
+            "relative URL",
+        ),
+    ] {
+        let e = parse("POST", &url, body).unwrap_err();
+        assert!(e.to_string().contains(needle), "{body}: {e}");
     }
 }

@@ -56,3 +56,73 @@ async fn an_action_needs_its_grant_and_its_levels() {
     assert_eq!(resp.status(), 403);
     assert_eq!(reason(&resp).as_deref(), Some("table_off"));
 }
+
+#[tokio::test]
+async fn bulk_delete_needs_the_grant_full_use_and_delete_records() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin", &[("account", Level::Full)], true).await;
+    let cleaner = app.agent("Cleaner", &[("account", Level::Full)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    let created = app.send(&admin, "POST", "accounts", Some(r#"{"name":"Doomed"}"#)).await;
+    let entity = created.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    let id = entity.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned();
+    let body = format!(
+        r#"{{"JobName":"clean","QuerySet":[{{"EntityName":"account","Criteria":{{"FilterOperator":"And","Conditions":[{{"AttributeName":"accountid","Operator":"Equal","Values":[{{"Value":"{id}","Type":"System.Guid"}}]}}]}}}}]}}"#
+    );
+    let refused = app.send(&cleaner, "POST", "BulkDelete", Some(&body)).await;
+    assert_eq!(reason(&refused).as_deref(), Some("delete_off"));
+    app.store.set_delete_records(&actor, "Cleaner", true).await.unwrap();
+    let refused = app.send(&cleaner, "POST", "BulkDelete", Some(&body)).await;
+    assert_eq!(reason(&refused).as_deref(), Some("action_not_granted"));
+    app.store.set_action_allowed(&actor, "Cleaner", "BulkDelete", true).await.unwrap();
+    let done = app.send(&cleaner, "POST", "BulkDelete", Some(&body)).await;
+    assert_eq!(done.status(), 200);
+    let job: serde_json::Value = done.json().await.unwrap();
+    assert!(job["JobId"].as_str().is_some());
+    assert_eq!(app.send(&admin, "GET", &format!("accounts({id})"), None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn qualify_lead_needs_full_use_of_every_table_it_creates() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin", &[("lead", Level::Full)], false).await;
+    let seller =
+        app.agent("Seller", &[("lead", Level::Full), ("contact", Level::Full), ("account", Level::Read)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    app.store.set_action_allowed(&actor, "Seller", "QualifyLead", true).await.unwrap();
+    let created = app.send(&admin, "POST", "leads", Some(r#"{"lastname":"Lead","companyname":"Lead Co"}"#)).await;
+    let entity = created.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    let id = entity.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned();
+    let path = format!("leads({id})/Microsoft.Dynamics.CRM.QualifyLead");
+    let with_account = r#"{"CreateAccount":true,"CreateContact":true,"CreateOpportunity":false,"Status":3}"#;
+    let refused = app.send(&seller, "POST", &path, Some(with_account)).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(reason(&refused).as_deref(), Some("table_read_only"), "accounts are only readable");
+    let contact_only = r#"{"CreateAccount":false,"CreateContact":true,"CreateOpportunity":false,"Status":3}"#;
+    let done = app.send(&seller, "POST", &path, Some(contact_only)).await;
+    assert_eq!(done.status(), 200, "{:?}", done.text().await);
+}
+
+#[tokio::test]
+async fn merge_needs_the_grant_and_delete_records() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin", &[("account", Level::Full)], false).await;
+    let merger = app.agent("Merger", &[("account", Level::Full)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    let mut ids = Vec::new();
+    for name in ["Keep", "Retire"] {
+        let created = app.send(&admin, "POST", "accounts", Some(&format!(r#"{{"name":"{name}"}}"#))).await;
+        let entity = created.headers()["odata-entityid"].to_str().unwrap().to_owned();
+        ids.push(entity.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned());
+    }
+    let body = format!(
+        r#"{{"Target":{{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"{}"}},"Subordinate":{{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"{}"}},"PerformParentingChecks":false}}"#,
+        ids[0], ids[1]
+    );
+    app.store.set_action_allowed(&actor, "Merger", "Merge", true).await.unwrap();
+    let refused = app.send(&merger, "POST", "Merge", Some(&body)).await;
+    assert_eq!(reason(&refused).as_deref(), Some("delete_off"), "the subordinate is retired");
+    app.store.set_delete_records(&actor, "Merger", true).await.unwrap();
+    let done = app.send(&merger, "POST", "Merge", Some(&body)).await;
+    assert_eq!(done.status(), 204, "{:?}", done.text().await);
+}

@@ -14,7 +14,7 @@ fn endpoints_and_action_grants() {
     assert_eq!(find("WinOpportunity")["kind"], "action");
     assert_eq!(find("WinOpportunity")["supported"], true);
     assert_eq!(find("RetrieveTotalRecordCount")["kind"], "data");
-    assert_eq!(find("Merge")["supported"], false);
+    assert_eq!(find("GrantAccess")["supported"], false);
     assert_eq!(find("query")["kind"], "request");
     let (code, text) = cli(data, &["endpoints"]);
     assert_eq!(code, 0);
@@ -23,16 +23,16 @@ fn endpoints_and_action_grants() {
     assert_eq!(cli(data, &["agent", "create", "Closer"]).0, 0);
     let (code, out) = cli(data, &["policy", "allow-action", "Closer", "Microsoft.Dynamics.CRM.WinOpportunity"]);
     assert_eq!((code, out.trim()), (0, "Closer may now run WinOpportunity"));
-    let (code, out) = cli(data, &["policy", "allow-action", "Closer", "Merge"]);
+    let (code, out) = cli(data, &["policy", "allow-action", "Closer", "GrantAccess"]);
     assert_eq!(code, 0);
-    assert!(out.contains("does not execute Merge yet"), "{out}");
+    assert!(out.contains("does not execute GrantAccess yet"), "{out}");
     assert_eq!(cli(data, &["policy", "allow-action", "Closer", "WhoAmI"]).0, 1, "a data function is not granted");
     assert_eq!(cli(data, &["policy", "allow-action", "Closer", "DropDatabase"]).0, 1);
     let (_, shown) = cli(data, &["policy", "show", "Closer", "--json"]);
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
-    assert_eq!(shown["actions"], serde_json::json!(["Merge", "WinOpportunity"]));
-    let (code, out) = cli(data, &["policy", "deny-action", "Closer", "Merge"]);
-    assert_eq!((code, out.trim()), (0, "Closer may no longer run Merge"));
+    assert_eq!(shown["actions"], serde_json::json!(["GrantAccess", "WinOpportunity"]));
+    let (code, out) = cli(data, &["policy", "deny-action", "Closer", "GrantAccess"]);
+    assert_eq!((code, out.trim()), (0, "Closer may no longer run GrantAccess"));
 
     // Exported and applied as code.
     let (_, exported) = cli(data, &["policy", "export", "Closer"]);
@@ -48,7 +48,7 @@ fn endpoints_and_action_grants() {
     let (_, log) = cli(data, &["audit", "tail", "-n", "20"]);
     for line in [
         "allowed Closer to run WinOpportunity.",
-        "stopped Closer from running Merge.",
+        "stopped Closer from running GrantAccess.",
         "stopped Closer from running WinOpportunity.",
         "allowed Closer to run CloseIncident.",
     ] {

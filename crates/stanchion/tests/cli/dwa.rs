@@ -17,6 +17,7 @@ async fn dynamics_web_api_against_emulator_and_gateway() {
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "lead", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "opportunity", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "allow-action", "Full Agent", "WinOpportunity"]).0, 0);
+    assert_eq!(cli(data, &["policy", "allow-action", "Full Agent", "Merge"]).0, 0);
     assert_eq!(cli(data, &["policy", "delete-records", "Full Agent", "on"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Read Agent", "account", "read"]).0, 0);
     // The embedded emulator is seeded by `demo`; `serve` starts it empty, so seed via demo data dir.

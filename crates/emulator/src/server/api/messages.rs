@@ -11,7 +11,33 @@
 //! - `CloseIncident`: likewise an `incidentresolution` Completed and the case Resolved (state 1,
 //!   `Status` 5 Problem Solved or 1000 Information Provided; -1: 5).
 //!
-//! Errors: the opportunity or case does not exist (404 `0x80040217`); it is not open ("The
+//! - `CreateMultiple` / `UpdateMultiple` / `UpsertMultiple` (spec §6.7): every target written as
+//!   the single create, update (the row must exist) or upsert would be, in one transaction — any
+//!   failure rolls back all and answers that target's error. Answers: `{"Ids": […]}` in request
+//!   order; 204; `{"Results": [{"RecordCreated", "Target"}]}` (UpsertMultipleResponse's
+//!   `Results` of UpsertResponse, serialized like other entity references; the exact Web API
+//!   shape is not in the documentation read).
+//!
+//! - `BulkDelete`: Dataverse queues a job; the emulator deletes every matching row at once, in
+//!   one transaction and through the single delete (N:N pairs forgotten too), and answers
+//!   `{"JobId": …}` (200) as the job's id.
+//!
+//! - `QualifyLead`: in one transaction, the account (name ← the lead's `companyname`, which
+//!   must be set), the contact (names, email, phone, job title; its parent the new account) and
+//!   the opportunity (name ← the lead's `subject`, else its full name; estimated value, the
+//!   currency bound, its customer the bound one, else the new account, else the new contact;
+//!   parent account and contact; `originatingleadid` the lead) are created as asked, and the
+//!   lead moves to Qualified (state 1; `Status` -1: 3) pointing at them. Answers the created
+//!   rows as `Collection(Microsoft.Dynamics.CRM.crmbaseentity)`. A lead that is not open is
+//!   refused ("The lead is already closed.", 400 `0x80040203`).
+//!
+//! - `Merge` (accounts, contacts, leads, cases): in one transaction, every row whose lookup
+//!   names the subordinate (through any relationship to its table; at most 5,000 per
+//!   relationship) is pointed at the target, `UpdateContent` is written to the target as an
+//!   update, and the subordinate is retired: Inactive (accounts, contacts), Disqualified (leads),
+//!   Canceled with status 2000 Merged (cases). N:N pairs stay with the subordinate. 204.
+//!
+//! Errors of the closing actions: the opportunity or case does not exist (404 `0x80040217`); it is not open ("The
 //! opportunity is already closed.", 400 `0x80040203`: the message is the one users report,
 //! the code is not documented); a `Status` that is not one of the new state's (400
 //! `0x80048408`, as an update of `statuscode` answers). Nothing is written when any fails.
@@ -28,7 +54,7 @@ use axum::response::Response;
 use dataverse::error::{DataverseError, codes};
 use dataverse::json::{Object, Value};
 use dataverse::record::Record;
-use dataverse::request::Message;
+use dataverse::request::{Message, RowKey};
 use uuid::Uuid;
 
 pub(super) async fn execute(ctx: &Ctx<'_>, message: &Message) -> Result<Response, DataverseError> {
@@ -44,6 +70,20 @@ pub(super) async fn execute(ctx: &Ctx<'_>, message: &Message) -> Result<Response
                 won: Some(*won),
             };
             close(ctx, &closing, record).await
+        }
+        Message::CreateMultiple { table: name, records } => create_multiple(ctx, name, records).await,
+        Message::UpdateMultiple { table: name, targets } => {
+            let keyed: Vec<(RowKey, &Record)> = targets.iter().map(|(id, r)| (RowKey::Id(*id), r)).collect();
+            write_multiple(ctx, name, &keyed, false).await
+        }
+        Message::UpsertMultiple { table: name, targets } => {
+            let keyed: Vec<(RowKey, &Record)> = targets.iter().map(|(k, r)| (k.clone(), r)).collect();
+            write_multiple(ctx, name, &keyed, true).await
+        }
+        Message::BulkDelete { table: name, filter, .. } => bulk_delete(ctx, name, filter).await,
+        Message::QualifyLead { .. } => qualify_lead(ctx, message).await,
+        Message::Merge { table: name, target, subordinate, content, .. } => {
+            merge(ctx, name, *target, *subordinate, content).await
         }
         Message::CloseIncident { incident, status, resolution } => {
             let closing = Closing {
@@ -139,6 +179,237 @@ async fn close(ctx: &Ctx<'_>, c: &Closing, record: &Record) -> Result<Response, 
         }
     }
     write::update(&mut *conn, &wctx, target, c.id, &current, cells).await?;
+    w.commit().await.map_err(db_error)?;
+    Ok(no_content())
+}
+
+async fn create_multiple(ctx: &Ctx<'_>, name: &str, records: &[Record]) -> Result<Response, DataverseError> {
+    let t = table(ctx.app, name)?;
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let mut ids = Vec::with_capacity(records.len());
+    for record in records {
+        let (_, id) = super::rows::create(ctx, &mut w.tx, t, record, (&[], &[])).await?;
+        ids.push(Value::String(id.to_string()));
+    }
+    w.commit().await.map_err(db_error)?;
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.CreateMultipleResponse")));
+    o.insert("Ids", Value::Array(ids));
+    Ok(json(StatusCode::OK, o))
+}
+
+/// UpdateMultiple (`upsert` false: every row must exist) or UpsertMultiple.
+async fn write_multiple(
+    ctx: &Ctx<'_>,
+    name: &str,
+    targets: &[(RowKey, &Record)],
+    upsert: bool,
+) -> Result<Response, DataverseError> {
+    let t = table(ctx.app, name)?;
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let mut results = Vec::with_capacity(targets.len());
+    for (key, record) in targets {
+        let (id, created) = super::rows::update_row(ctx, &mut w.tx, t, key, record, upsert).await?;
+        let mut target = Object::new();
+        target.insert("@odata.type", Value::String(format!("#Microsoft.Dynamics.CRM.{}", t.logical_name)));
+        target.insert(t.primary_id.as_str(), Value::String(id.to_string()));
+        let mut result = Object::new();
+        result.insert("RecordCreated", Value::Bool(created));
+        result.insert("Target", Value::Object(target));
+        results.push(Value::Object(result));
+    }
+    w.commit().await.map_err(db_error)?;
+    if !upsert {
+        return Ok(no_content());
+    }
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.UpsertMultipleResponse")));
+    o.insert("Results", Value::Array(results));
+    Ok(json(StatusCode::OK, o))
+}
+
+async fn bulk_delete(ctx: &Ctx<'_>, name: &str, filter: &dataverse::query::Filter) -> Result<Response, DataverseError> {
+    let t = table(ctx.app, name)?;
+    let mut w = ctx.app.store.write().await.map_err(db_error)?;
+    let ids = read::matching_ids(&mut w.tx, ctx.env, t, filter).await?;
+    for id in &ids {
+        super::rows::delete(ctx, &mut w.tx, t, &RowKey::Id(*id)).await?;
+    }
+    w.commit().await.map_err(db_error)?;
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.BulkDeleteResponse")));
+    o.insert("JobId", Value::String(Uuid::new_v4().to_string()));
+    Ok(json(StatusCode::OK, o))
+}
+
+/// The columns a qualified lead passes to each row it creates: (lead column, new row column).
+const TO_ACCOUNT: &[(&str, &str)] = &[
+    ("companyname", "name"),
+    ("telephone1", "telephone1"),
+    ("emailaddress1", "emailaddress1"),
+    ("websiteurl", "websiteurl"),
+];
+const TO_CONTACT: &[(&str, &str)] = &[
+    ("firstname", "firstname"),
+    ("lastname", "lastname"),
+    ("emailaddress1", "emailaddress1"),
+    ("telephone1", "telephone1"),
+    ("mobilephone", "mobilephone"),
+    ("jobtitle", "jobtitle"),
+];
+
+fn copied(lead: &[(String, Cell)], target: &dataverse::metadata::Table, map: &[(&str, &str)]) -> Cells {
+    map.iter()
+        .filter(|(_, to)| target.column(to).is_some())
+        .filter_map(|(from, to)| cell(lead, from).filter(|c| **c != Cell::Null).map(|c| ((*to).to_owned(), c.clone())))
+        .collect()
+}
+
+async fn qualify_lead(ctx: &Ctx<'_>, message: &Message) -> Result<Response, DataverseError> {
+    let Message::QualifyLead { lead, account, contact, opportunity, currency, customer, status } = message else {
+        return Err(DataverseError::bad_request("not QualifyLead"));
+    };
+    let app = ctx.app;
+    let (leads, accounts, contacts, opportunities) =
+        (table(app, "lead")?, table(app, "account")?, table(app, "contact")?, table(app, "opportunity")?);
+    let wctx = ctx.write_ctx();
+    let mut w = app.store.write().await.map_err(db_error)?;
+    let conn = &mut w.tx;
+    let current =
+        read::cells(&mut *conn, leads, *lead).await?.ok_or_else(|| DataverseError::not_found("lead", lead))?;
+    if cell(&current, "statecode").and_then(Cell::as_int).unwrap_or(0) != 0 {
+        return Err(DataverseError::new(400, codes::INVALID_ARGUMENT, "The lead is already closed."));
+    }
+    let mut created: Vec<(&dataverse::metadata::Table, Uuid)> = Vec::new();
+    let mut lead_cells: Cells = vec![("statecode".to_owned(), Cell::Int(1))];
+    if *status != -1 {
+        lead_cells.push(("statuscode".to_owned(), Cell::Int(i64::from(*status))));
+    }
+    let account_id = if *account {
+        let cells = copied(&current, accounts, TO_ACCOUNT);
+        if !cells.iter().any(|(n, _)| n == "name") {
+            return Err(DataverseError::new(
+                400,
+                codes::INVALID_ARGUMENT,
+                "The lead has no company name (companyname) to create an account from.",
+            ));
+        }
+        let id = Uuid::new_v4();
+        write::insert(&mut *conn, &wctx, accounts, id, cells).await?;
+        write::set_lookup(leads, &mut lead_cells, "parentaccountid", id, "account");
+        created.push((accounts, id));
+        Some(id)
+    } else {
+        None
+    };
+    let contact_id = if *contact {
+        let mut cells = copied(&current, contacts, TO_CONTACT);
+        if let Some(a) = account_id {
+            write::set_lookup(contacts, &mut cells, "parentcustomerid", a, "account");
+        }
+        let id = Uuid::new_v4();
+        write::insert(&mut *conn, &wctx, contacts, id, cells).await?;
+        write::set_lookup(leads, &mut lead_cells, "parentcontactid", id, "contact");
+        created.push((contacts, id));
+        Some(id)
+    } else {
+        None
+    };
+    if *opportunity {
+        let name = cell(&current, "subject")
+            .or_else(|| cell(&current, "fullname"))
+            .filter(|c| **c != Cell::Null)
+            .cloned()
+            .unwrap_or_else(|| Cell::Text("Opportunity".to_owned()));
+        let mut cells: Cells = vec![("name".to_owned(), name)];
+        cells.extend(copied(
+            &current,
+            opportunities,
+            &[("estimatedvalue", "estimatedvalue"), ("budgetamount", "budgetamount")],
+        ));
+        let customer_ref = customer
+            .clone()
+            .or_else(|| account_id.map(|a| ("account".to_owned(), a)))
+            .or_else(|| contact_id.map(|c| ("contact".to_owned(), c)));
+        if let Some((t, id)) = &customer_ref {
+            if !write::exists(&mut *conn, table(app, t)?, *id).await? {
+                return Err(DataverseError::not_found(t, id));
+            }
+            write::set_lookup(opportunities, &mut cells, "customerid", *id, t);
+        }
+        if let Some(a) = account_id {
+            write::set_lookup(opportunities, &mut cells, "parentaccountid", a, "account");
+        }
+        if let Some(c) = contact_id {
+            write::set_lookup(opportunities, &mut cells, "parentcontactid", c, "contact");
+        }
+        write::set_lookup(opportunities, &mut cells, "originatingleadid", *lead, "lead");
+        if let Some(cur) = currency {
+            if !write::exists(&mut *conn, table(app, "transactioncurrency")?, *cur).await? {
+                return Err(DataverseError::not_found("transactioncurrency", cur));
+            }
+            write::set_lookup(opportunities, &mut cells, "transactioncurrencyid", *cur, "transactioncurrency");
+        }
+        let id = Uuid::new_v4();
+        write::insert(&mut *conn, &wctx, opportunities, id, cells).await?;
+        write::set_lookup(leads, &mut lead_cells, "qualifyingopportunityid", id, "opportunity");
+        created.push((opportunities, id));
+    }
+    write::update(&mut *conn, &wctx, leads, *lead, &current, lead_cells).await?;
+    w.commit().await.map_err(db_error)?;
+    let rows: Vec<Value> = created
+        .iter()
+        .map(|(t, id)| {
+            let mut o = Object::new();
+            o.insert("@odata.type", Value::String(format!("#Microsoft.Dynamics.CRM.{}", t.logical_name)));
+            o.insert(t.primary_id.as_str(), Value::String(id.to_string()));
+            Value::Object(o)
+        })
+        .collect();
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context("Collection(Microsoft.Dynamics.CRM.crmbaseentity)")));
+    o.insert("value", Value::Array(rows));
+    Ok(json(StatusCode::OK, o))
+}
+
+async fn merge(
+    ctx: &Ctx<'_>,
+    name: &str,
+    target: Uuid,
+    subordinate: Uuid,
+    content: &Record,
+) -> Result<Response, DataverseError> {
+    let app = ctx.app;
+    let t = table(app, name)?;
+    let wctx = ctx.write_ctx();
+    let mut w = app.store.write().await.map_err(db_error)?;
+    let conn = &mut w.tx;
+    read::cells(&mut *conn, t, target).await?.ok_or_else(|| DataverseError::not_found(name, &target))?;
+    let retired =
+        read::cells(&mut *conn, t, subordinate).await?.ok_or_else(|| DataverseError::not_found(name, &subordinate))?;
+    // The subordinate's children move to the target.
+    for rel in app.schema.relationships().iter().filter(|r| r.referenced_table == t.logical_name) {
+        let child = table(app, &rel.referencing_table)?;
+        for id in read::referencing_ids(&mut *conn, child, &rel.referencing_column, subordinate).await? {
+            let Some(current) = read::cells(&mut *conn, child, id).await? else { continue };
+            let mut cells = Cells::new();
+            write::set_lookup(child, &mut cells, &rel.referencing_column, target, &t.logical_name);
+            write::update(&mut *conn, &wctx, child, id, &current, cells).await?;
+        }
+    }
+    if !content.values.is_empty() || !content.binds.is_empty() {
+        super::rows::update_row(ctx, &mut *conn, t, &RowKey::Id(target), content, false).await?;
+    }
+    let (state, status) = match name {
+        "lead" => (2, None),
+        "incident" => (2, Some(2000)),
+        _ => (1, None),
+    };
+    let mut cells: Cells = vec![("statecode".to_owned(), Cell::Int(state))];
+    if let Some(s) = status {
+        cells.push(("statuscode".to_owned(), Cell::Int(s)));
+    }
+    write::update(&mut *conn, &wctx, t, subordinate, &retired, cells).await?;
     w.commit().await.map_err(db_error)?;
     Ok(no_content())
 }

@@ -186,6 +186,20 @@ pub(super) async fn update(
     (select, expand): (&[String], &[Expand]),
     upsert: bool,
 ) -> Result<Response, DataverseError> {
+    let (id, created) = update_row(ctx, &mut *conn, t, key, record, upsert).await?;
+    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, expand).await? } else { None };
+    Ok(written(ctx, t, id, (select, expand), row, if created { StatusCode::CREATED } else { StatusCode::OK }))
+}
+
+/// The write of [`update`]: the row's id, and whether it was created.
+pub(super) async fn update_row(
+    ctx: &Ctx<'_>,
+    conn: &mut SqliteConnection,
+    t: &Table,
+    key: &RowKey,
+    record: &Record,
+    upsert: bool,
+) -> Result<(Uuid, bool), DataverseError> {
     let mut cells = write::record_cells(t, &record.values)?;
     let wctx = ctx.write_ctx();
     binds::single(&mut *conn, &ctx.app.schema, t, record, &mut cells).await?;
@@ -196,12 +210,12 @@ pub(super) async fn update(
     if let RowKey::Alternate(parts) = key {
         keys::apply_url_key(t, parts, &mut cells, found.is_none())?;
     }
-    let (id, created) = match found {
-        None if !upsert => return Err(missing(t, key)),
+    match found {
+        None if !upsert => Err(missing(t, key)),
         None => {
             let id = key.id().unwrap_or_else(Uuid::new_v4);
             write::insert(&mut *conn, &wctx, t, id, cells).await?;
-            (id, true)
+            Ok((id, true))
         }
         Some((id, current)) => {
             if ctx.req.headers.if_none_match == Some(EtagCondition::Any) {
@@ -213,11 +227,9 @@ pub(super) async fn update(
             }
             check_if_match(ctx, &current)?;
             write::update(&mut *conn, &wctx, t, id, &current, cells).await?;
-            (id, false)
+            Ok((id, false))
         }
-    };
-    let row = if representation(ctx.req) { shaped_row(ctx, &mut *conn, t, id, select, expand).await? } else { None };
-    Ok(written(ctx, t, id, (select, expand), row, if created { StatusCode::CREATED } else { StatusCode::OK }))
+    }
 }
 
 /// 412 `0x80060882` when `If-Match` names versions other than the stored row's (spec §2.10).
