@@ -191,6 +191,24 @@ async function functionsAndActions() {
     return `${c.Values.join(", ")}`;
   });
 
+  await step("change tracking: first sync, then new, updated and deleted rows through the delta link", async () => {
+    const first = await api.retrieveMultiple({ collection: "contacts", select: ["lastname"], trackChanges: true });
+    const link = first.oDataDeltaLink;
+    check(typeof link === "string" && link.includes("$deltatoken="), `expected a delta link, got ${show(first)}`);
+    const keep = first.value[0].contactid;
+    const added = await api.create({ collection: "contacts", data: { lastname: "DWA Synced" } });
+    await api.update({ collection: "contacts", key: keep, data: { lastname: "DWA Sync Changed" } });
+    const gone = await api.create({ collection: "contacts", data: { lastname: "DWA Sync Gone" } });
+    await api.deleteRecord({ collection: "contacts", key: gone });
+    const delta = await api.retrieveMultiple({ collection: "contacts" }, link);
+    const ids = delta.value.filter((r) => r.contactid).map((r) => r.contactid);
+    check(ids.includes(added) && ids.includes(keep), `delta rows ${show(ids)} lack ${added} or ${keep}`);
+    const deleted = delta.value.find((r) => r.id === gone);
+    check(deleted && deleted.reason === "deleted", `no deleted entry for ${gone}: ${show(delta.value)}`);
+    check(typeof delta.oDataDeltaLink === "string", "the delta carries the next delta link");
+    return `${delta.value.length} changes`;
+  });
+
   let opportunityId = null;
   await step("create an opportunity to win", async () => {
     opportunityId = await api.create({ collection: "opportunities", data: { name: "DWA deal", estimatedvalue: 4200 } });

@@ -129,6 +129,11 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             None => t.filtered_listing = true,
         },
         Operation::WhoAmI => t.open_to_all = true,
+        // Change tracking reads the table (design §4).
+        Operation::Changes { table, select, .. } => {
+            t.add(table, Privilege::Read);
+            t.add_columns(table, select);
+        }
         // Data messages: the levels they imply. Actions: the grant of their name too; the
         // activity an action records its closing with is covered by the grant (design §4).
         Operation::Message(Message::RetrieveTotalRecordCount { tables }) => {

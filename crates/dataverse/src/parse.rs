@@ -650,7 +650,7 @@ impl Route<'_> {
                     };
                 }
                 if self.options.has("$deltatoken") || self.headers.prefer.track_changes {
-                    return self.unsupported(RequestKind::ChangeTracking, "change tracking is not supported yet");
+                    return self.changes(table);
                 }
                 self.refuse_unsupported_options(RequestKind::Query)?;
                 self.check_prefer(&["maxpagesize"])?;
@@ -682,6 +682,27 @@ impl Route<'_> {
             }
             _ => self.not_allowed(&format!("the collection {}", table.set_name)),
         }
+    }
+
+    /// Change tracking (spec §9): `Prefer: odata.track-changes` for the first sync, then the
+    /// delta link's `$deltatoken`. Only `$select` may go with it, as Dataverse requires.
+    fn changes(&self, table: &Table) -> Result<Operation, Routed> {
+        for option in ["$filter", "$orderby", "$expand", "$top"] {
+            if self.options.has(option) {
+                return Err(ParseError::Syntax(format!(
+                    "The \"{option}\" query parameter isn't supported when Change Tracking is enabled."
+                ))
+                .into());
+            }
+        }
+        self.refuse_unsupported_options(RequestKind::ChangeTracking)?;
+        self.check_prefer(&["maxpagesize"])?;
+        self.options.only(&["$select", "$deltatoken"], "change tracking")?;
+        Ok(Operation::Changes {
+            table: table.logical_name.clone(),
+            select: self.options.select(table)?,
+            token: self.options.deltatoken()?,
+        })
     }
 
     fn count(&self, table: &Table) -> Result<Operation, Routed> {
@@ -827,8 +848,9 @@ impl Request {
 }
 
 /// `$filter` text parsed for `table` (no parameter aliases): the FetchXML and SQL lowerings
-/// write OData and parse it with the one parser.
-pub(crate) fn filter_text(text: &str, schema: &Schema, table: &Table) -> Result<crate::query::Filter, String> {
+/// write OData and parse it with the one parser; the emulator builds its own internal queries
+/// (change tracking's `versionnumber gt n`) the same way.
+pub fn filter_text(text: &str, schema: &Schema, table: &Table) -> Result<crate::query::Filter, String> {
     filter::parse_filter(text, schema, table, &[]).map_err(|filter::FilterError::Syntax(m)| m)
 }
 

@@ -341,6 +341,15 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
                 query.push(("$expand", metadata_expand(&read.expand)));
             }
         }
+        (Operation::Changes { select, token, .. }, Some(t)) => {
+            out.push_str(&t.set_name);
+            if !select.is_empty() {
+                query.push(("$select", select.iter().map(|c| odata_name(t, c)).collect::<Vec<_>>().join(",")));
+            }
+            raw_tail = token
+                .as_ref()
+                .map(|v| ("$deltatoken", if redact == Redact::Literals { "?".to_owned() } else { v.clone() }));
+        }
         (Operation::Query(q), Some(t)) => {
             out.push_str(&t.set_name);
             query = query_options(schema, t, q, redact);

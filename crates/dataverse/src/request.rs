@@ -392,6 +392,16 @@ pub enum Operation {
     Metadata(MetadataRead),
     /// A function or action of the catalog that Stanchion executes.
     Message(Message),
+    /// `GET /{set}?$select` with `Prefer: odata.track-changes` (the first sync), or with the
+    /// delta link's `$deltatoken` (the changes since): spec §9.
+    Changes {
+        /// Table logical name.
+        table: String,
+        /// Columns (logical names); empty = all.
+        select: Vec<String>,
+        /// `$deltatoken` as received (opaque), for a delta.
+        token: Option<String>,
+    },
     /// A request Stanchion recognises but does not support yet; never executed or forwarded.
     Unsupported {
         /// The request kind it was recognised as.
@@ -631,6 +641,7 @@ impl Request {
             Operation::Relate { associate: false, .. } => RequestKind::Disassociate,
             Operation::Metadata(_) => RequestKind::MetadataDefinitions,
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
+            Operation::Changes { .. } => RequestKind::ChangeTracking,
             Operation::Message(Message::RetrieveTotalRecordCount { .. }) => RequestKind::UnboundFunction,
             Operation::Message(
                 Message::CreateMultiple { .. }
@@ -656,6 +667,7 @@ impl Request {
             | Operation::Delete { table, .. }
             | Operation::SetProperty { table, .. }
             | Operation::Relate { table, .. } => Some(table),
+            Operation::Changes { table, .. } => Some(table),
             Operation::Message(Message::CloseOpportunity { .. }) => Some("opportunity"),
             Operation::Message(Message::CloseIncident { .. }) => Some("incident"),
             Operation::Message(Message::BulkDelete { table, .. }) => Some(table),

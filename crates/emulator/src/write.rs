@@ -161,13 +161,16 @@ pub(crate) async fn update(
     Ok(())
 }
 
-/// Deletes a row; false when there was none.
+/// Deletes a row, recording the deletion for change tracking; false when there was none.
 pub(crate) async fn delete(conn: &mut SqliteConnection, table: &Table, id: Uuid) -> Result<bool, DataverseError> {
     let q = sea_query::Query::delete()
         .from_table(table.logical_name.clone())
         .and_where(Expr::col(table.primary_id.clone()).eq(id.to_string()))
         .build_sqlx(SqliteQueryBuilder);
-    let done = statement(q).execute(conn).await.map_err(db_error)?;
+    let done = statement(q).execute(&mut *conn).await.map_err(db_error)?;
+    if done.rows_affected() > 0 {
+        meta::record_deletion(conn, &table.logical_name, &id.to_string()).await.map_err(db_error)?;
+    }
     Ok(done.rows_affected() > 0)
 }
 

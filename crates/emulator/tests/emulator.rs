@@ -15,6 +15,8 @@ mod auth;
 mod batch;
 #[path = "emulator/binds.rs"]
 mod binds;
+#[path = "emulator/changes.rs"]
+mod changes;
 #[path = "emulator/common.rs"]
 mod common;
 #[path = "emulator/expand.rs"]

@@ -153,7 +153,7 @@ pub(crate) fn rows(request: &Request, body: &Value, status: u16) -> Option<u64> 
         return None;
     }
     match &request.operation {
-        Operation::Query(_) | Operation::Aggregate(_) => {
+        Operation::Query(_) | Operation::Aggregate(_) | Operation::Changes { .. } => {
             body.as_object().and_then(|o| o.get("value")).and_then(Value::as_array).map(|v| v.len() as u64)
         }
         Operation::Retrieve { .. } => Some(1),

@@ -407,7 +407,24 @@ impl Filter<'_> {
                     self.row(table, expand, row);
                 }
             }
-            _ => {}
+            // Synced rows are rows of the table; `$deletedEntity` entries carry only an id.
+            Operation::Changes { table, .. } => {
+                if let Some(Value::Array(rows)) = value.as_object_mut().and_then(|o| o.get_mut("value")) {
+                    for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                        self.row(table, &[], row);
+                    }
+                }
+            }
+            // Answers without column values: counts, ids, WhoAmI's ids, and no body at all.
+            // Listed one by one so that a new operation cannot pass unfiltered by default.
+            Operation::WhoAmI
+            | Operation::Count(_)
+            | Operation::MetadataDocument
+            | Operation::SetProperty { .. }
+            | Operation::Relate { .. }
+            | Operation::Delete { .. }
+            | Operation::Message(_)
+            | Operation::Unsupported { .. } => {}
         }
         crate::annotations::filter(self.schema, self.policy, self.asked, value);
         Ok(())

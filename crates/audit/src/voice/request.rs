@@ -52,7 +52,18 @@ fn action(r: &AuditRecord) -> (Verb, String) {
         Kind::Query => (verb("read", "read"), format!("{}{cols}", counted(r, Read))),
         Kind::FetchxmlQuery => (verb("read", "read"), format!("{} with FetchXML{cols}", counted(r, Read))),
         Kind::Retrieve | Kind::RetrieveProperty => (verb("read", "read"), format!("{}{cols}", one(r, Read))),
-        Kind::ChangeTracking => (verb("read", "read"), format!("changes to {}{cols}", plural(table(r, Read)))),
+        Kind::ChangeTracking => {
+            let delta = r.path.as_deref().is_some_and(|p| p.contains("$deltatoken="));
+            let set = plural(table(r, Read));
+            let object = match (delta, r.rows) {
+                (true, Some(1)) => format!("1 change of {set}{cols} since the last sync"),
+                (true, Some(n)) => format!("{n} changes of {set}{cols} since the last sync"),
+                (true, None) => format!("changes of {set}{cols} since the last sync"),
+                (false, Some(n)) => format!("{set}{cols} from the start ({n} rows)"),
+                (false, None) => format!("{set}{cols} from the start"),
+            };
+            (verb("sync", "synced"), object)
+        }
         Kind::Count => (verb("count", "counted"), plural(table(r, Read))),
         Kind::Aggregate => {
             let groups = match r.rows {

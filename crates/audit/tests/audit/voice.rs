@@ -308,7 +308,15 @@ fn less_common_kinds() {
         ),
         (
             allowed(Kind::ChangeTracking, accounts_read(), &[], &[]),
-            "Sales Ops Agent read changes to accounts — allowed.",
+            "Sales Ops Agent synced accounts from the start — allowed.",
+        ),
+        (
+            AuditRecord {
+                rows: Some(3),
+                path: Some("/api/data/v9.2/accounts?$select=name&$deltatoken=?".into()),
+                ..allowed(Kind::ChangeTracking, accounts_read(), &[], &["name"])
+            },
+            "Sales Ops Agent synced 3 changes of accounts (name) since the last sync — allowed.",
         ),
         (
             with_line(Kind::UnboundFunction, "GET", "/api/data/v9.2/WhoAmI()"),

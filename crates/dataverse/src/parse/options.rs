@@ -8,8 +8,20 @@ use crate::query::{Hop, OrderBy, Query};
 use crate::request::Operation;
 
 /// Options Stanchion parses today.
-const SUPPORTED: &[&str] =
-    &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken", "$expand", "$id", "$apply", "sql", "fetchXml"];
+const SUPPORTED: &[&str] = &[
+    "$select",
+    "$filter",
+    "$orderby",
+    "$top",
+    "$count",
+    "$skiptoken",
+    "$deltatoken",
+    "$expand",
+    "$id",
+    "$apply",
+    "sql",
+    "fetchXml",
+];
 
 /// Options Dataverse knows that Stanchion recognises but does not support yet, with the reason.
 const RECOGNISED: &[(&str, &str)] = &[
@@ -18,7 +30,6 @@ const RECOGNISED: &[(&str, &str)] = &[
     ("$format", "$format is not supported yet (Dataverse does not support it either)"),
     ("$compute", "$compute is not supported yet (Dataverse does not support it either)"),
     ("$levels", "$levels is not supported yet (Dataverse does not support it either)"),
-    ("$deltatoken", "change tracking is not supported yet"),
     ("$schemaversion", "$schemaversion is not supported yet"),
     ("savedQuery", "saved queries (savedQuery=) are refused: Stanchion cannot see what they read"),
     ("userQuery", "user queries (userQuery=) are refused: Stanchion cannot see what they read"),
@@ -78,6 +89,21 @@ impl<'a> Options<'a> {
                     || p.raw_value.bytes().any(|b| !b.is_ascii_graphic()) =>
             {
                 Err(ParseError::Syntax("$skiptoken must be the value of an @odata.nextLink".into()))
+            }
+            Some(p) => Ok(Some(p.raw_value.to_owned())),
+        }
+    }
+
+    /// `$deltatoken` exactly as received (like `$skiptoken`, the issuing server's opaque token).
+    pub(crate) fn deltatoken(&self) -> Result<Option<String>, ParseError> {
+        match self.pairs.iter().find(|p| p.name == "$deltatoken") {
+            None => Ok(None),
+            Some(p)
+                if p.raw_value.is_empty()
+                    || p.raw_value.len() > 1024
+                    || p.raw_value.bytes().any(|b| !b.is_ascii_graphic()) =>
+            {
+                Err(ParseError::Syntax("$deltatoken must be the value of an @odata.deltaLink".into()))
             }
             Some(p) => Ok(Some(p.raw_value.to_owned())),
         }

@@ -308,3 +308,28 @@ fn qualify_lead_creates_what_its_flags_ask_for() {
         assert!(e.to_string().contains(needle), "{body}: {e}");
     }
 }
+
+#[test]
+fn change_tracking_is_a_read_with_select_only() {
+    let path = "/api/data/v9.2/contacts";
+    let parse_with = |query: &str, prefer: bool| {
+        let headers: &[(&str, &str)] = if prefer { &[("Prefer", "odata.track-changes")] } else { &[] };
+        let raw = RawRequest { method: "GET", path, query: Some(query), headers, body: b"" };
+        parse_request(&Schema::standard(), &raw, &ParseLimits::default())
+    };
+    let first = parse_with("$select=lastname", true).unwrap();
+    assert_eq!(
+        first.operation,
+        Operation::Changes { table: "contact".into(), select: vec!["lastname".into()], token: None }
+    );
+    let delta = parse_with("$select=lastname&$deltatoken=919042%2108%2f22%2f2017%2008%3a10%3a44", false).unwrap();
+    let Operation::Changes { token: Some(token), .. } = &delta.operation else { panic!() };
+    assert_eq!(token, "919042%2108%2f22%2f2017%2008%3a10%3a44", "kept exactly as received");
+    let printed = print_request(&Schema::standard(), &delta).unwrap();
+    assert_eq!(printed.target, "contacts?$select=lastname&$deltatoken=919042%2108%2f22%2f2017%2008%3a10%3a44");
+    let Classification::Classified(t) = classify(&Schema::standard(), &delta) else { panic!() };
+    assert_eq!(t.tables[0].privilege, Privilege::Read);
+    assert_eq!(t.kind, dataverse::RequestKind::ChangeTracking);
+    let e = parse_with("$filter=lastname eq 'x'", true).unwrap_err();
+    assert_eq!(e.to_string(), "The \"$filter\" query parameter isn't supported when Change Tracking is enabled.");
+}

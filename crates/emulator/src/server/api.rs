@@ -7,6 +7,7 @@
 
 mod aggregate;
 pub(super) mod batch;
+mod changes;
 mod fetch;
 mod messages;
 mod rows;
@@ -167,6 +168,9 @@ pub(super) async fn execute(app: &App, req: &Request, caller: Caller) -> Result<
         }
         Operation::Metadata(read) => crate::metadata_api::answer(&app.schema, &base, read).map_err(emulator_error),
         Operation::Message(m) => messages::execute(&ctx, m).await,
+        Operation::Changes { table: name, select, token } => {
+            changes::changes(&ctx, name, select, token.as_deref()).await
+        }
         Operation::Unsupported { reason, .. } => {
             Err(emulator_error(DataverseError::new(501, codes::ODATA_PARSE, reason.clone())))
         }

@@ -14,6 +14,9 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 /// Creates (or completes) every table of `schema` and the emulator's meta table.
 pub(super) async fn create_tables(conn: &mut SqliteConnection, schema: &Schema) -> Result<(), sqlx::Error> {
     execute(conn, meta::create_table_sql()).await?;
+    for sql in meta::create_deleted_sql() {
+        execute(conn, sql).await?;
+    }
     for table in schema.tables() {
         create_table(conn, table).await?;
     }

@@ -59,3 +59,64 @@ pub(crate) async fn next(conn: &mut SqliteConnection, key: &str) -> Result<i64, 
     let row = statement(q).fetch_one(conn).await?;
     row.try_get::<i64, _>(INT)
 }
+
+/// The current value of counter `key` (0 when it was never incremented).
+pub(crate) async fn current(conn: &mut SqliteConnection, key: &str) -> Result<i64, sqlx::Error> {
+    let q = Query::select().column(INT).from(TABLE).and_where(Expr::col(KEY).eq(key)).build_sqlx(SqliteQueryBuilder);
+    let row = statement(q).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.try_get::<Option<i64>, _>(INT)).transpose()?.flatten().unwrap_or(0))
+}
+
+/// The table of deleted rows change tracking reports (`$deletedEntity`, spec §9): table,
+/// id, and the row version the deletion took.
+pub(crate) const DELETED: &str = "_emulator_deleted";
+
+pub(super) fn create_deleted_sql() -> Vec<String> {
+    vec![
+        sea_query::Table::create()
+            .table(DELETED)
+            .if_not_exists()
+            .col(ColumnDef::new("table_name").text().not_null())
+            .col(ColumnDef::new("id").text().not_null())
+            .col(ColumnDef::new("version").big_integer().not_null())
+            .to_string(SqliteQueryBuilder),
+        sea_query::Index::create()
+            .if_not_exists()
+            .name("ix__emulator_deleted_table_version")
+            .table(DELETED)
+            .col("table_name")
+            .col("version")
+            .to_string(SqliteQueryBuilder),
+    ]
+}
+
+/// Records that row `id` of `table` was deleted, at a new row version.
+pub(crate) async fn record_deletion(conn: &mut SqliteConnection, table: &str, id: &str) -> Result<(), sqlx::Error> {
+    let version = next(&mut *conn, VERSION_COUNTER).await?;
+    let q = Query::insert()
+        .into_table(DELETED)
+        .columns(["table_name", "id", "version"])
+        // Three columns, three values: `values_panic` cannot panic here.
+        .values_panic([table.into(), id.into(), version.into()])
+        .build_sqlx(SqliteQueryBuilder);
+    statement(q).execute(conn).await.map(|_| ())
+}
+
+/// The rows of `table` deleted at versions in `(after, upto]`, oldest first.
+pub(crate) async fn deletions(
+    conn: &mut SqliteConnection,
+    table: &str,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let q = Query::select()
+        .column("id")
+        .from(DELETED)
+        .and_where(Expr::col("table_name").eq(table))
+        .and_where(Expr::col("version").gt(after))
+        .and_where(Expr::col("version").lte(upto))
+        .order_by("version", sea_query::Order::Asc)
+        .build_sqlx(SqliteQueryBuilder);
+    let rows = statement(q).fetch_all(conn).await?;
+    rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+}

@@ -126,3 +126,42 @@ async fn merge_needs_the_grant_and_delete_records() {
     let done = app.send(&merger, "POST", "Merge", Some(&body)).await;
     assert_eq!(done.status(), 204, "{:?}", done.text().await);
 }
+
+#[tokio::test]
+async fn change_tracking_through_the_gateway_reads_the_table_and_hides_what_is_hidden() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin", &[("contact", Level::Full)], false).await;
+    let syncer = app.agent("Syncer", &[("contact", Level::Read)], false).await;
+    let outsider = app.agent("Outsider", &[("account", Level::Read)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    let set = dataverse::Schema::standard().table("contact").unwrap().set_name.clone();
+    app.store.set_column_hidden(&actor, "Syncer", "contact", &set, "emailaddress1", true).await.unwrap();
+    let track = [("Prefer", "odata.track-changes")];
+    let refused = app.send_with(&outsider, "GET", "contacts", None, &track).await;
+    assert_eq!(reason(&refused).as_deref(), Some("table_off"));
+    let first = app.send_with(&syncer, "GET", "contacts", None, &track).await;
+    assert_eq!(first.status(), 200);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert!(!first.to_string().contains("emailaddress1"), "hidden columns are dropped from synced rows");
+    let link = first["@odata.deltaLink"].as_str().unwrap().to_owned();
+    assert!(link.starts_with(&app.url), "the delta link points at the gateway: {link}");
+
+    let id = app
+        .send(&admin, "POST", "contacts", Some(r#"{"lastname":"Synced","emailaddress1":"s@x.example"}"#))
+        .await
+        .headers()["odata-entityid"]
+        .to_str()
+        .unwrap()
+        .rsplit_once('(')
+        .unwrap()
+        .1
+        .trim_end_matches(')')
+        .to_owned();
+    let delta = app.send(&syncer, "GET", &link, None).await;
+    let request_id = crate::app::request_id(&delta);
+    let delta: serde_json::Value = delta.json().await.unwrap();
+    assert_eq!(delta["value"][0]["contactid"], serde_json::json!(id));
+    assert!(delta["value"][0].get("emailaddress1").is_none());
+    let sentence = app.records(&request_id).await.last().unwrap().sentence();
+    assert_eq!(sentence, "Syncer synced 1 change of contacts since the last sync — allowed.");
+}
