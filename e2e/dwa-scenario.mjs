@@ -209,6 +209,14 @@ async function functionsAndActions() {
     return `${delta.value.length} changes`;
   });
 
+  await step("callFunction bound RetrieveUserPrivileges for the calling user", async () => {
+    const me = await api.callFunction("WhoAmI");
+    const res = await api.callFunction({ collection: "systemusers", key: me.UserId, name: "Microsoft.Dynamics.CRM.RetrieveUserPrivileges" });
+    check(Array.isArray(res.RolePrivileges) && res.RolePrivileges.length > 0, `expected RolePrivileges, got ${show(res)}`);
+    check(res.RolePrivileges.some((p) => p.PrivilegeName === "prvReadAccount"), "prvReadAccount missing");
+    return `${res.RolePrivileges.length} privileges`;
+  });
+
   let opportunityId = null;
   await step("create an opportunity to win", async () => {
     opportunityId = await api.create({ collection: "opportunities", data: { name: "DWA deal", estimatedvalue: 4200 } });

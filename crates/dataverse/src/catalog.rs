@@ -186,7 +186,7 @@ pub const ENTRIES: &[Entry] = &[
         "systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges",
         "A user's privileges from their security roles.",
         "Read on users",
-        false,
+        true,
     ),
     message(
         "RetrievePrincipalAccess",
@@ -195,7 +195,7 @@ pub const ENTRIES: &[Entry] = &[
         "systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)",
         "A user's access rights on one row.",
         "Read on users and on the row's table",
-        false,
+        true,
     ),
     message(
         "CreateMultiple",
@@ -276,7 +276,7 @@ pub const ENTRIES: &[Entry] = &[
         "GrantAccess",
         "Shares a row with a user or team.",
         "the grant and Full use on the row's table",
-        false,
+        true,
     ),
     message(
         "ModifyAccess",
@@ -285,7 +285,7 @@ pub const ENTRIES: &[Entry] = &[
         "ModifyAccess",
         "Changes the rights a row is shared with.",
         "the grant and Full use on the row's table",
-        false,
+        true,
     ),
     message(
         "RevokeAccess",
@@ -294,7 +294,7 @@ pub const ENTRIES: &[Entry] = &[
         "RevokeAccess",
         "Stops sharing a row with a user or team.",
         "the grant and Full use on the row's table",
-        false,
+        true,
     ),
     message(
         "BulkDelete",

@@ -209,6 +209,24 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             t.record_ids.push(*subordinate);
             write_record(&mut t, table, content);
         }
+        // Sharing: the grant and Share on the row's table (Full use); the user or team shared
+        // with needs no level (design §4, as for assigning).
+        Operation::Message(m @ Message::Share { table, target, .. }) => {
+            t.action = Some(m.name().to_owned());
+            t.add(table, Privilege::Share);
+            t.record_ids.push(*target);
+        }
+        // The privilege functions are reads of users (and of the row asked about).
+        Operation::Message(Message::RetrieveUserPrivileges { user }) => {
+            t.add("systemuser", Privilege::Read);
+            t.record_ids.push(*user);
+        }
+        Operation::Message(Message::RetrievePrincipalAccess { user, table, target }) => {
+            t.add("systemuser", Privilege::Read);
+            t.add(table, Privilege::Read);
+            t.record_ids.push(*user);
+            t.record_ids.push(*target);
+        }
         Operation::Message(m @ Message::CloseOpportunity { opportunity: id, .. })
         | Operation::Message(m @ Message::CloseIncident { incident: id, .. }) => {
             t.action = Some(m.name().to_owned());

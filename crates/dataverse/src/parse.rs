@@ -179,6 +179,7 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
                     | Message::BulkDelete { .. }
                     | Message::QualifyLead { .. }
                     | Message::Merge { .. }
+                    | Message::Share { .. }
             )
             | Operation::Unsupported { .. }
     );
@@ -318,6 +319,16 @@ impl Route<'_> {
                 let message = message::total_record_count(self.schema, inner, &self.options.aliases())?;
                 Ok(Operation::Message(message))
             }
+            (Method::Post, "GrantAccess" | "ModifyAccess" | "RevokeAccess") if key.is_none() && name == op => {
+                self.options.only(&[], op)?;
+                self.check_prefer(&[])?;
+                let kind = match op {
+                    "GrantAccess" => crate::request::ShareKind::Grant,
+                    "ModifyAccess" => crate::request::ShareKind::Modify,
+                    _ => crate::request::ShareKind::Revoke,
+                };
+                Ok(Operation::Message(message::share(self.schema, self.body, kind)?))
+            }
             (Method::Post, "Merge") if key.is_none() && name == op => {
                 self.options.only(&[], op)?;
                 self.check_prefer(&[])?;
@@ -375,6 +386,31 @@ impl Route<'_> {
         let key = self.row_key(table, key)?;
         match rest {
             [] => self.row(table, key),
+            [op] if self.method == Method::Get
+                && table.logical_name == "systemuser"
+                && op.strip_prefix(NS).is_some_and(|o| {
+                    o.starts_with("RetrieveUserPrivileges") || o.starts_with("RetrievePrincipalAccess(")
+                }) =>
+            {
+                self.options.only(&["@aliases"], "a function")?;
+                self.check_prefer(&[])?;
+                let RowKey::Id(user) = key else {
+                    return Err(ParseError::Syntax("the user is addressed by id".into()).into());
+                };
+                let (function, inner) = split_key(op.strip_prefix(NS).unwrap_or(op))?;
+                match (function, inner) {
+                    ("RetrieveUserPrivileges", None | Some("")) => {
+                        Ok(Operation::Message(Message::RetrieveUserPrivileges { user }))
+                    }
+                    ("RetrievePrincipalAccess", Some(inner)) => Ok(Operation::Message(message::principal_access(
+                        self.schema,
+                        user,
+                        inner,
+                        &self.options.aliases(),
+                    )?)),
+                    _ => Err(ParseError::Syntax(format!("'{function}' takes other parameters")).into()),
+                }
+            }
             [op] if self.method == Method::Post
                 && table.logical_name == "lead"
                 && op.strip_prefix(NS) == Some("QualifyLead") =>

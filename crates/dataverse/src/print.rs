@@ -108,6 +108,28 @@ fn message_body(schema: &Schema, message: &crate::request::Message, service_root
             return Some(targets_body(schema, table, targets.iter().map(|(k, r)| (Some(k), r)), service_root));
         }
         Message::BulkDelete { table, job, .. } => return Some(bulk_delete_body(table, job)),
+        Message::Share { kind, table, target, principal, rights } => {
+            let row = |table: &str, id: &uuid::Uuid| -> Option<Value> {
+                let t = schema.table(table)?;
+                let mut o = crate::json::Object::default();
+                o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
+                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
+                Some(Value::Object(o))
+            };
+            let mut o = crate::json::Object::default();
+            o.insert("Target".to_owned(), row(table, target)?);
+            if *kind == crate::request::ShareKind::Revoke {
+                o.insert("Revokee".to_owned(), row(&principal.0, &principal.1)?);
+            } else {
+                let mut pa = crate::json::Object::default();
+                pa.insert("Principal".to_owned(), row(&principal.0, &principal.1)?);
+                let mask = if rights.is_empty() { "None".to_owned() } else { rights.join(", ") };
+                pa.insert("AccessMask".to_owned(), Value::String(mask));
+                o.insert("PrincipalAccess".to_owned(), Value::Object(pa));
+            }
+            return Some(Value::Object(o).to_json());
+        }
+        Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. } => return None,
         Message::Merge { table, target, subordinate, content, parenting_checks } => {
             let t = schema.table(table)?;
             let row = |id: &uuid::Uuid| {
@@ -327,6 +349,14 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         }
         (Operation::Message(crate::request::Message::QualifyLead { lead, .. }), Some(t)) => {
             out.push_str(&format!("{}({lead})/Microsoft.Dynamics.CRM.QualifyLead", t.set_name));
+        }
+        (Operation::Message(crate::request::Message::RetrieveUserPrivileges { user }), _) => {
+            out.push_str(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges"));
+        }
+        (Operation::Message(crate::request::Message::RetrievePrincipalAccess { user, table, target }), _) => {
+            let set = schema.table(table).map_or(table.as_str(), |t| t.set_name.as_str());
+            out.push_str(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)"));
+            query.push(("@tid", format!("{{'@odata.id':'{set}({target})'}}")));
         }
         (Operation::Message(m), _) => out.push_str(m.name()),
         (Operation::Metadata(read), _) => {

@@ -498,6 +498,36 @@ pub enum Message {
         /// `PerformParentingChecks` (accepted; the emulator's rows have no parent checks).
         parenting_checks: bool,
     },
+    /// `POST /GrantAccess`, `/ModifyAccess` or `/RevokeAccess`: sharing one row with a user or
+    /// team (spec §6.5).
+    Share {
+        /// Which of the three.
+        kind: ShareKind,
+        /// The shared row's table.
+        table: String,
+        /// The shared row.
+        target: Uuid,
+        /// The user or team: (`systemuser` or `team`, id).
+        principal: (String, Uuid),
+        /// `AccessMask` rights (`ReadAccess`…), for GrantAccess and ModifyAccess.
+        rights: Vec<String>,
+    },
+    /// `GET /systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges`: the user's
+    /// privileges from its security roles.
+    RetrieveUserPrivileges {
+        /// The user.
+        user: Uuid,
+    },
+    /// `GET /systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)`: the
+    /// user's access rights on one row.
+    RetrievePrincipalAccess {
+        /// The user.
+        user: Uuid,
+        /// The row's table.
+        table: String,
+        /// The row.
+        target: Uuid,
+    },
     /// `POST /CloseIncident`.
     CloseIncident {
         /// The case resolved (from `incidentid@odata.bind`).
@@ -508,6 +538,29 @@ pub enum Message {
         resolution: Record,
     },
 }
+
+/// Which sharing action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareKind {
+    /// `GrantAccess`: adds rights.
+    Grant,
+    /// `ModifyAccess`: replaces the rights.
+    Modify,
+    /// `RevokeAccess`: stops sharing.
+    Revoke,
+}
+
+/// The rights an `AccessMask` may name (the `AccessRights` flags, spec §6.5).
+pub const ACCESS_RIGHTS: &[&str] = &[
+    "ReadAccess",
+    "WriteAccess",
+    "AppendAccess",
+    "AppendToAccess",
+    "CreateAccess",
+    "DeleteAccess",
+    "ShareAccess",
+    "AssignAccess",
+];
 
 /// The parameters of a BulkDelete job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -552,6 +605,11 @@ impl Message {
             Message::BulkDelete { .. } => "BulkDelete",
             Message::QualifyLead { .. } => "QualifyLead",
             Message::Merge { .. } => "Merge",
+            Message::Share { kind: ShareKind::Grant, .. } => "GrantAccess",
+            Message::Share { kind: ShareKind::Modify, .. } => "ModifyAccess",
+            Message::Share { kind: ShareKind::Revoke, .. } => "RevokeAccess",
+            Message::RetrieveUserPrivileges { .. } => "RetrieveUserPrivileges",
+            Message::RetrievePrincipalAccess { .. } => "RetrievePrincipalAccess",
         }
     }
 }
@@ -643,6 +701,9 @@ impl Request {
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Changes { .. } => RequestKind::ChangeTracking,
             Operation::Message(Message::RetrieveTotalRecordCount { .. }) => RequestKind::UnboundFunction,
+            Operation::Message(Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. }) => {
+                RequestKind::BoundFunction
+            }
             Operation::Message(
                 Message::CreateMultiple { .. }
                 | Message::UpdateMultiple { .. }
@@ -672,7 +733,10 @@ impl Request {
             Operation::Message(Message::CloseIncident { .. }) => Some("incident"),
             Operation::Message(Message::BulkDelete { table, .. }) => Some(table),
             Operation::Message(Message::QualifyLead { .. }) => Some("lead"),
-            Operation::Message(Message::Merge { table, .. }) => Some(table),
+            Operation::Message(Message::Merge { table, .. } | Message::Share { table, .. }) => Some(table),
+            Operation::Message(Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. }) => {
+                Some("systemuser")
+            }
             Operation::Message(
                 Message::CreateMultiple { table, .. }
                 | Message::UpdateMultiple { table, .. }

@@ -576,3 +576,138 @@ pub(crate) fn merge(schema: &Schema, body: &[u8]) -> Result<Message, ParseError>
     };
     Ok(Message::Merge { table: table.logical_name.clone(), target, subordinate, content, parenting_checks: checks })
 }
+
+/// An entity-reference parameter: `{"@odata.type": "Microsoft.Dynamics.CRM.<table>",
+/// "<primary id>": "<guid>"}` — its table and id.
+fn entity_reference<'s>(schema: &'s Schema, v: &Value, name: &str) -> Result<(&'s Table, Uuid), ParseError> {
+    let o = v.as_object().ok_or_else(|| payload(format!("{name} must be an object naming a row")))?;
+    let ty = o
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .and_then(|t| t.trim_start_matches('#').strip_prefix("Microsoft.Dynamics.CRM."))
+        .ok_or_else(|| payload(format!("{name} must carry its \"@odata.type\"")))?;
+    let table = schema.table(ty).ok_or_else(|| ParseError::NotFound(format!("The entity '{ty}' does not exist")))?;
+    // A user or team may be named by `ownerid` too (the principal's base type).
+    let id = o
+        .get(&table.primary_id)
+        .or_else(|| o.get("ownerid"))
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| payload(format!("{name} must name its row by {}", table.primary_id)))?;
+    if o.len() > 2 {
+        return Err(payload(format!("{name} names a row: only @odata.type and {}", table.primary_id)));
+    }
+    Ok((table, id))
+}
+
+/// `GrantAccess`, `ModifyAccess` (`Target`, `PrincipalAccess: {Principal, AccessMask}`) or
+/// `RevokeAccess` (`Target`, `Revokee`).
+pub(crate) fn share(schema: &Schema, body: &[u8], kind: crate::request::ShareKind) -> Result<Message, ParseError> {
+    use crate::request::{ACCESS_RIGHTS, ShareKind};
+    let name = match kind {
+        ShareKind::Grant => "GrantAccess",
+        ShareKind::Modify => "ModifyAccess",
+        ShareKind::Revoke => "RevokeAccess",
+    };
+    let value = json::parse(body).map_err(|e| payload(format!("The request body is not valid JSON: {e}")))?;
+    let Value::Object(members_in) = value else {
+        return Err(payload(format!("The body of {name} must be a JSON object")));
+    };
+    let (mut target, mut principal_access, mut revokee) = (None, None, None);
+    for (key, v) in members_in {
+        match (key.as_str(), kind) {
+            ("Target", _) => target = Some(v),
+            ("PrincipalAccess", ShareKind::Grant | ShareKind::Modify) => principal_access = Some(v),
+            ("Revokee", ShareKind::Revoke) => revokee = Some(v),
+            (other, _) => return Err(payload(format!("{name} has no parameter named '{other}'"))),
+        }
+    }
+    let (table, target) = entity_reference(
+        schema,
+        &target.ok_or_else(|| payload(format!("{name} needs the parameter Target")))?,
+        "Target",
+    )?;
+    let principal_value = match kind {
+        ShareKind::Revoke => revokee.ok_or_else(|| payload("RevokeAccess needs the parameter Revokee"))?,
+        _ => {
+            let pa = principal_access
+                .as_ref()
+                .ok_or_else(|| payload(format!("{name} needs the parameter PrincipalAccess")))?;
+            pa.as_object()
+                .and_then(|o| o.get("Principal"))
+                .cloned()
+                .ok_or_else(|| payload("PrincipalAccess needs its Principal"))?
+        }
+    };
+    let (principal_table, principal) = entity_reference(schema, &principal_value, "the principal")?;
+    if !matches!(principal_table.logical_name.as_str(), "systemuser" | "team") {
+        return Err(payload("A row is shared with a user (systemuser) or a team"));
+    }
+    let mut rights = Vec::new();
+    if kind != ShareKind::Revoke {
+        let mask = principal_access
+            .as_ref()
+            .and_then(Value::as_object)
+            .and_then(|o| o.get("AccessMask"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| payload("PrincipalAccess needs its AccessMask (\"ReadAccess, WriteAccess\")"))?;
+        for right in mask.split(',').map(str::trim).filter(|r| !r.is_empty() && *r != "None") {
+            let known = ACCESS_RIGHTS
+                .iter()
+                .find(|r| **r == right)
+                .ok_or_else(|| payload(format!("'{right}' is not an access right ({})", ACCESS_RIGHTS.join(", "))))?;
+            if !rights.contains(&(*known).to_owned()) {
+                rights.push((*known).to_owned());
+            }
+        }
+        rights.sort_by_key(|r| ACCESS_RIGHTS.iter().position(|k| k == r));
+    }
+    Ok(Message::Share {
+        kind,
+        table: table.logical_name.clone(),
+        target,
+        principal: (principal_table.logical_name.clone(), principal),
+        rights,
+    })
+}
+
+/// `RetrievePrincipalAccess(Target=…)` bound to user `user`: `inner` is the text in the
+/// parentheses, the target `{'@odata.id':'accounts(<guid>)'}` inline or through an alias.
+pub(crate) fn principal_access(
+    schema: &Schema,
+    user: Uuid,
+    inner: &str,
+    aliases: &[(&str, &str)],
+) -> Result<Message, ParseError> {
+    let value = inner
+        .trim()
+        .strip_prefix("Target=")
+        .ok_or_else(|| ParseError::Syntax("RetrievePrincipalAccess takes one parameter, Target".into()))?;
+    let text = match value.strip_prefix('@') {
+        Some(alias) => aliases
+            .iter()
+            .find(|(name, _)| name.strip_prefix('@') == Some(alias))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| ParseError::Syntax(format!("The parameter alias @{alias} has no value")))?,
+        None => value,
+    };
+    let normalized = text.replace('\'', "\"");
+    let parsed = json::parse(normalized.as_bytes())
+        .map_err(|_| ParseError::Syntax("Target must be {'@odata.id':'<entity set>(<id>)'}".into()))?;
+    let reference = parsed
+        .as_object()
+        .and_then(|o| o.get("@odata.id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ParseError::Syntax("Target must be {'@odata.id':'<entity set>(<id>)'}".into()))?;
+    let set = reference.trim_start_matches('/').split('(').next().unwrap_or("");
+    let set = set.rsplit('/').next().unwrap_or(set);
+    let table = schema
+        .table_by_set(set)
+        .ok_or_else(|| ParseError::NotFound(format!("Resource not found for the segment '{set}'.")))?;
+    match super::bind::reference(table, reference)? {
+        Reference::Row { key: RowKey::Id(target), origin: None } => {
+            Ok(Message::RetrievePrincipalAccess { user, table: table.logical_name.clone(), target })
+        }
+        _ => Err(ParseError::Syntax("Target must name its row by id, relative to the service".into())),
+    }
+}

@@ -111,11 +111,14 @@ fn action_bodies_are_checked_member_by_member() {
         let e = win(&body).unwrap_err();
         assert!(e.to_string().contains(needle), "{body}: {e}");
     }
-    // Other functions and actions of the catalog stay refused as not supported yet.
+    // Functions and actions outside the catalog are recognised and refused as not supported.
     for (method, url) in [
-        ("POST", "GrantAccess"),
-        ("POST", "QualifyLead"),
-        ("GET", "systemusers(00000000-0000-0000-0000-000000000001)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges"),
+        ("POST", "SendEmail"),
+        ("POST", "AddToQueue"),
+        (
+            "GET",
+            "accounts(00000000-0000-0000-0000-000000000001)/Microsoft.Dynamics.CRM.RetrieveSharedPrincipalsAndAccess",
+        ),
     ] {
         let r = parse(method, url, if method == "POST" { "{}" } else { "" }).unwrap();
         assert!(matches!(r.operation, Operation::Unsupported { .. }), "{url}");

@@ -80,7 +80,7 @@ fn every_kind_is_recognised() {
             format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess()"),
             RequestKind::BoundFunction,
         ),
-        ("POST", "/api/data/v9.2/GrantAccess".into(), RequestKind::UnboundAction),
+        ("POST", "/api/data/v9.2/SendEmail".into(), RequestKind::UnboundAction),
         ("POST", format!("/api/data/v9.2/accounts({id})/Microsoft.Dynamics.CRM.Merge"), RequestKind::BoundAction),
         ("POST", "/api/data/v9.2/$batch".into(), RequestKind::Batch),
         ("GET", "/api/data/v9.2/EntityDefinitions".into(), RequestKind::MetadataDefinitions),

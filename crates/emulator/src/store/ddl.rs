@@ -17,6 +17,7 @@ pub(super) async fn create_tables(conn: &mut SqliteConnection, schema: &Schema) 
     for sql in meta::create_deleted_sql() {
         execute(conn, sql).await?;
     }
+    execute(conn, meta::create_shares_sql()).await?;
     for table in schema.tables() {
         create_table(conn, table).await?;
     }

@@ -120,3 +120,68 @@ pub(crate) async fn deletions(
     let rows = statement(q).fetch_all(conn).await?;
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
+
+/// Rows shared with users and teams (GrantAccess, ModifyAccess, RevokeAccess): the row, the
+/// principal, and the rights as a comma-separated `AccessRights` list.
+pub(crate) const SHARES: &str = "_emulator_shares";
+
+pub(super) fn create_shares_sql() -> String {
+    sea_query::Table::create()
+        .table(SHARES)
+        .if_not_exists()
+        .col(ColumnDef::new("table_name").text().not_null())
+        .col(ColumnDef::new("row_id").text().not_null())
+        .col(ColumnDef::new("principal_id").text().not_null())
+        .col(ColumnDef::new("rights").text().not_null())
+        .primary_key(sea_query::Index::create().col("table_name").col("row_id").col("principal_id"))
+        .to_string(SqliteQueryBuilder)
+}
+
+/// The rights a principal holds on a row through sharing (empty when not shared).
+pub(crate) async fn shared_rights(
+    conn: &mut SqliteConnection,
+    table: &str,
+    row: &str,
+    principal: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let q = Query::select()
+        .column("rights")
+        .from(SHARES)
+        .and_where(Expr::col("table_name").eq(table))
+        .and_where(Expr::col("row_id").eq(row))
+        .and_where(Expr::col("principal_id").eq(principal))
+        .build_sqlx(SqliteQueryBuilder);
+    let found = statement(q).fetch_optional(conn).await?;
+    Ok(found
+        .map(|r| r.try_get::<String, _>(0))
+        .transpose()?
+        .map(|text| text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default())
+}
+
+/// Sets the rights a principal holds on a row (no rights: the share is removed).
+pub(crate) async fn set_shared_rights(
+    conn: &mut SqliteConnection,
+    table: &str,
+    row: &str,
+    principal: &str,
+    rights: &[String],
+) -> Result<(), sqlx::Error> {
+    let delete = Query::delete()
+        .from_table(SHARES)
+        .and_where(Expr::col("table_name").eq(table))
+        .and_where(Expr::col("row_id").eq(row))
+        .and_where(Expr::col("principal_id").eq(principal))
+        .build_sqlx(SqliteQueryBuilder);
+    statement(delete).execute(&mut *conn).await?;
+    if rights.is_empty() {
+        return Ok(());
+    }
+    let insert = Query::insert()
+        .into_table(SHARES)
+        .columns(["table_name", "row_id", "principal_id", "rights"])
+        // Four columns, four values: `values_panic` cannot panic here.
+        .values_panic([table.into(), row.into(), principal.into(), rights.join(",").into()])
+        .build_sqlx(SqliteQueryBuilder);
+    statement(insert).execute(conn).await.map(|_| ())
+}

@@ -301,3 +301,50 @@ async fn merging_moves_the_children_and_retires_the_subordinate() {
                          "Subordinate": {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": uuid::Uuid::new_v4()}});
     assert_eq!(e.send("POST", "Merge", Some(&missing), &[]).await.status(), 404);
 }
+
+#[tokio::test]
+async fn sharing_shows_in_principal_access_and_the_caller_holds_every_privilege() {
+    let e = spawn().await;
+    let me = e.get_json("WhoAmI").await["UserId"].as_str().unwrap().to_owned();
+    let other = e
+        .create("systemusers", json!({"firstname": "Sam", "lastname": "Share", "domainname": "sam@example.com"}))
+        .await;
+    let account = e.create("accounts", json!({"name": "Shared Co"})).await;
+    let access = |user: String| {
+        let e = &e;
+        let account = account.clone();
+        async move {
+            let v = e
+                .get_json(&format!(
+                    "systemusers({user})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)?@tid={{'@odata.id':'accounts({account})'}}"
+                ))
+                .await;
+            v["AccessRights"].as_str().unwrap().to_owned()
+        }
+    };
+    assert!(access(me.clone()).await.starts_with("ReadAccess, WriteAccess"), "the caller has every right");
+    assert_eq!(access(other.clone()).await, "None");
+    let grant = |mask: &str| {
+        json!({
+        "Target": {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": account},
+        "PrincipalAccess": {"Principal": {"@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": other}, "AccessMask": mask}})
+    };
+    assert_eq!(e.send("POST", "GrantAccess", Some(&grant("ReadAccess")), &[]).await.status(), 204);
+    assert_eq!(e.send("POST", "GrantAccess", Some(&grant("WriteAccess")), &[]).await.status(), 204);
+    assert_eq!(access(other.clone()).await, "ReadAccess, WriteAccess", "granting adds rights");
+    assert_eq!(e.send("POST", "ModifyAccess", Some(&grant("ShareAccess")), &[]).await.status(), 204);
+    assert_eq!(access(other.clone()).await, "ShareAccess", "modifying replaces them");
+    let revoke = json!({"Target": {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": account},
+                        "Revokee": {"@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": other}});
+    assert_eq!(e.send("POST", "RevokeAccess", Some(&revoke), &[]).await.status(), 204);
+    assert_eq!(access(other.clone()).await, "None");
+    let nobody = json!({"Target": {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": account},
+        "PrincipalAccess": {"Principal": {"@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": uuid::Uuid::new_v4()}, "AccessMask": "ReadAccess"}});
+    assert_eq!(e.send("POST", "GrantAccess", Some(&nobody), &[]).await.status(), 404);
+
+    let mine = e.get_json(&format!("systemusers({me})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges")).await;
+    let privileges = mine["RolePrivileges"].as_array().unwrap();
+    assert!(privileges.iter().any(|p| p["PrivilegeName"] == "prvReadAccount" && p["Depth"] == "Global"));
+    let theirs = e.get_json(&format!("systemusers({other})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges")).await;
+    assert_eq!(theirs["RolePrivileges"], json!([]), "other users hold no role in the emulator");
+}

@@ -56,7 +56,7 @@ async fn unsupported_requests_are_501() {
     assert!(message.ends_with("(Stanchion's emulator)"), "{message}");
     assert!(message.contains("$apply"), "{message}");
     // Catalog entries not executed yet are recognised and refused.
-    let resp = e.send("POST", "GrantAccess", Some(&serde_json::json!({})), &[]).await;
+    let resp = e.send("POST", "SendEmail", Some(&serde_json::json!({})), &[]).await;
     assert_error(resp, 501, "0x0").await;
     let resp = e.send("GET", "WhoAmI", None, &[("callerobjectid", "00000000-0000-0000-0000-000000000001")]).await;
     assert_error(resp, 501, "0x0").await;

@@ -165,3 +165,31 @@ async fn change_tracking_through_the_gateway_reads_the_table_and_hides_what_is_h
     let sentence = app.records(&request_id).await.last().unwrap().sentence();
     assert_eq!(sentence, "Syncer synced 1 change of contacts since the last sync — allowed.");
 }
+
+#[tokio::test]
+async fn sharing_needs_the_grant_and_full_use_and_the_privilege_functions_read_users() {
+    let app = spawn_app().await;
+    let admin = app.agent("Admin", &[("account", Level::Full), ("systemuser", Level::Read)], false).await;
+    let sharer = app.agent("Sharer", &[("account", Level::Read)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    let account = app.first_id(&admin, "accounts", "accountid").await;
+    let me: serde_json::Value = app.send(&admin, "GET", "WhoAmI", None).await.json().await.unwrap();
+    let me = me["UserId"].as_str().unwrap().to_owned();
+    let body = format!(
+        r#"{{"Target":{{"@odata.type":"Microsoft.Dynamics.CRM.account","accountid":"{account}"}},"PrincipalAccess":{{"Principal":{{"@odata.type":"Microsoft.Dynamics.CRM.systemuser","systemuserid":"{me}"}},"AccessMask":"ReadAccess"}}}}"#
+    );
+    app.store.set_action_allowed(&actor, "Sharer", "GrantAccess", true).await.unwrap();
+    let refused = app.send(&sharer, "POST", "GrantAccess", Some(&body)).await;
+    assert_eq!(reason(&refused).as_deref(), Some("table_read_only"), "sharing needs Full use");
+    app.store.set_table_level(&actor, "Sharer", "account", "accounts", Level::Full).await.unwrap();
+    assert_eq!(app.send(&sharer, "POST", "GrantAccess", Some(&body)).await.status(), 204);
+
+    let privileges = format!("systemusers({me})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges");
+    assert_eq!(reason(&app.send(&sharer, "GET", &privileges, None).await).as_deref(), Some("table_off"));
+    assert_eq!(app.send(&admin, "GET", &privileges, None).await.status(), 200);
+    let access = format!(
+        "systemusers({me})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)?@tid={{'@odata.id':'accounts({account})'}}"
+    );
+    let answer: serde_json::Value = app.send(&admin, "GET", &access, None).await.json().await.unwrap();
+    assert!(answer["AccessRights"].as_str().unwrap().contains("ReadAccess"), "{answer}");
+}

@@ -16,6 +16,7 @@ async fn dynamics_web_api_against_emulator_and_gateway() {
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "contact", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "lead", "full"]).0, 0);
     assert_eq!(cli(data, &["policy", "set", "Full Agent", "opportunity", "full"]).0, 0);
+    assert_eq!(cli(data, &["policy", "set", "Full Agent", "systemuser", "read"]).0, 0);
     assert_eq!(cli(data, &["policy", "allow-action", "Full Agent", "WinOpportunity"]).0, 0);
     assert_eq!(cli(data, &["policy", "allow-action", "Full Agent", "Merge"]).0, 0);
     assert_eq!(cli(data, &["policy", "delete-records", "Full Agent", "on"]).0, 0);

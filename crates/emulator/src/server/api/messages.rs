@@ -37,6 +37,17 @@
 //!   update, and the subordinate is retired: Inactive (accounts, contacts), Disqualified (leads),
 //!   Canceled with status 2000 Merged (cases). N:N pairs stay with the subordinate. 204.
 //!
+//! - `GrantAccess` / `ModifyAccess` / `RevokeAccess`: the row's sharing with a user or team is
+//!   kept per row and principal (`store::meta::SHARES`): granting adds rights, modifying
+//!   replaces them, revoking removes the share. The row and the principal must exist (404). 204.
+//! - Security roles, as far as the emulator has them: the calling application user holds the
+//!   System Administrator role (every privilege, Global depth, on every table) and every right
+//!   on every row; any other user holds no role, so its rights on a row are those of its owner
+//!   (all of them) or those shared with it. `RetrieveUserPrivileges` answers
+//!   `{"RolePrivileges": [{Depth, PrivilegeId, BusinessUnitId, PrivilegeName}]}`;
+//!   `RetrievePrincipalAccess` answers `{"AccessRights": "ReadAccess, WriteAccess, …"}` (`None`
+//!   when it has none).
+//!
 //! Errors of the closing actions: the opportunity or case does not exist (404 `0x80040217`); it is not open ("The
 //! opportunity is already closed.", 400 `0x80040203`: the message is the one users report,
 //! the code is not documented); a `Status` that is not one of the new state's (400
@@ -82,6 +93,13 @@ pub(super) async fn execute(ctx: &Ctx<'_>, message: &Message) -> Result<Response
         }
         Message::BulkDelete { table: name, filter, .. } => bulk_delete(ctx, name, filter).await,
         Message::QualifyLead { .. } => qualify_lead(ctx, message).await,
+        Message::Share { kind, table: name, target, principal, rights } => {
+            share(ctx, *kind, name, *target, principal, rights).await
+        }
+        Message::RetrieveUserPrivileges { user } => user_privileges(ctx, *user).await,
+        Message::RetrievePrincipalAccess { user, table: name, target } => {
+            principal_access(ctx, *user, name, *target).await
+        }
         Message::Merge { table: name, target, subordinate, content, .. } => {
             merge(ctx, name, *target, *subordinate, content).await
         }
@@ -412,4 +430,109 @@ async fn merge(
     write::update(&mut *conn, &wctx, t, subordinate, &retired, cells).await?;
     w.commit().await.map_err(db_error)?;
     Ok(no_content())
+}
+
+async fn share(
+    ctx: &Ctx<'_>,
+    kind: dataverse::request::ShareKind,
+    name: &str,
+    target: Uuid,
+    principal: &(String, Uuid),
+    rights: &[String],
+) -> Result<Response, DataverseError> {
+    use dataverse::request::{ACCESS_RIGHTS, ShareKind};
+    let app = ctx.app;
+    let t = table(app, name)?;
+    let principals = table(app, &principal.0)?;
+    let mut w = app.store.write().await.map_err(db_error)?;
+    let conn = &mut w.tx;
+    if !write::exists(&mut *conn, t, target).await? {
+        return Err(DataverseError::not_found(name, &target));
+    }
+    if !write::exists(&mut *conn, principals, principal.1).await? {
+        return Err(DataverseError::not_found(&principal.0, &principal.1));
+    }
+    let (row, who) = (target.to_string(), principal.1.to_string());
+    let now = crate::store::meta::shared_rights(&mut *conn, &t.logical_name, &row, &who).await.map_err(db_error)?;
+    let next: Vec<String> = match kind {
+        ShareKind::Revoke => Vec::new(),
+        ShareKind::Modify => rights.to_vec(),
+        ShareKind::Grant => ACCESS_RIGHTS
+            .iter()
+            .filter(|r| now.iter().chain(rights).any(|h| h == *r))
+            .map(|r| (*r).to_owned())
+            .collect(),
+    };
+    crate::store::meta::set_shared_rights(&mut *conn, &t.logical_name, &row, &who, &next).await.map_err(db_error)?;
+    w.commit().await.map_err(db_error)?;
+    Ok(no_content())
+}
+
+/// A stable id for a privilege name (`prvReadAccount`), the same in every run.
+fn privilege_id(name: &str) -> Uuid {
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for b in name.bytes() {
+        h ^= u128::from(b);
+        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+    }
+    Uuid::from_u128(h)
+}
+
+async fn user_privileges(ctx: &Ctx<'_>, user: Uuid) -> Result<Response, DataverseError> {
+    let app = ctx.app;
+    let users = table(app, "systemuser")?;
+    let mut conn = app.store.read().await.map_err(db_error)?;
+    if read::cells(&mut conn, users, user).await?.is_none() {
+        return Err(DataverseError::not_found("systemuser", &user));
+    }
+    let mut privileges = Vec::new();
+    if user == ctx.caller.user_id {
+        for t in app.schema.tables() {
+            for verb in ["Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share"] {
+                let name = format!("prv{verb}{}", t.schema_name);
+                let mut p = Object::new();
+                p.insert("Depth", Value::String("Global".into()));
+                p.insert("PrivilegeId", Value::String(privilege_id(&name).to_string()));
+                p.insert("BusinessUnitId", Value::String(app.sys.root_business_unit.to_string()));
+                p.insert("PrivilegeName", Value::String(name));
+                privileges.push(Value::Object(p));
+            }
+        }
+    }
+    let mut o = Object::new();
+    o.insert(
+        "@odata.context",
+        Value::String(ctx.base.context("Microsoft.Dynamics.CRM.RetrieveUserPrivilegesResponse")),
+    );
+    o.insert("RolePrivileges", Value::Array(privileges));
+    Ok(json(StatusCode::OK, o))
+}
+
+async fn principal_access(ctx: &Ctx<'_>, user: Uuid, name: &str, target: Uuid) -> Result<Response, DataverseError> {
+    use dataverse::request::ACCESS_RIGHTS;
+    let app = ctx.app;
+    let (users, t) = (table(app, "systemuser")?, table(app, name)?);
+    let mut conn = app.store.read().await.map_err(db_error)?;
+    if read::cells(&mut conn, users, user).await?.is_none() {
+        return Err(DataverseError::not_found("systemuser", &user));
+    }
+    let row = read::cells(&mut conn, t, target).await?.ok_or_else(|| DataverseError::not_found(name, &target))?;
+    let owner = cell(&row, "ownerid").and_then(|c| match c {
+        Cell::Text(s) => Uuid::parse_str(s).ok(),
+        _ => None,
+    });
+    let rights: Vec<String> = if user == ctx.caller.user_id || owner == Some(user) {
+        ACCESS_RIGHTS.iter().map(|r| (*r).to_owned()).collect()
+    } else {
+        crate::store::meta::shared_rights(&mut conn, &t.logical_name, &target.to_string(), &user.to_string())
+            .await
+            .map_err(db_error)?
+    };
+    let mut o = Object::new();
+    o.insert(
+        "@odata.context",
+        Value::String(ctx.base.context("Microsoft.Dynamics.CRM.RetrievePrincipalAccessResponse")),
+    );
+    o.insert("AccessRights", Value::String(if rights.is_empty() { "None".to_owned() } else { rights.join(", ") }));
+    Ok(json(StatusCode::OK, o))
 }
