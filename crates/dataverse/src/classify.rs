@@ -227,6 +227,32 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
             t.record_ids.push(*user);
             t.record_ids.push(*target);
         }
+        // A custom API: what the admin declared it touches, and the grant of its name; not
+        // declared, it is not understood.
+        Operation::Message(Message::Custom { name, declared: None, .. }) => {
+            return Classification::Unclassified {
+                kind: Some(kind),
+                reason: format!(
+                    "the custom API {name} is not declared: an admin declares what it touches with `stanchion catalog declare {name}`"
+                ),
+                metadata_write: false,
+            };
+        }
+        Operation::Message(Message::Custom { name, bound, declared: Some(d), .. }) => {
+            t.action = Some(name.clone());
+            for (table, full) in &d.tables {
+                t.add(table, if *full { Privilege::Write } else { Privilege::Read });
+                if *full && d.destructive {
+                    t.add(table, Privilege::Delete);
+                }
+            }
+            if let Some((table, key)) = bound {
+                if !d.tables.iter().any(|(t2, _)| t2 == table) {
+                    t.add(table, Privilege::Read);
+                }
+                t.add_key(table, key);
+            }
+        }
         Operation::Message(m @ Message::CloseOpportunity { opportunity: id, .. })
         | Operation::Message(m @ Message::CloseIncident { incident: id, .. }) => {
             t.action = Some(m.name().to_owned());

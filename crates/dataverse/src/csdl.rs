@@ -169,6 +169,31 @@ pub fn write(schema: &Schema) -> String {
     );
     container = container
         .child(Element::new("FunctionImport").attr("Name", "WhoAmI").attr("Function", format!("{NAMESPACE}.WhoAmI")));
+    // The org's custom functions and actions, each answering a complex type of its own.
+    for op in schema.operations() {
+        s = s.child(Element::new("ComplexType").attr("Name", format!("{}Response", op.name)));
+        let kind = if op.function { "Function" } else { "Action" };
+        let mut e = Element::new(kind)
+            .attr("Name", &op.name)
+            .attr("IsBound", if op.bound.is_some() { "true" } else { "false" });
+        if let Some(t) = &op.bound {
+            e = e.child(
+                Element::new("Parameter")
+                    .attr("Name", "entity")
+                    .attr("Type", format!("{ALIAS}.{t}"))
+                    .attr("Nullable", "false"),
+            );
+        }
+        e = e.child(
+            Element::new("ReturnType").attr("Type", format!("{ALIAS}.{}Response", op.name)).attr("Nullable", "false"),
+        );
+        s = s.child(e);
+        if op.bound.is_none() {
+            let import = if op.function { "FunctionImport" } else { "ActionImport" };
+            container = container
+                .child(Element::new(import).attr("Name", &op.name).attr(kind, format!("{NAMESPACE}.{}", op.name)));
+        }
+    }
     s = s.child(container);
     let root = Element::new("edmx:Edmx")
         .attr("Version", "4.0")
@@ -345,7 +370,47 @@ pub fn learn(
         })
         .collect();
     let (relationships, many) = distinct_navigations(relationships, many);
-    Ok(Schema::with_many_to_many(tables, relationships, many)?)
+    let known: HashSet<String> = tables.iter().map(|t| t.logical_name.clone()).collect();
+    let operations =
+        read_operations(csdl)?.into_iter().filter(|o| o.bound.as_ref().is_none_or(|t| known.contains(t))).collect();
+    Ok(Schema::with_many_to_many(tables, relationships, many)?.with_operations(operations))
+}
+
+/// The functions and actions a document declares beyond the catalog (`crate::catalog`): an
+/// org's custom APIs and custom process actions, unbound or bound to one row of a table
+/// (collection-bound ones are left out).
+pub fn read_operations(text: &str) -> Result<Vec<crate::metadata::CustomOperation>, CsdlError> {
+    let root = xml::parse(text, MAX_DOCUMENT)?;
+    let mut out = Vec::new();
+    for schema in schemas(&root)? {
+        for e in schema.elements().filter(|e| matches!(e.local_name(), "Action" | "Function")) {
+            let Some(name) = e.get("Name") else { continue };
+            if crate::catalog::find(name).is_some()
+                || out.iter().any(|o: &crate::metadata::CustomOperation| o.name == name)
+            {
+                continue;
+            }
+            let bound = match e.get("IsBound") {
+                Some("true") => {
+                    let first = e.named("Parameter").next().and_then(|p| p.get("Type")).unwrap_or("");
+                    if first.starts_with("Collection(") {
+                        continue;
+                    }
+                    match local_type(first) {
+                        Some(t) => Some(t.to_owned()),
+                        None => continue,
+                    }
+                }
+                _ => None,
+            };
+            out.push(crate::metadata::CustomOperation {
+                name: name.to_owned(),
+                function: e.local_name() == "Function",
+                bound,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn read_parts(text: &str) -> Result<(Vec<Table>, Vec<Relationship>), CsdlError> {

@@ -337,10 +337,23 @@ enum NavAt {
     Many(usize),
 }
 
+/// A function or action the org declares in its `$metadata` beyond the catalog (a custom API
+/// or custom process action): Stanchion knows its name and binding, not what it touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomOperation {
+    /// Its unique name (`new_Escalate`).
+    pub name: String,
+    /// A function (GET) rather than an action (POST).
+    pub function: bool,
+    /// The table it is bound to (logical name), if bound.
+    pub bound: Option<String>,
+}
+
 /// All tables of an org, with look-ups by logical and entity set name, and navigation
 /// properties by table and name.
 #[derive(Debug, Clone)]
 pub struct Schema {
+    operations: Vec<CustomOperation>,
     tables: Vec<Table>,
     relationships: Vec<Relationship>,
     many_to_many: Vec<ManyToMany>,
@@ -375,8 +388,15 @@ impl Schema {
                 return Err(SchemaError::DuplicateTable(t.set_name.clone()));
             }
         }
-        let mut schema =
-            Schema { tables, relationships, many_to_many, by_logical, by_set, navigations: Map::default() };
+        let mut schema = Schema {
+            operations: Vec::new(),
+            tables,
+            relationships,
+            many_to_many,
+            by_logical,
+            by_set,
+            navigations: Map::default(),
+        };
         for r in &schema.relationships {
             let ok = schema.table(&r.referenced_table).is_some()
                 && schema
@@ -417,6 +437,24 @@ impl Schema {
         }
         schema.navigations = navigations;
         Ok(schema)
+    }
+
+    /// The schema with these custom functions and actions (a learned org's, or an emulator's
+    /// registered for tests).
+    pub fn with_operations(mut self, operations: Vec<CustomOperation>) -> Self {
+        self.operations = operations;
+        self
+    }
+
+    /// The org's custom functions and actions.
+    pub fn operations(&self) -> &[CustomOperation] {
+        &self.operations
+    }
+
+    /// A custom function or action by name (the `Microsoft.Dynamics.CRM.` prefix ignored).
+    pub fn operation(&self, name: &str) -> Option<&CustomOperation> {
+        let name = name.strip_prefix("Microsoft.Dynamics.CRM.").unwrap_or(name);
+        self.operations.iter().find(|o| o.name == name)
     }
 
     /// The built-in standard tables (spec §15) the emulator ships with.

@@ -180,6 +180,7 @@ pub fn parse_request(schema: &Schema, raw: &RawRequest<'_>, limits: &ParseLimits
                     | Message::QualifyLead { .. }
                     | Message::Merge { .. }
                     | Message::Share { .. }
+                    | Message::Custom { function: false, .. }
             )
             | Operation::Unsupported { .. }
     );
@@ -303,7 +304,9 @@ impl Route<'_> {
     /// An unbound function or action, or an unknown segment.
     fn operation_route(&self, name: &str, key: Option<&str>) -> Result<Operation, Routed> {
         let op = name.strip_prefix(NS).unwrap_or(name);
-        let looks_like_operation = op.chars().next().is_some_and(|c| c.is_ascii_uppercase()) || key.is_some();
+        let looks_like_operation = op.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            || key.is_some()
+            || self.schema.operation(op).is_some();
         if !looks_like_operation || self.segments.len() > 1 || op.is_empty() {
             return Err(ParseError::NotFound(format!("Resource not found for the segment '{name}'.")).into());
         }
@@ -351,6 +354,20 @@ impl Route<'_> {
                     _ => message::Closing::Incident,
                 };
                 Ok(Operation::Message(message::closing(self.schema, self.body, which)?))
+            }
+            (Method::Get | Method::Post, _)
+                if self
+                    .schema
+                    .operation(op)
+                    .is_some_and(|o| o.bound.is_none() && o.function == (self.method == Method::Get)) =>
+            {
+                if key.is_some_and(|k| !k.is_empty()) {
+                    return self.unsupported(
+                        RequestKind::UnboundFunction,
+                        format!("parameters of the custom function {op} are not supported yet"),
+                    );
+                }
+                self.custom(op, None)
             }
             (Method::Get, _) => {
                 self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet"))
@@ -424,6 +441,13 @@ impl Route<'_> {
                     Err(ParseError::Unsupported(reason)) => self.unsupported(RequestKind::BoundAction, reason),
                     other => Ok(Operation::Message(other?)),
                 }
+            }
+            [op] if op.strip_prefix(NS).and_then(|o| self.schema.operation(o)).is_some_and(|o| {
+                o.bound.as_deref() == Some(table.logical_name.as_str()) && o.function == (self.method == Method::Get)
+            }) =>
+            {
+                let name = op.strip_prefix(NS).unwrap_or(op);
+                self.custom(name, Some((table.logical_name.clone(), key)))
             }
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
@@ -650,6 +674,43 @@ impl Route<'_> {
                 expand: self.options.expand(self.schema, related)?,
             },
         })
+    }
+
+    /// A custom API or custom process action of the org (`Schema::operation`): its body kept as
+    /// a JSON object for forwarding; what it touches comes from the admin's declaration.
+    fn custom(&self, name: &str, bound: Option<(String, RowKey)>) -> Result<Operation, Routed> {
+        let function = self.schema.operation(name).is_some_and(|o| o.function);
+        let kind = match (function, bound.is_some()) {
+            (true, false) => RequestKind::UnboundFunction,
+            (true, true) => RequestKind::BoundFunction,
+            (false, false) => RequestKind::UnboundAction,
+            (false, true) => RequestKind::BoundAction,
+        };
+        self.refuse_unsupported_options(kind)?;
+        self.options.only(&[], name)?;
+        self.check_prefer(&[])?;
+        let parameters = if function || self.body.iter().all(u8::is_ascii_whitespace) {
+            crate::json::Object::default()
+        } else {
+            match crate::json::parse(self.body) {
+                Ok(crate::json::Value::Object(o)) => o,
+                Ok(_) => {
+                    return Err(ParseError::Payload {
+                        code: crate::error::codes::PAYLOAD_ERROR,
+                        message: format!("The body of {name} must be a JSON object of its parameters"),
+                    }
+                    .into());
+                }
+                Err(e) => {
+                    return Err(ParseError::Payload {
+                        code: crate::error::codes::PAYLOAD_ERROR,
+                        message: format!("The request body is not valid JSON: {e}"),
+                    }
+                    .into());
+                }
+            }
+        };
+        Ok(Operation::Message(Message::Custom { name: name.to_owned(), function, bound, parameters, declared: None }))
     }
 
     fn bound_operation(&self, op: &str) -> Result<Operation, Routed> {

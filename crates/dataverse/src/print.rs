@@ -130,6 +130,8 @@ fn message_body(schema: &Schema, message: &crate::request::Message, service_root
             return Some(Value::Object(o).to_json());
         }
         Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. } => return None,
+        Message::Custom { function: true, .. } => return None,
+        Message::Custom { parameters, .. } => return Some(Value::Object(parameters.clone()).to_json()),
         Message::Merge { table, target, subordinate, content, parenting_checks } => {
             let t = schema.table(table)?;
             let row = |id: &uuid::Uuid| {
@@ -350,6 +352,15 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         (Operation::Message(crate::request::Message::QualifyLead { lead, .. }), Some(t)) => {
             out.push_str(&format!("{}({lead})/Microsoft.Dynamics.CRM.QualifyLead", t.set_name));
         }
+        (Operation::Message(crate::request::Message::Custom { name, bound, .. }), _) => match bound {
+            Some((table, key)) => {
+                let t = schema.table(table)?;
+                out.push_str(&t.set_name);
+                print_key(&mut out, t, key, redact);
+                out.push_str(&format!("/Microsoft.Dynamics.CRM.{name}"));
+            }
+            None => out.push_str(name),
+        },
         (Operation::Message(crate::request::Message::RetrieveUserPrivileges { user }), _) => {
             out.push_str(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges"));
         }

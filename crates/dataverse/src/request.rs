@@ -528,6 +528,21 @@ pub enum Message {
         /// The row.
         target: Uuid,
     },
+    /// A custom API or custom process action the org declares (`Schema::operation`): Stanchion
+    /// knows its name and binding; what it touches is the admin's declaration, filled in by the
+    /// gateway from its store before classification (`None`: not declared, so Unclassified).
+    Custom {
+        /// Its unique name.
+        name: String,
+        /// A function (GET) rather than an action (POST).
+        function: bool,
+        /// The row it is bound to: (table logical name, key).
+        bound: Option<(String, RowKey)>,
+        /// The action's JSON body (parameters), re-serialized from the parsed tree.
+        parameters: crate::json::Object,
+        /// What an admin declared it touches.
+        declared: Option<Declaration>,
+    },
     /// `POST /CloseIncident`.
     CloseIncident {
         /// The case resolved (from `incidentid@odata.bind`).
@@ -537,6 +552,15 @@ pub enum Message {
         /// The `incidentresolution` activity recorded.
         resolution: Record,
     },
+}
+
+/// What an admin declared a custom API touches (`stanchion catalog declare`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// Tables (logical names), each read (`false`) or used fully (`true`).
+    pub tables: Vec<(String, bool)>,
+    /// It deletes rows of its fully used tables (needs Delete records).
+    pub destructive: bool,
 }
 
 /// Which sharing action.
@@ -610,6 +634,7 @@ impl Message {
             Message::Share { kind: ShareKind::Revoke, .. } => "RevokeAccess",
             Message::RetrieveUserPrivileges { .. } => "RetrieveUserPrivileges",
             Message::RetrievePrincipalAccess { .. } => "RetrievePrincipalAccess",
+            Message::Custom { .. } => "custom",
         }
     }
 }
@@ -701,6 +726,10 @@ impl Request {
             Operation::RetrieveProperty { .. } => RequestKind::RetrieveProperty,
             Operation::Changes { .. } => RequestKind::ChangeTracking,
             Operation::Message(Message::RetrieveTotalRecordCount { .. }) => RequestKind::UnboundFunction,
+            Operation::Message(Message::Custom { function: true, bound: None, .. }) => RequestKind::UnboundFunction,
+            Operation::Message(Message::Custom { function: true, .. }) => RequestKind::BoundFunction,
+            Operation::Message(Message::Custom { bound: None, .. }) => RequestKind::UnboundAction,
+            Operation::Message(Message::Custom { .. }) => RequestKind::BoundAction,
             Operation::Message(Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. }) => {
                 RequestKind::BoundFunction
             }
@@ -732,6 +761,7 @@ impl Request {
             Operation::Message(Message::CloseOpportunity { .. }) => Some("opportunity"),
             Operation::Message(Message::CloseIncident { .. }) => Some("incident"),
             Operation::Message(Message::BulkDelete { table, .. }) => Some(table),
+            Operation::Message(Message::Custom { bound: Some((table, _)), .. }) => Some(table),
             Operation::Message(Message::QualifyLead { .. }) => Some("lead"),
             Operation::Message(Message::Merge { table, .. } | Message::Share { table, .. }) => Some(table),
             Operation::Message(Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. }) => {

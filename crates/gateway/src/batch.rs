@@ -73,6 +73,11 @@ pub(crate) async fn run(
     // Each part's annotations as asked; upstream also gets what the filter phase needs.
     let mut asked: Vec<Vec<String>> = Vec::with_capacity(parts);
     for part in batch.parts_mut() {
+        if let Err(e) = crate::declarations::fill(&gw.store, &mut part.request).await {
+            tracing::error!(error = %e, "declaration look-up failed");
+            let refusal = Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into());
+            return refuse(gw, inc, rec.decision(), refusal).await;
+        }
         let list = part.request.headers.prefer.include_annotations.clone().unwrap_or_default();
         if !list.is_empty() {
             part.request.headers.prefer.include_annotations = Some(crate::annotations::upstream_list(&list));

@@ -18,6 +18,7 @@ mod authenticate;
 mod authorize;
 mod batch;
 pub mod client_certificate;
+mod declarations;
 mod floods;
 mod health;
 mod limits;

@@ -114,7 +114,12 @@ pub(crate) async fn run(gw: &Gateway, inc: Incoming) -> Response {
         }
         _ => None,
     };
-    // Phases: classify, authorize.
+    // Phases: classify (a custom API with the admin's declaration), authorize.
+    if let Err(e) = crate::declarations::fill(&gw.store, &mut request).await {
+        tracing::error!(error = %e, "declaration look-up failed");
+        let refusal = Refusal::new("audit_unavailable", "the Stanchion store is unavailable".into());
+        return refuse(gw, &inc, rec.unclassified(), refusal).await;
+    }
     let classification = classify(schema, &request);
     if let Classification::Classified(t) = &classification {
         rec.set_touches(schema, t);

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: SchemaCommand,
     },
+    /// Declare what an org's custom APIs touch, so they can be classified and granted.
+    Catalog {
+        #[command(subcommand)]
+        command: admin_cli::CatalogCommand,
+    },
     /// The catalog: every request kind, function and action, what it does and what it needs.
     Endpoints {
         #[arg(long)]
@@ -142,9 +147,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
         Command::Schema { command: SchemaCommand::Refresh { json } } => run::schema_refresh(&config, json).await,
         Command::Mcp { .. } => Ok(0),
-        Command::Endpoints { json } => {
-            admin_cli::endpoints(json);
-            Ok(0)
-        }
+        Command::Endpoints { json } => admin_cli::endpoints(&config, json).await,
+        Command::Catalog { command } => admin_cli::catalog(&config, command).await,
     }
 }

@@ -148,10 +148,11 @@ pub fn export(agents: BTreeMap<String, AgentEntry>) -> Result<String> {
 fn desired(schema: &Schema, agent: &str, e: &AgentEntry) -> Result<Desired> {
     let mut actions = BTreeSet::new();
     for name in &e.actions {
-        let entry = dataverse::catalog::find(name)
-            .filter(|e| e.kind == dataverse::catalog::EntryKind::Action)
-            .with_context(|| format!("{agent}: '{name}' is not an action of the catalog"))?;
-        actions.insert(entry.name.to_owned());
+        match dataverse::catalog::find(name).filter(|e| e.kind == dataverse::catalog::EntryKind::Action) {
+            Some(entry) => actions.insert(entry.name.to_owned()),
+            None if schema.operation(name).is_some() => actions.insert(name.clone()),
+            None => bail!("{agent}: '{name}' is not an action of the catalog nor a custom API of the org"),
+        };
     }
     let table =
         |name: &str| schema.table_by_any_name(name).with_context(|| format!("{agent}: there is no table '{name}'"));

@@ -43,6 +43,36 @@ pub struct EmulatorArgs {
     /// client, the first client when CLIENT_ID= is left out. Repeatable.
     #[arg(long, value_name = "[CLIENT_ID=]FILE")]
     client_cert: Vec<String>,
+    /// Register a custom API (an action; `NAME@TABLE` binds it to a row of TABLE), answered with
+    /// a stub and listed in `$metadata` like an org's. Repeatable.
+    #[arg(long, value_name = "NAME[@TABLE]")]
+    custom_api: Vec<String>,
+}
+
+/// Reads `--custom-api NAME[@TABLE]` values into the standard schema's custom operations.
+fn custom_apis(values: &[String]) -> Result<Option<dataverse::Schema>> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let standard = dataverse::Schema::standard();
+    let mut ops = Vec::new();
+    for v in values {
+        let (name, bound) = match v.split_once('@') {
+            Some((n, t)) => (n, Some(t)),
+            None => (v.as_str(), None),
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            anyhow::bail!("--custom-api {v}: the name is letters, digits and _");
+        }
+        let bound = match bound {
+            Some(t) => {
+                Some(standard.table(t).with_context(|| format!("--custom-api {v}: no table {t}"))?.logical_name.clone())
+            }
+            None => None,
+        };
+        ops.push(dataverse::metadata::CustomOperation { name: name.to_owned(), function: false, bound });
+    }
+    Ok(Some(standard.with_operations(ops)))
 }
 
 /// Reads `--client-cert [CLIENT_ID=]FILE` values.
@@ -90,7 +120,7 @@ pub async fn emulator(args: EmulatorArgs, data_dir: Option<PathBuf>) -> Result<u
         seed: args.seed,
         protection: args.protect,
         client_certificates: client_certificates(&args.client_cert)?,
-        schema: None,
+        schema: custom_apis(&args.custom_api)?,
     })
     .await?;
     print_line(&format!("listening emulator={}", running.org_url));

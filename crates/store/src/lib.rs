@@ -8,6 +8,7 @@
 
 mod admin;
 mod appender;
+pub mod catalog;
 mod checkpoints;
 pub mod keys;
 mod lifecycle;

@@ -95,6 +95,11 @@ pub enum Kind {
     PolicyActionAllowed,
     /// An admin withdrew an agent's grant of an action (`change.to`: the action's name).
     PolicyActionDenied,
+    /// An admin declared what a custom API touches (`change.subject`: its name; `change.to`:
+    /// the declaration in words).
+    CatalogDeclared,
+    /// An admin withdrew a custom API's declaration (`change.subject`: its name).
+    CatalogUndeclared,
     /// Admin: audit records older than a date were pruned (`rows`: how many).
     AuditPruned,
     /// A kind this version does not know, kept verbatim.
@@ -102,7 +107,7 @@ pub enum Kind {
 }
 
 /// Every named kind with its spelling.
-const NAMES: [(Kind, &str); 42] = [
+const NAMES: [(Kind, &str); 44] = [
     (Kind::Query, "query"),
     (Kind::Retrieve, "retrieve"),
     (Kind::Create, "create"),
@@ -144,6 +149,8 @@ const NAMES: [(Kind, &str); 42] = [
     (Kind::PolicyLimits, "policy_limits"),
     (Kind::PolicyActionAllowed, "policy_action_allowed"),
     (Kind::PolicyActionDenied, "policy_action_denied"),
+    (Kind::CatalogDeclared, "catalog_declared"),
+    (Kind::CatalogUndeclared, "catalog_undeclared"),
     (Kind::AuditPruned, "audit_pruned"),
 ];
 
@@ -183,6 +190,8 @@ impl Kind {
                 | Kind::PolicyLimits
                 | Kind::PolicyActionAllowed
                 | Kind::PolicyActionDenied
+                | Kind::CatalogDeclared
+                | Kind::CatalogUndeclared
                 | Kind::AuditPruned
         )
     }

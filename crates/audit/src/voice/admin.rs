@@ -70,6 +70,11 @@ pub(super) fn sentence(record: &AuditRecord) -> String {
         },
         Kind::PolicyActionAllowed => format!("allowed {agent} to run {}", to.unwrap_or("an action")),
         Kind::PolicyActionDenied => format!("stopped {agent} from running {}", to.unwrap_or("an action")),
+        Kind::CatalogDeclared => match to {
+            Some(what) => format!("declared the custom API {agent}: {what}"),
+            None => format!("declared the custom API {agent}"),
+        },
+        Kind::CatalogUndeclared => format!("withdrew the declaration of the custom API {agent}"),
         Kind::AuditPruned => {
             let n = record.rows.unwrap_or(0);
             let records = if n == 1 { "record" } else { "records" };

@@ -203,7 +203,7 @@ fn operation(r: &AuditRecord) -> Option<String> {
     let last = last.strip_prefix("Microsoft.Dynamics.CRM.").unwrap_or(last);
     let name = last.split('(').next().unwrap_or(last);
     (!name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     .then(|| name.to_owned())
 }

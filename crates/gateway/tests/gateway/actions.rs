@@ -193,3 +193,69 @@ async fn sharing_needs_the_grant_and_full_use_and_the_privilege_functions_read_u
     let answer: serde_json::Value = app.send(&admin, "GET", &access, None).await.json().await.unwrap();
     assert!(answer["AccessRights"].as_str().unwrap().contains("ReadAccess"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_custom_api_is_unclassified_until_declared_then_granted_like_any_action() {
+    use dataverse::metadata::CustomOperation;
+    let dir = tempfile::tempdir().unwrap();
+    let ops = vec![
+        CustomOperation { name: "new_Escalate".into(), function: false, bound: Some("incident".into()) },
+        CustomOperation { name: "new_Ping".into(), function: false, bound: None },
+    ];
+    let org = dataverse::Schema::standard().with_operations(ops);
+    let app = crate::app::spawn_learning(Some(org), dir.path().join("schema-cache.json")).await;
+    let admin = app.agent("Admin", &[("account", Level::Full), ("incident", Level::Full)], false).await;
+    let escalator = app.agent("Escalator", &[("incident", Level::Full), ("contact", Level::Read)], false).await;
+    let actor = Actor::Cli("cli:test@localhost".into());
+    let account = app.first_id(&admin, "accounts", "accountid").await;
+    let created = app
+        .send(
+            &admin,
+            "POST",
+            "incidents",
+            Some(&format!(r#"{{"title":"Broken","customerid_account@odata.bind":"/accounts({account})"}}"#)),
+        )
+        .await;
+    let entity = created.headers()["odata-entityid"].to_str().unwrap().to_owned();
+    let case = entity.rsplit_once('(').unwrap().1.trim_end_matches(')').to_owned();
+    let path = format!("incidents({case})/Microsoft.Dynamics.CRM.new_Escalate");
+    let body = r#"{"Reason":"customer waiting"}"#;
+
+    let before = app.upstream_requests();
+    let undeclared = app.send(&escalator, "POST", &path, Some(body)).await;
+    assert_eq!(reason(&undeclared).as_deref(), Some("unclassified"));
+    let message: serde_json::Value = undeclared.json().await.unwrap();
+    assert!(
+        message["error"]["message"].as_str().unwrap().contains("stanchion catalog declare new_Escalate"),
+        "{message}"
+    );
+
+    let declaration = dataverse::request::Declaration {
+        tables: vec![("incident".into(), true), ("contact".into(), true)],
+        destructive: false,
+    };
+    app.store.declare_custom_api(&actor, "new_Escalate", &declaration).await.unwrap();
+    let ungranted = app.send(&escalator, "POST", &path, Some(body)).await;
+    assert_eq!(reason(&ungranted).as_deref(), Some("table_read_only"), "contacts are declared fully used");
+    let declaration = dataverse::request::Declaration { tables: vec![("incident".into(), true)], destructive: false };
+    app.store.declare_custom_api(&actor, "new_Escalate", &declaration).await.unwrap();
+    let ungranted = app.send(&escalator, "POST", &path, Some(body)).await;
+    assert_eq!(reason(&ungranted).as_deref(), Some("action_not_granted"));
+    assert_eq!(app.upstream_requests(), before, "nothing reached the org");
+
+    app.store.set_action_allowed(&actor, "Escalator", "new_Escalate", true).await.unwrap();
+    let done = app.send(&escalator, "POST", &path, Some(body)).await;
+    let request_id = crate::app::request_id(&done);
+    assert_eq!(done.status(), 200);
+    let answer: serde_json::Value = done.json().await.unwrap();
+    assert_eq!(answer["Received"], serde_json::json!(["Reason"]));
+    let sentence = app.records(&request_id).await.last().unwrap().sentence();
+    assert!(sentence.starts_with("Escalator ran new_Escalate on incident "), "{sentence}");
+    // An unbound custom API works the same way.
+    let reads = dataverse::request::Declaration { tables: vec![("incident".into(), false)], destructive: false };
+    app.store.declare_custom_api(&actor, "new_Ping", &reads).await.unwrap();
+    app.store.set_action_allowed(&actor, "Escalator", "new_Ping", true).await.unwrap();
+    let ping = app.send(&escalator, "POST", "new_Ping", Some("{}")).await;
+    let why = reason(&ping);
+    assert_eq!(ping.status(), 200, "{why:?} {:?}", ping.text().await);
+}

@@ -44,12 +44,33 @@ fn endpoints_and_action_grants() {
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(shown["actions"], serde_json::json!(["CloseIncident", "LoseOpportunity"]));
 
+    // A custom API of the org: declared, then grantable; listed with what it touches.
+    let (code, out) =
+        cli(data, &["catalog", "declare", "new_Escalate", "--table", "incident:full", "--table", "contact:read"]);
+    assert_eq!((code, out.trim()), (0, "new_Escalate: reads contact; uses incident fully"));
+    assert_eq!(cli(data, &["catalog", "declare", "new_Bad", "--table", "incident:admin"]).0, 1);
+    assert_eq!(
+        cli(data, &["catalog", "declare", "WinOpportunity", "--table", "opportunity:full"]).0,
+        1,
+        "catalog entries need none"
+    );
+    let (_, listed) = cli(data, &["catalog", "list", "--json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["name"], "new_Escalate");
+    assert_eq!(listed[0]["declared"], "reads contact; uses incident fully");
+    let (code, out) = cli(data, &["policy", "allow-action", "Closer", "new_Escalate"]);
+    assert_eq!((code, out.trim()), (0, "Closer may now run new_Escalate"));
+    let (code, out) = cli(data, &["catalog", "undeclare", "new_Escalate"]);
+    assert_eq!(code, 0, "{out}");
+
     let (_, log) = cli(data, &["audit", "tail", "-n", "20"]);
     for line in [
         "allowed Closer to run WinOpportunity.",
         "stopped Closer from running GrantAccess.",
         "stopped Closer from running WinOpportunity.",
         "allowed Closer to run CloseIncident.",
+        "declared the custom API new_Escalate: reads contact; uses incident fully.",
+        "withdrew the declaration of the custom API new_Escalate.",
     ] {
         assert!(log.contains(line), "missing {line:?} in\n{log}");
     }

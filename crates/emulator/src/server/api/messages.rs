@@ -48,6 +48,11 @@
 //!   `RetrievePrincipalAccess` answers `{"AccessRights": "ReadAccess, WriteAccess, …"}` (`None`
 //!   when it has none).
 //!
+//! - Custom APIs registered with the emulator's schema (`Schema::with_operations`, for tests):
+//!   the emulator cannot run an org's logic, so each answers a stub — 200 with
+//!   `{"@odata.context": "…#Microsoft.Dynamics.CRM.<name>Response", "Received": [parameter
+//!   names]}` — after checking that the row it is bound to exists (404).
+//!
 //! Errors of the closing actions: the opportunity or case does not exist (404 `0x80040217`); it is not open ("The
 //! opportunity is already closed.", 400 `0x80040203`: the message is the one users report,
 //! the code is not documented); a `Status` that is not one of the new state's (400
@@ -97,6 +102,7 @@ pub(super) async fn execute(ctx: &Ctx<'_>, message: &Message) -> Result<Response
             share(ctx, *kind, name, *target, principal, rights).await
         }
         Message::RetrieveUserPrivileges { user } => user_privileges(ctx, *user).await,
+        Message::Custom { name, bound, parameters, .. } => custom(ctx, name, bound.as_ref(), parameters).await,
         Message::RetrievePrincipalAccess { user, table: name, target } => {
             principal_access(ctx, *user, name, *target).await
         }
@@ -534,5 +540,23 @@ async fn principal_access(ctx: &Ctx<'_>, user: Uuid, name: &str, target: Uuid) -
         Value::String(ctx.base.context("Microsoft.Dynamics.CRM.RetrievePrincipalAccessResponse")),
     );
     o.insert("AccessRights", Value::String(if rights.is_empty() { "None".to_owned() } else { rights.join(", ") }));
+    Ok(json(StatusCode::OK, o))
+}
+
+async fn custom(
+    ctx: &Ctx<'_>,
+    name: &str,
+    bound: Option<&(String, RowKey)>,
+    parameters: &Object,
+) -> Result<Response, DataverseError> {
+    if let Some((t, RowKey::Id(id))) = bound {
+        let mut conn = ctx.app.store.read().await.map_err(db_error)?;
+        if read::cells(&mut conn, table(ctx.app, t)?, *id).await?.is_none() {
+            return Err(DataverseError::not_found(t, id));
+        }
+    }
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context(&format!("Microsoft.Dynamics.CRM.{name}Response"))));
+    o.insert("Received", Value::Array(parameters.keys().map(|k| Value::String(k.to_owned())).collect()));
     Ok(json(StatusCode::OK, o))
 }
