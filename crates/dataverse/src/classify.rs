@@ -145,12 +145,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         Operation::Message(Message::CreateMultiple { table, records }) => {
             t.add(table, Privilege::Create);
             for record in records {
-                let id = schema
-                    .table(table)
-                    .and_then(|tb| record.values.get(&tb.primary_id))
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| Uuid::try_parse(s).ok());
-                t.record_ids.extend(id);
+                t.record_ids.extend(given_id(schema, table, record));
                 write_record(&mut t, table, record);
             }
         }
@@ -302,12 +297,7 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         }
         Operation::Create { table, record, select, expand } => {
             t.add(table, Privilege::Create);
-            let id = schema
-                .table(table)
-                .and_then(|tb| record.values.get(&tb.primary_id))
-                .and_then(|v| v.as_str())
-                .and_then(|s| Uuid::try_parse(s).ok());
-            t.record_ids.extend(id);
+            t.record_ids.extend(given_id(schema, table, record));
             write_record(&mut t, table, record);
             representation(&mut t, schema, request, table, select, expand);
         }
@@ -367,6 +357,15 @@ pub fn classify(schema: &Schema, request: &Request) -> Classification {
         };
     }
     Classification::Classified(t)
+}
+
+/// The id a create body gives its new row (its primary key column), if any.
+fn given_id(schema: &Schema, table: &str, record: &Record) -> Option<Uuid> {
+    schema
+        .table(table)
+        .and_then(|tb| record.values.get(&tb.primary_id))
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::try_parse(s).ok())
 }
 
 /// A query reads its table and, through navigation in `$filter` and `$expand`, every table it

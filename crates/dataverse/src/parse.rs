@@ -15,6 +15,7 @@ mod metadata;
 mod options;
 pub(crate) use options::unknown_property;
 mod message;
+mod operations;
 mod sql;
 mod url;
 
@@ -301,84 +302,6 @@ impl Route<'_> {
         }
     }
 
-    /// An unbound function or action, or an unknown segment.
-    fn operation_route(&self, name: &str, key: Option<&str>) -> Result<Operation, Routed> {
-        let op = name.strip_prefix(NS).unwrap_or(name);
-        let looks_like_operation = op.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            || key.is_some()
-            || self.schema.operation(op).is_some();
-        if !looks_like_operation || self.segments.len() > 1 || op.is_empty() {
-            return Err(ParseError::NotFound(format!("Resource not found for the segment '{name}'.")).into());
-        }
-        match (self.method, op) {
-            (Method::Get, "WhoAmI") if key.is_none_or(str::is_empty) => {
-                self.options.only(&[], "WhoAmI")?;
-                Ok(Operation::WhoAmI)
-            }
-            (Method::Get, "RetrieveTotalRecordCount") if name == op => {
-                self.options.only(&["@aliases"], "RetrieveTotalRecordCount")?;
-                self.check_prefer(&[])?;
-                let inner = key.unwrap_or("");
-                let message = message::total_record_count(self.schema, inner, &self.options.aliases())?;
-                Ok(Operation::Message(message))
-            }
-            (Method::Post, "GrantAccess" | "ModifyAccess" | "RevokeAccess") if key.is_none() && name == op => {
-                self.options.only(&[], op)?;
-                self.check_prefer(&[])?;
-                let kind = match op {
-                    "GrantAccess" => crate::request::ShareKind::Grant,
-                    "ModifyAccess" => crate::request::ShareKind::Modify,
-                    _ => crate::request::ShareKind::Revoke,
-                };
-                Ok(Operation::Message(message::share(self.schema, self.body, kind)?))
-            }
-            (Method::Post, "Merge") if key.is_none() && name == op => {
-                self.options.only(&[], op)?;
-                self.check_prefer(&[])?;
-                Ok(Operation::Message(message::merge(self.schema, self.body)?))
-            }
-            (Method::Post, "BulkDelete") if key.is_none() && name == op => {
-                self.options.only(&[], op)?;
-                self.check_prefer(&[])?;
-                match message::bulk_delete(self.schema, self.body) {
-                    Err(ParseError::Unsupported(reason)) => self.unsupported(RequestKind::UnboundAction, reason),
-                    other => Ok(Operation::Message(other?)),
-                }
-            }
-            (Method::Post, "WinOpportunity" | "LoseOpportunity" | "CloseIncident") if key.is_none() && name == op => {
-                self.options.only(&[], op)?;
-                self.check_prefer(&[])?;
-                let which = match op {
-                    "WinOpportunity" => message::Closing::Win,
-                    "LoseOpportunity" => message::Closing::Lose,
-                    _ => message::Closing::Incident,
-                };
-                Ok(Operation::Message(message::closing(self.schema, self.body, which)?))
-            }
-            (Method::Get | Method::Post, _)
-                if self
-                    .schema
-                    .operation(op)
-                    .is_some_and(|o| o.bound.is_none() && o.function == (self.method == Method::Get)) =>
-            {
-                if key.is_some_and(|k| !k.is_empty()) {
-                    return self.unsupported(
-                        RequestKind::UnboundFunction,
-                        format!("parameters of the custom function {op} are not supported yet"),
-                    );
-                }
-                self.custom(op, None)
-            }
-            (Method::Get, _) => {
-                self.unsupported(RequestKind::UnboundFunction, format!("the function {op} is not supported yet"))
-            }
-            (Method::Post, _) if key.is_none() => {
-                self.unsupported(RequestKind::UnboundAction, format!("the action {op} is not supported yet"))
-            }
-            _ => self.not_allowed(&format!("the operation {op}")),
-        }
-    }
-
     fn table_route(&self, table: &Table, key: Option<&str>) -> Result<Operation, Routed> {
         let rest = &self.segments[1..];
         let Some(key) = key else {
@@ -388,67 +311,14 @@ impl Route<'_> {
                     Method::Get => self.count(table),
                     _ => self.not_allowed("$count"),
                 },
-                [op] if self.method == Method::Post
-                    && matches!(op.strip_prefix(NS), Some("CreateMultiple" | "UpdateMultiple" | "UpsertMultiple")) =>
-                {
-                    self.options.only(&[], op.strip_prefix(NS).unwrap_or(op))?;
-                    self.check_prefer(&[])?;
-                    let which = op.strip_prefix(NS).unwrap_or(op);
-                    Ok(Operation::Message(message::multiple(self.schema, table, self.body, which)?))
-                }
-                [op] if op.starts_with(NS) => self.bound_operation(op),
+                [op] if op.starts_with(NS) => self.bound_message(table, None, op),
                 _ => Err(ParseError::NotFound(format!("Resource not found for the segment '{}'.", rest[0])).into()),
             };
         };
         let key = self.row_key(table, key)?;
         match rest {
             [] => self.row(table, key),
-            [op] if self.method == Method::Get
-                && table.logical_name == "systemuser"
-                && op.strip_prefix(NS).is_some_and(|o| {
-                    o.starts_with("RetrieveUserPrivileges") || o.starts_with("RetrievePrincipalAccess(")
-                }) =>
-            {
-                self.options.only(&["@aliases"], "a function")?;
-                self.check_prefer(&[])?;
-                let RowKey::Id(user) = key else {
-                    return Err(ParseError::Syntax("the user is addressed by id".into()).into());
-                };
-                let (function, inner) = split_key(op.strip_prefix(NS).unwrap_or(op))?;
-                match (function, inner) {
-                    ("RetrieveUserPrivileges", None | Some("")) => {
-                        Ok(Operation::Message(Message::RetrieveUserPrivileges { user }))
-                    }
-                    ("RetrievePrincipalAccess", Some(inner)) => Ok(Operation::Message(message::principal_access(
-                        self.schema,
-                        user,
-                        inner,
-                        &self.options.aliases(),
-                    )?)),
-                    _ => Err(ParseError::Syntax(format!("'{function}' takes other parameters")).into()),
-                }
-            }
-            [op] if self.method == Method::Post
-                && table.logical_name == "lead"
-                && op.strip_prefix(NS) == Some("QualifyLead") =>
-            {
-                self.options.only(&[], "QualifyLead")?;
-                self.check_prefer(&[])?;
-                let RowKey::Id(id) = key else {
-                    return Err(ParseError::Syntax("QualifyLead addresses its lead by id".into()).into());
-                };
-                match message::qualify_lead(self.schema, id, self.body) {
-                    Err(ParseError::Unsupported(reason)) => self.unsupported(RequestKind::BoundAction, reason),
-                    other => Ok(Operation::Message(other?)),
-                }
-            }
-            [op] if op.strip_prefix(NS).and_then(|o| self.schema.operation(o)).is_some_and(|o| {
-                o.bound.as_deref() == Some(table.logical_name.as_str()) && o.function == (self.method == Method::Get)
-            }) =>
-            {
-                let name = op.strip_prefix(NS).unwrap_or(op);
-                self.custom(name, Some((table.logical_name.clone(), key)))
-            }
+            [op] if op.starts_with(NS) => self.bound_message(table, Some(key), op),
             [op, ..] if op.starts_with(NS) => self.bound_operation(op),
             [.., last] if last == "$ref" => match self.method {
                 Method::Post | Method::Put | Method::Delete => self.relate(table, key, rest),
@@ -676,43 +546,6 @@ impl Route<'_> {
         })
     }
 
-    /// A custom API or custom process action of the org (`Schema::operation`): its body kept as
-    /// a JSON object for forwarding; what it touches comes from the admin's declaration.
-    fn custom(&self, name: &str, bound: Option<(String, RowKey)>) -> Result<Operation, Routed> {
-        let function = self.schema.operation(name).is_some_and(|o| o.function);
-        let kind = match (function, bound.is_some()) {
-            (true, false) => RequestKind::UnboundFunction,
-            (true, true) => RequestKind::BoundFunction,
-            (false, false) => RequestKind::UnboundAction,
-            (false, true) => RequestKind::BoundAction,
-        };
-        self.refuse_unsupported_options(kind)?;
-        self.options.only(&[], name)?;
-        self.check_prefer(&[])?;
-        let parameters = if function || self.body.iter().all(u8::is_ascii_whitespace) {
-            crate::json::Object::default()
-        } else {
-            match crate::json::parse(self.body) {
-                Ok(crate::json::Value::Object(o)) => o,
-                Ok(_) => {
-                    return Err(ParseError::Payload {
-                        code: crate::error::codes::PAYLOAD_ERROR,
-                        message: format!("The body of {name} must be a JSON object of its parameters"),
-                    }
-                    .into());
-                }
-                Err(e) => {
-                    return Err(ParseError::Payload {
-                        code: crate::error::codes::PAYLOAD_ERROR,
-                        message: format!("The request body is not valid JSON: {e}"),
-                    }
-                    .into());
-                }
-            }
-        };
-        Ok(Operation::Message(Message::Custom { name: name.to_owned(), function, bound, parameters, declared: None }))
-    }
-
     fn bound_operation(&self, op: &str) -> Result<Operation, Routed> {
         let name = op.trim_start_matches(NS);
         let name = name.split('(').next().unwrap_or(name);
@@ -779,27 +612,6 @@ impl Route<'_> {
             }
             _ => self.not_allowed(&format!("the collection {}", table.set_name)),
         }
-    }
-
-    /// Change tracking (spec §9): `Prefer: odata.track-changes` for the first sync, then the
-    /// delta link's `$deltatoken`. Only `$select` may go with it, as Dataverse requires.
-    fn changes(&self, table: &Table) -> Result<Operation, Routed> {
-        for option in ["$filter", "$orderby", "$expand", "$top"] {
-            if self.options.has(option) {
-                return Err(ParseError::Syntax(format!(
-                    "The \"{option}\" query parameter isn't supported when Change Tracking is enabled."
-                ))
-                .into());
-            }
-        }
-        self.refuse_unsupported_options(RequestKind::ChangeTracking)?;
-        self.check_prefer(&["maxpagesize"])?;
-        self.options.only(&["$select", "$deltatoken"], "change tracking")?;
-        Ok(Operation::Changes {
-            table: table.logical_name.clone(),
-            select: self.options.select(table)?,
-            token: self.options.deltatoken()?,
-        })
     }
 
     fn count(&self, table: &Table) -> Result<Operation, Routed> {

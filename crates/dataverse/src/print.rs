@@ -5,9 +5,11 @@
 //! re-serialized from the JSON tree. With [`Redact::Literals`] every string, number and date
 //! literal prints as `?` (GUIDs stay: they are record ids), for audit records and logs.
 
+mod message;
+mod metadata;
+
 use crate::json::Value;
 use crate::metadata::{Schema, Table};
-use crate::metadata_query::{MetaExpand, MetaKey, MetaPath};
 use crate::query::{Aggregation, Expand, Filter, FunctionArgs, Literal, Operand, OrderBy, Query};
 use crate::record::{Bind, Record, Reference, Related};
 use crate::request::{EtagCondition, Operation, PathTarget, Prefer, Request, RowKey};
@@ -84,194 +86,11 @@ pub fn print_request_for(schema: &Schema, request: &Request, service_root: Optio
             o.insert("value".to_owned(), v.clone());
             Some(Value::Object(o).to_json())
         }
-        Operation::Message(m) => message_body(schema, m, service_root),
+        Operation::Message(m) => message::message_body(schema, m, service_root),
         _ => None,
     };
     let headers = print_headers(request, body.is_some());
     Some(Printed { target, headers, body })
-}
-
-/// The body of an action: `Status` first, then its activity (spec §6.5).
-fn message_body(schema: &Schema, message: &crate::request::Message, service_root: Option<&str>) -> Option<String> {
-    use crate::request::Message;
-    let (status, param, record) = match message {
-        Message::RetrieveTotalRecordCount { .. } => return None,
-        Message::CreateMultiple { table, records } => {
-            return Some(targets_body(schema, table, records.iter().map(|r| (None, r)), service_root));
-        }
-        Message::UpdateMultiple { table, targets } => {
-            let keys: Vec<RowKey> = targets.iter().map(|(id, _)| RowKey::Id(*id)).collect();
-            let items = keys.iter().zip(targets.iter()).map(|(k, (_, r))| (Some(k), r));
-            return Some(targets_body(schema, table, items, service_root));
-        }
-        Message::UpsertMultiple { table, targets } => {
-            return Some(targets_body(schema, table, targets.iter().map(|(k, r)| (Some(k), r)), service_root));
-        }
-        Message::BulkDelete { table, job, .. } => return Some(bulk_delete_body(table, job)),
-        Message::Share { kind, table, target, principal, rights } => {
-            let row = |table: &str, id: &uuid::Uuid| -> Option<Value> {
-                let t = schema.table(table)?;
-                let mut o = crate::json::Object::default();
-                o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
-                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
-                Some(Value::Object(o))
-            };
-            let mut o = crate::json::Object::default();
-            o.insert("Target".to_owned(), row(table, target)?);
-            if *kind == crate::request::ShareKind::Revoke {
-                o.insert("Revokee".to_owned(), row(&principal.0, &principal.1)?);
-            } else {
-                let mut pa = crate::json::Object::default();
-                pa.insert("Principal".to_owned(), row(&principal.0, &principal.1)?);
-                let mask = if rights.is_empty() { "None".to_owned() } else { rights.join(", ") };
-                pa.insert("AccessMask".to_owned(), Value::String(mask));
-                o.insert("PrincipalAccess".to_owned(), Value::Object(pa));
-            }
-            return Some(Value::Object(o).to_json());
-        }
-        Message::RetrieveUserPrivileges { .. } | Message::RetrievePrincipalAccess { .. } => return None,
-        Message::Custom { function: true, .. } => return None,
-        Message::Custom { parameters, .. } => return Some(Value::Object(parameters.clone()).to_json()),
-        Message::Merge { table, target, subordinate, content, parenting_checks } => {
-            let t = schema.table(table)?;
-            let row = |id: &uuid::Uuid| {
-                let mut o = crate::json::Object::default();
-                o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
-                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
-                Value::Object(o)
-            };
-            let mut o = crate::json::Object::default();
-            o.insert("Target".to_owned(), row(target));
-            o.insert("Subordinate".to_owned(), row(subordinate));
-            let mut update = crate::json::Object::default();
-            update.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
-            if let Value::Object(values) = record_value(schema, content, service_root) {
-                for (k, v) in values {
-                    update.insert(k, v);
-                }
-            }
-            o.insert("UpdateContent".to_owned(), Value::Object(update));
-            o.insert("PerformParentingChecks".to_owned(), Value::Bool(*parenting_checks));
-            return Some(Value::Object(o).to_json());
-        }
-        Message::QualifyLead { account, contact, opportunity, currency, customer, status, .. } => {
-            let mut o = crate::json::Object::default();
-            o.insert("CreateAccount".to_owned(), Value::Bool(*account));
-            o.insert("CreateContact".to_owned(), Value::Bool(*contact));
-            o.insert("CreateOpportunity".to_owned(), Value::Bool(*opportunity));
-            let root = service_root.unwrap_or("");
-            if let Some(id) = currency {
-                let set = schema.table("transactioncurrency").map_or("transactioncurrencies", |t| t.set_name.as_str());
-                o.insert("OpportunityCurrencyId@odata.bind".to_owned(), Value::String(format!("{root}/{set}({id})")));
-            }
-            if let Some((table, id)) = customer {
-                let set = schema.table(table).map_or(table.as_str(), |t| t.set_name.as_str());
-                o.insert("OpportunityCustomerId@odata.bind".to_owned(), Value::String(format!("{root}/{set}({id})")));
-            }
-            o.insert("Status".to_owned(), Value::from(*status));
-            return Some(Value::Object(o).to_json());
-        }
-        Message::CloseOpportunity { status, close, .. } => (status, "OpportunityClose", close),
-        Message::CloseIncident { status, resolution, .. } => (status, "IncidentResolution", resolution),
-    };
-    let mut o = crate::json::Object::default();
-    o.insert("Status".to_owned(), Value::from(*status));
-    o.insert(param.to_owned(), record_value(schema, record, service_root));
-    Some(Value::Object(o).to_json())
-}
-
-/// A BulkDelete body from its typed job: the documented members in a fixed order, one
-/// `QueryExpression` with every condition's values typed (`{"Value", "Type"}`).
-fn bulk_delete_body(table: &str, job: &crate::request::BulkDeleteJob) -> String {
-    use crate::json::Object;
-    let typed = |odata: &str| Value::String(format!("Microsoft.Dynamics.CRM.{odata}"));
-    let value = |l: &Literal| -> Value {
-        let (v, ty) = match l {
-            Literal::Guid(g) => (Value::String(g.to_string()), "System.Guid"),
-            Literal::String(t) => (Value::String(t.clone()), "System.String"),
-            Literal::Integer(i) => (Value::from(*i), "System.Int32"),
-            Literal::Decimal(d) => (Value::String(d.clone()), "System.Decimal"),
-            Literal::Boolean(b) => (Value::Bool(*b), "System.Boolean"),
-            Literal::DateTime(t) | Literal::Date(t) => (Value::String(t.clone()), "System.DateTime"),
-            Literal::Null => (Value::Null, "System.String"),
-        };
-        let mut o = Object::default();
-        o.insert("Value".to_owned(), v);
-        o.insert("Type".to_owned(), Value::String(ty.to_owned()));
-        Value::Object(o)
-    };
-    let conditions: Vec<Value> = job
-        .conditions
-        .iter()
-        .map(|c| {
-            let mut o = Object::default();
-            o.insert("@odata.type".to_owned(), typed("ConditionExpression"));
-            o.insert("AttributeName".to_owned(), Value::String(c.attribute.clone()));
-            o.insert("Operator".to_owned(), Value::String(c.operator.clone()));
-            o.insert("Values".to_owned(), Value::Array(c.values.iter().map(value).collect()));
-            Value::Object(o)
-        })
-        .collect();
-    let mut criteria = Object::default();
-    criteria.insert("@odata.type".to_owned(), typed("FilterExpression"));
-    criteria.insert("FilterOperator".to_owned(), Value::String(if job.or { "Or" } else { "And" }.to_owned()));
-    criteria.insert("Conditions".to_owned(), Value::Array(conditions));
-    let mut columns = Object::default();
-    columns.insert("@odata.type".to_owned(), typed("ColumnSet"));
-    columns.insert("AllColumns".to_owned(), Value::Bool(false));
-    columns.insert("Columns".to_owned(), Value::Array(Vec::new()));
-    let mut query = Object::default();
-    query.insert("@odata.type".to_owned(), typed("QueryExpression"));
-    query.insert("EntityName".to_owned(), Value::String(table.to_owned()));
-    query.insert("ColumnSet".to_owned(), Value::Object(columns));
-    query.insert("Criteria".to_owned(), Value::Object(criteria));
-    let mut o = Object::default();
-    o.insert("JobName".to_owned(), Value::String(job.name.clone()));
-    o.insert("SendEmailNotification".to_owned(), Value::Bool(job.notify));
-    o.insert("ToRecipients".to_owned(), Value::Array(Vec::new()));
-    o.insert("CCRecipients".to_owned(), Value::Array(Vec::new()));
-    o.insert("RecurrencePattern".to_owned(), Value::String(job.recurrence.clone()));
-    if let Some(start) = &job.start {
-        o.insert("StartDateTime".to_owned(), Value::String(start.clone()));
-    }
-    o.insert("QuerySet".to_owned(), Value::Array(vec![Value::Object(query)]));
-    Value::Object(o).to_json()
-}
-
-/// `{"Targets": [...]}` of a Multiple message: each target its `@odata.type`, then its row (the
-/// primary key, or an alternate key as `@odata.id`), then its values and binds.
-fn targets_body<'a>(
-    schema: &Schema,
-    table: &str,
-    items: impl Iterator<Item = (Option<&'a RowKey>, &'a Record)>,
-    service_root: Option<&str>,
-) -> String {
-    let Some(t) = schema.table(table) else { return String::new() };
-    let mut targets = Vec::new();
-    for (key, record) in items {
-        let mut o = crate::json::Object::default();
-        o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{}", t.logical_name)));
-        match key {
-            Some(RowKey::Id(id)) => {
-                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
-            }
-            Some(k @ RowKey::Alternate(_)) => {
-                let mut text = t.set_name.clone();
-                write_key(&mut text, t, k, Redact::Nothing, false);
-                o.insert("@odata.id".to_owned(), Value::String(text));
-            }
-            None => {}
-        }
-        if let Value::Object(values) = record_value(schema, record, service_root) {
-            for (k, v) in values {
-                o.insert(k, v);
-            }
-        }
-        targets.push(Value::Object(o));
-    }
-    let mut body = crate::json::Object::default();
-    body.insert("Targets".to_owned(), Value::Array(targets));
-    Value::Object(body).to_json()
 }
 
 /// A create or update body: the column values in the order received, then the binds in the
@@ -371,7 +190,7 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
         }
         (Operation::Message(m), _) => out.push_str(m.name()),
         (Operation::Metadata(read), _) => {
-            out.push_str(&metadata_path(&read.path));
+            out.push_str(&metadata::metadata_path(&read.path));
             if !read.select.is_empty() {
                 query.push(("$select", read.select.join(",")));
             }
@@ -379,7 +198,7 @@ pub fn print_target(schema: &Schema, request: &Request, redact: Redact) -> Optio
                 query.push(("$filter", f.print()));
             }
             if !read.expand.is_empty() {
-                query.push(("$expand", metadata_expand(&read.expand)));
+                query.push(("$expand", metadata::metadata_expand(&read.expand)));
             }
         }
         (Operation::Changes { select, token, .. }, Some(t)) => {
@@ -621,60 +440,6 @@ fn aggregation_options(schema: &Schema, table: &Table, a: &Aggregation, redact: 
         out.push(("$top", top_text(top, redact)));
     }
     out
-}
-
-fn metadata_key(k: &MetaKey, property: &str) -> String {
-    match k {
-        MetaKey::Name(n) => format!("({property}='{n}')"),
-        MetaKey::Id(id) => format!("({id})"),
-    }
-}
-
-/// The path of a metadata read (spec §8.2–§8.4).
-fn metadata_path(path: &MetaPath) -> String {
-    let cast = |c: &Option<String>| c.as_ref().map_or_else(String::new, |c| format!("/Microsoft.Dynamics.CRM.{c}"));
-    match path {
-        MetaPath::Entities => "EntityDefinitions".into(),
-        MetaPath::Entity(k) => format!("EntityDefinitions{}", metadata_key(k, "LogicalName")),
-        MetaPath::Attributes { entity, cast: c } => {
-            format!("EntityDefinitions{}/Attributes{}", metadata_key(entity, "LogicalName"), cast(c))
-        }
-        MetaPath::Attribute { entity, key, cast: c } => format!(
-            "EntityDefinitions{}/Attributes{}{}",
-            metadata_key(entity, "LogicalName"),
-            metadata_key(key, "LogicalName"),
-            cast(c)
-        ),
-        MetaPath::EntityRelationships { entity, which } => {
-            format!("EntityDefinitions{}/{which}", metadata_key(entity, "LogicalName"))
-        }
-        MetaPath::Relationships { cast: c } => format!("RelationshipDefinitions{}", cast(c)),
-        MetaPath::Relationship { key, cast: c } => {
-            format!("RelationshipDefinitions{}{}", metadata_key(key, "SchemaName"), cast(c))
-        }
-        MetaPath::OptionSets => "GlobalOptionSetDefinitions".into(),
-        MetaPath::OptionSet(k) => format!("GlobalOptionSetDefinitions{}", metadata_key(k, "Name")),
-    }
-}
-
-fn metadata_expand(items: &[MetaExpand]) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|e| {
-            let mut options = Vec::new();
-            if !e.select.is_empty() {
-                options.push(format!("$select={}", e.select.join(",")));
-            }
-            if let Some(f) = &e.filter {
-                options.push(format!("$filter={}", f.print()));
-            }
-            if !e.expand.is_empty() {
-                options.push(format!("$expand={}", metadata_expand(&e.expand)));
-            }
-            if options.is_empty() { e.name.clone() } else { format!("{}({})", e.name, options.join(";")) }
-        })
-        .collect();
-    parts.join(",")
 }
 
 fn top_text(top: u32, redact: Redact) -> String {

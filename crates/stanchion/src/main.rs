@@ -4,6 +4,7 @@
 
 mod admin_cli;
 mod audit_cli;
+mod catalog_cli;
 mod config;
 mod listen;
 mod policy_file;
@@ -68,7 +69,7 @@ enum Command {
     /// Declare what an org's custom APIs touch, so they can be classified and granted.
     Catalog {
         #[command(subcommand)]
-        command: admin_cli::CatalogCommand,
+        command: catalog_cli::CatalogCommand,
     },
     /// The catalog: every request kind, function and action, what it does and what it needs.
     Endpoints {
@@ -147,7 +148,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Migrate { check, json } => admin_cli::migrate(&config, check, json).await,
         Command::Schema { command: SchemaCommand::Refresh { json } } => run::schema_refresh(&config, json).await,
         Command::Mcp { .. } => Ok(0),
-        Command::Endpoints { json } => admin_cli::endpoints(&config, json).await,
-        Command::Catalog { command } => admin_cli::catalog(&config, command).await,
+        Command::Endpoints { json } => catalog_cli::endpoints(&config, json).await,
+        Command::Catalog { command } => catalog_cli::catalog(&config, command).await,
     }
 }

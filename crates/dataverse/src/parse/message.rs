@@ -20,6 +20,18 @@ fn payload(message: impl Into<String>) -> ParseError {
     ParseError::Payload { code: codes::PAYLOAD_ERROR, message: message.into() }
 }
 
+/// A function parameter's value: the text itself, or the value of the alias it names (`@p1`).
+fn resolve_alias<'a>(value: &'a str, aliases: &[(&'a str, &'a str)]) -> Result<&'a str, ParseError> {
+    match value.strip_prefix('@') {
+        Some(alias) => aliases
+            .iter()
+            .find(|(name, _)| name.strip_prefix('@') == Some(alias))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| ParseError::Syntax(format!("The parameter alias @{alias} has no value"))),
+        None => Ok(value),
+    }
+}
+
 /// `RetrieveTotalRecordCount(EntityNames=…)`: `inner` is the text in the parentheses.
 pub(crate) fn total_record_count(
     schema: &Schema,
@@ -30,14 +42,7 @@ pub(crate) fn total_record_count(
         .trim()
         .strip_prefix("EntityNames=")
         .ok_or_else(|| ParseError::Syntax("RetrieveTotalRecordCount takes one parameter, EntityNames".into()))?;
-    let list = match value.strip_prefix('@') {
-        Some(alias) => aliases
-            .iter()
-            .find(|(name, _)| name.strip_prefix('@') == Some(alias))
-            .map(|(_, v)| *v)
-            .ok_or_else(|| ParseError::Syntax(format!("The parameter alias @{alias} has no value")))?,
-        None => value,
-    };
+    let list = resolve_alias(value, aliases)?;
     let names = string_list(list)?;
     if names.is_empty() {
         return Err(ParseError::Syntax("EntityNames must name at least one table".into()));
@@ -683,14 +688,7 @@ pub(crate) fn principal_access(
         .trim()
         .strip_prefix("Target=")
         .ok_or_else(|| ParseError::Syntax("RetrievePrincipalAccess takes one parameter, Target".into()))?;
-    let text = match value.strip_prefix('@') {
-        Some(alias) => aliases
-            .iter()
-            .find(|(name, _)| name.strip_prefix('@') == Some(alias))
-            .map(|(_, v)| *v)
-            .ok_or_else(|| ParseError::Syntax(format!("The parameter alias @{alias} has no value")))?,
-        None => value,
-    };
+    let text = resolve_alias(value, aliases)?;
     let normalized = text.replace('\'', "\"");
     let parsed = json::parse(normalized.as_bytes())
         .map_err(|_| ParseError::Syntax("Target must be {'@odata.id':'<entity set>(<id>)'}".into()))?;
