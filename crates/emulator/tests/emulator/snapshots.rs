@@ -112,3 +112,59 @@ async fn entity_definition() {
     let v = e.get_json("EntityDefinitions(LogicalName='account')?$select=LogicalName,EntitySetName,PrimaryNameAttribute,OwnershipType").await;
     settings().bind(|| insta::assert_json_snapshot!("entity_definition", v));
 }
+
+/// Settings that also replace GUIDs made at run time (created rows, job ids) by `[id]`.
+fn with_ids() -> insta::Settings {
+    let mut s = settings();
+    s.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]");
+    s
+}
+
+/// Spec §6.3: RetrieveTotalRecordCount's `EntityRecordCountCollection` (Keys, Values, Count).
+#[tokio::test]
+async fn total_record_count() {
+    let e = seeded().await;
+    let v = e.get_json("RetrieveTotalRecordCount(EntityNames=['account','contact'])").await;
+    settings().bind(|| insta::assert_json_snapshot!("total_record_count", v));
+}
+
+/// Spec §6.5 QualifyLead: the created rows as `Collection(Microsoft.Dynamics.CRM.crmbaseentity)`.
+#[tokio::test]
+async fn qualify_lead_response() {
+    let e = seeded().await;
+    let lead = e
+        .create("leads", serde_json::json!({"lastname": "Snap", "companyname": "Snap Co", "subject": "Snap deal"}))
+        .await;
+    let body =
+        serde_json::json!({"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3});
+    let resp = e.send("POST", &format!("leads({lead})/Microsoft.Dynamics.CRM.QualifyLead"), Some(&body), &[]).await;
+    let v = crate::common::json(resp).await;
+    with_ids().bind(|| insta::assert_json_snapshot!("qualify_lead_response", v));
+}
+
+/// Spec §6.7 CreateMultiple: `{"Ids": [...]}` in request order, 200.
+#[tokio::test]
+async fn create_multiple_response() {
+    let e = seeded().await;
+    let ty = "Microsoft.Dynamics.CRM.account";
+    let body = serde_json::json!({"Targets": [{"@odata.type": ty, "name": "A"}, {"@odata.type": ty, "name": "B"}]});
+    let resp = e.send("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", Some(&body), &[]).await;
+    let v = crate::common::json(resp).await;
+    with_ids().bind(|| insta::assert_json_snapshot!("create_multiple_response", v));
+}
+
+/// Spec §9: a delta — changed rows by version, then `$deletedEntity` entries, a new delta link,
+/// the context ending in `/$delta`.
+#[tokio::test]
+async fn change_tracking_delta() {
+    let e = seeded().await;
+    let first = e.send("GET", "accounts?$select=name", None, &[("Prefer", "odata.track-changes")]).await;
+    let link = crate::common::json(first).await["@odata.deltaLink"].as_str().unwrap().to_owned();
+    let kept = e.create("accounts", serde_json::json!({"name": "Delta new"})).await;
+    let gone = e.create("accounts", serde_json::json!({"name": "Delta gone"})).await;
+    assert_eq!(e.send("DELETE", &format!("accounts({gone})"), None, &[]).await.status(), 204);
+    let rel = link.split_once("/api/data/v9.2/").unwrap().1.to_owned();
+    let v = e.get_json(&rel).await;
+    assert!(v.to_string().contains(&kept));
+    with_ids().bind(|| insta::assert_json_snapshot!("change_tracking_delta", v));
+}
