@@ -649,8 +649,17 @@ pub fn filter(root: &mut Element, v: &dyn Visibility) -> Result<(), CsdlError> {
         if s.get("Namespace") != Some(NAMESPACE) {
             continue;
         }
+        // The response types of operations left out go with them (their names would tell).
+        let hidden_responses: HashSet<String> = s
+            .elements()
+            .filter(|e| matches!(e.local_name(), "Function" | "Action"))
+            .filter_map(|e| e.get("Name"))
+            .filter(|n| !v.operation(n))
+            .map(|n| format!("{n}Response"))
+            .collect();
         s.retain_elements(|e| match e.local_name() {
             "EntityType" => e.get("Name").is_some_and(|n| kept.contains(n)),
+            "ComplexType" => e.get("Name").is_none_or(|n| !hidden_responses.contains(n)),
             "Function" | "Action" => e.get("Name").is_some_and(|n| v.operation(n)),
             "Annotations" => e.get("Target").is_none_or(|t| annotation_kept(t, &declared, &kept, v)),
             _ => true,

@@ -293,10 +293,10 @@ impl dataverse::csdl::Visibility for Visible<'_> {
     fn hidden(&self, table: &str, column: &str) -> bool {
         self.0.is_hidden(table, column)
     }
-    /// Only WhoAmI (allowed for every agent) until the function and action catalog exists:
-    /// any other function or action is left out of the document.
+    /// WhoAmI (allowed for every agent) and the actions granted to the agent (an org's custom
+    /// APIs among them); every other function or action is left out of the document.
     fn operation(&self, name: &str) -> bool {
-        name == "WhoAmI"
+        name == "WhoAmI" || self.0.actions.contains(name)
     }
 }
 

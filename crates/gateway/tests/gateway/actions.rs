@@ -243,7 +243,12 @@ async fn a_custom_api_is_unclassified_until_declared_then_granted_like_any_actio
     assert_eq!(reason(&ungranted).as_deref(), Some("action_not_granted"));
     assert_eq!(app.upstream_requests(), before, "nothing reached the org");
 
+    let csdl = app.send(&escalator, "GET", "$metadata", None).await.text().await.unwrap();
+    assert!(!csdl.contains("new_Escalate"), "an action not granted is left out of $metadata");
     app.store.set_action_allowed(&actor, "Escalator", "new_Escalate", true).await.unwrap();
+    let csdl = app.send(&escalator, "GET", "$metadata", None).await.text().await.unwrap();
+    assert!(csdl.contains(r#"Name="new_Escalate""#), "a granted action is listed: {csdl}");
+    assert!(!csdl.contains("new_Ping"), "only granted ones");
     let done = app.send(&escalator, "POST", &path, Some(body)).await;
     let request_id = crate::app::request_id(&done);
     assert_eq!(done.status(), 200);
