@@ -32,17 +32,29 @@ fn resolve_alias<'a>(value: &'a str, aliases: &[(&'a str, &'a str)]) -> Result<&
     }
 }
 
+/// The value of a function's one parameter `name` from the text in its parentheses
+/// (`EntityNames=['account']` or `EntityNames=@p1` with the alias's value).
+fn only_parameter<'a>(
+    function: &str,
+    name: &str,
+    inner: &'a str,
+    aliases: &[(&'a str, &'a str)],
+) -> Result<&'a str, ParseError> {
+    let value = inner
+        .trim()
+        .strip_prefix(name)
+        .and_then(|v| v.strip_prefix('='))
+        .ok_or_else(|| ParseError::Syntax(format!("{function} takes one parameter, {name}")))?;
+    resolve_alias(value, aliases)
+}
+
 /// `RetrieveTotalRecordCount(EntityNames=…)`: `inner` is the text in the parentheses.
 pub(crate) fn total_record_count(
     schema: &Schema,
     inner: &str,
     aliases: &[(&str, &str)],
 ) -> Result<Message, ParseError> {
-    let value = inner
-        .trim()
-        .strip_prefix("EntityNames=")
-        .ok_or_else(|| ParseError::Syntax("RetrieveTotalRecordCount takes one parameter, EntityNames".into()))?;
-    let list = resolve_alias(value, aliases)?;
+    let list = only_parameter("RetrieveTotalRecordCount", "EntityNames", inner, aliases)?;
     let names = string_list(list)?;
     if names.is_empty() {
         return Err(ParseError::Syntax("EntityNames must name at least one table".into()));
@@ -539,24 +551,13 @@ pub(crate) fn merge(schema: &Schema, body: &[u8]) -> Result<Message, ParseError>
         }
     }
     let row = |v: Option<Value>, name: &str| -> Result<(&Table, Uuid), ParseError> {
-        let Some(Value::Object(o)) = v else { return Err(payload(format!("Merge needs the parameter {name}"))) };
-        let ty = o
-            .get("@odata.type")
-            .and_then(Value::as_str)
-            .and_then(|t| t.trim_start_matches('#').strip_prefix("Microsoft.Dynamics.CRM."))
-            .ok_or_else(|| payload(format!("{name} must carry its \"@odata.type\"")))?;
-        if !MERGEABLE.contains(&ty) {
-            return Err(payload(format!("Merge works on accounts, contacts, leads and cases, not {ty}")));
-        }
-        let table =
-            schema.table(ty).ok_or_else(|| ParseError::NotFound(format!("The entity '{ty}' does not exist")))?;
-        let id = o
-            .get(&table.primary_id)
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| payload(format!("{name} must name its row by {}", table.primary_id)))?;
-        if o.len() > 2 {
-            return Err(payload(format!("{name} names a row: only @odata.type and {}", table.primary_id)));
+        let v = v.ok_or_else(|| payload(format!("Merge needs the parameter {name}")))?;
+        let (table, id) = entity_reference(schema, &v, name)?;
+        if !MERGEABLE.contains(&table.logical_name.as_str()) {
+            return Err(payload(format!(
+                "Merge works on accounts, contacts, leads and cases, not {}",
+                table.logical_name
+            )));
         }
         Ok((table, id))
     };
@@ -684,11 +685,7 @@ pub(crate) fn principal_access(
     inner: &str,
     aliases: &[(&str, &str)],
 ) -> Result<Message, ParseError> {
-    let value = inner
-        .trim()
-        .strip_prefix("Target=")
-        .ok_or_else(|| ParseError::Syntax("RetrievePrincipalAccess takes one parameter, Target".into()))?;
-    let text = resolve_alias(value, aliases)?;
+    let text = only_parameter("RetrievePrincipalAccess", "Target", inner, aliases)?;
     let normalized = text.replace('\'', "\"");
     let parsed = json::parse(normalized.as_bytes())
         .map_err(|_| ParseError::Syntax("Target must be {'@odata.id':'<entity set>(<id>)'}".into()))?;

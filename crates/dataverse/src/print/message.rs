@@ -30,13 +30,7 @@ pub(super) fn message_body(
         }
         Message::BulkDelete { table, job, .. } => return Some(bulk_delete_body(table, job)),
         Message::Share { kind, table, target, principal, rights } => {
-            let row = |table: &str, id: &uuid::Uuid| -> Option<Value> {
-                let t = schema.table(table)?;
-                let mut o = crate::json::Object::default();
-                o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
-                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
-                Some(Value::Object(o))
-            };
+            let row = |table: &str, id: &uuid::Uuid| entity_reference(schema, table, id);
             let mut o = crate::json::Object::default();
             o.insert("Target".to_owned(), row(table, target)?);
             if *kind == crate::request::ShareKind::Revoke {
@@ -54,16 +48,9 @@ pub(super) fn message_body(
         Message::Custom { function: true, .. } => return None,
         Message::Custom { parameters, .. } => return Some(Value::Object(parameters.clone()).to_json()),
         Message::Merge { table, target, subordinate, content, parenting_checks } => {
-            let t = schema.table(table)?;
-            let row = |id: &uuid::Uuid| {
-                let mut o = crate::json::Object::default();
-                o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
-                o.insert(t.primary_id.clone(), Value::String(id.to_string()));
-                Value::Object(o)
-            };
             let mut o = crate::json::Object::default();
-            o.insert("Target".to_owned(), row(target));
-            o.insert("Subordinate".to_owned(), row(subordinate));
+            o.insert("Target".to_owned(), entity_reference(schema, table, target)?);
+            o.insert("Subordinate".to_owned(), entity_reference(schema, table, subordinate)?);
             let mut update = crate::json::Object::default();
             update.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
             if let Value::Object(values) = record_value(schema, content, service_root) {
@@ -193,4 +180,14 @@ fn targets_body<'a>(
     let mut body = crate::json::Object::default();
     body.insert("Targets".to_owned(), Value::Array(targets));
     Value::Object(body).to_json()
+}
+
+/// An entity-typed parameter naming one row: `{"@odata.type": "Microsoft.Dynamics.CRM.<table>",
+/// "<primary id>": "<guid>"}`.
+fn entity_reference(schema: &Schema, table: &str, id: &uuid::Uuid) -> Option<Value> {
+    let t = schema.table(table)?;
+    let mut o = crate::json::Object::default();
+    o.insert("@odata.type".to_owned(), Value::String(format!("Microsoft.Dynamics.CRM.{table}")));
+    o.insert(t.primary_id.clone(), Value::String(id.to_string()));
+    Some(Value::Object(o))
 }

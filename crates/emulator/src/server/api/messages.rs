@@ -216,8 +216,7 @@ async fn create_multiple(ctx: &Ctx<'_>, name: &str, records: &[Record]) -> Resul
         ids.push(Value::String(id.to_string()));
     }
     w.commit().await.map_err(db_error)?;
-    let mut o = Object::new();
-    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.CreateMultipleResponse")));
+    let mut o = response_of(ctx, "CreateMultiple");
     o.insert("Ids", Value::Array(ids));
     Ok(json(StatusCode::OK, o))
 }
@@ -246,8 +245,7 @@ async fn write_multiple(
     if !upsert {
         return Ok(no_content());
     }
-    let mut o = Object::new();
-    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.UpsertMultipleResponse")));
+    let mut o = response_of(ctx, "UpsertMultiple");
     o.insert("Results", Value::Array(results));
     Ok(json(StatusCode::OK, o))
 }
@@ -260,8 +258,7 @@ async fn bulk_delete(ctx: &Ctx<'_>, name: &str, filter: &dataverse::query::Filte
         super::rows::delete(ctx, &mut w.tx, t, &RowKey::Id(*id)).await?;
     }
     w.commit().await.map_err(db_error)?;
-    let mut o = Object::new();
-    o.insert("@odata.context", Value::String(ctx.base.context("Microsoft.Dynamics.CRM.BulkDeleteResponse")));
+    let mut o = response_of(ctx, "BulkDelete");
     o.insert("JobId", Value::String(Uuid::new_v4().to_string()));
     Ok(json(StatusCode::OK, o))
 }
@@ -555,8 +552,15 @@ async fn custom(
             return Err(DataverseError::not_found(t, id));
         }
     }
-    let mut o = Object::new();
-    o.insert("@odata.context", Value::String(ctx.base.context(&format!("Microsoft.Dynamics.CRM.{name}Response"))));
+    let mut o = response_of(ctx, name);
     o.insert("Received", Value::Array(parameters.keys().map(|k| Value::String(k.to_owned())).collect()));
     Ok(json(StatusCode::OK, o))
+}
+
+/// The body of a message's answer: `{"@odata.context": "…#Microsoft.Dynamics.CRM.<name>Response"}`,
+/// to which the handler adds the response's properties.
+fn response_of(ctx: &Ctx<'_>, name: &str) -> Object {
+    let mut o = Object::new();
+    o.insert("@odata.context", Value::String(ctx.base.context(&format!("Microsoft.Dynamics.CRM.{name}Response"))));
+    o
 }
